@@ -1,0 +1,1 @@
+"""Platform edges of ainews: Slack, Discord, console, web, and the composition root."""

@@ -1,0 +1,1 @@
+"""Command group placeholder; filled by its issue."""

@@ -1,0 +1,51 @@
+"""The application's services, built once by the composition root and passed to use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.enrich.pipeline import make_enricher
+from bot.enrich.translate import Translator, make_translator
+from bot.ingest.fetch import Fetcher
+from bot.ports import Clock, Enricher, SystemClock
+from bot.store.db import Database
+
+
+@dataclass
+class AppContext:
+    """Everything a job, command or page needs; owned and closed by `adapters/main.py`."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    fetcher: Fetcher
+    enricher: Enricher
+    translator: Translator | None
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        if self.translator is not None:
+            await self.translator.aclose()
+        closer = getattr(self.enricher, "aclose", None)
+        if closer is not None:
+            await closer()
+        await self.db.dispose()
+
+
+async def build_context(
+    settings: Settings, *, clock: Clock | None = None, upgrade: bool = True
+) -> AppContext:
+    """Open the store (migrated to the newest schema); build fetcher, enricher, translator."""
+    db = Database(settings.database.url)
+    if upgrade:
+        await db.upgrade()
+    fetcher = Fetcher(settings.fetch)
+    return AppContext(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        fetcher=fetcher,
+        enricher=make_enricher(settings),
+        translator=make_translator(settings),
+    )

@@ -1,0 +1,44 @@
+"""Two kinds of error: ones whose reason a user may read, and everything else."""
+
+from __future__ import annotations
+
+
+class AinewsError(Exception):
+    """Base of every error ainews raises on purpose."""
+
+
+class ConfigError(AinewsError):
+    """The configuration is invalid; the message names the file, the key and the expectation."""
+
+
+class CommandError(AinewsError):
+    """A user's command was wrong; the message is shown to that user as it is."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class FetchError(AinewsError):
+    """A source or page could not be fetched or parsed; recorded on the row, never fatal."""
+
+
+class BlockedAddressError(FetchError):
+    """The SSRF guard refused a URL or a resolved address."""
+
+
+class DeliveryError(AinewsError):
+    """A notifier could not deliver; `permanent` marks destinations that will never accept it."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class LLMError(AinewsError):
+    """The LLM endpoint failed or answered something that did not pass validation."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after

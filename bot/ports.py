@@ -1,0 +1,79 @@
+"""Protocols at the application's edges; adapters and engines implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from digest.models import Enrichment
+
+
+class Clock(Protocol):
+    """The only source of 'now', so tests can drive days and time zones."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What a notifier reports back: the platform's id of the (first) message posted."""
+
+    platform_message_id: str
+
+
+class Notifier(Protocol):
+    """Sends one outbox payload to one channel of one platform.
+
+    Raises `DeliveryError` (permanent or with `retry_after`) on failure; `nonce` is a stable
+    idempotency key per delivery row that platforms able to dedupe (Discord) must pass on.
+    """
+
+    platform: str
+
+    async def send(
+        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+    ) -> SentMessage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentInput:
+    """The article text an enricher may read; everything in it is untrusted data."""
+
+    article_id: int
+    title: str
+    content: str
+    url: str
+    source: str
+    lang: str
+    source_count: int = 1
+    points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentResult:
+    """An enrichment plus what it cost; `engine` is 'offline' or 'llm'."""
+
+    enrichment: Enrichment
+    engine: str
+    model: str
+    prompt_version: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    note: str = ""
+
+
+class Enricher(Protocol):
+    """Turns one article into an enrichment; raises `LLMError` when it cannot."""
+
+    name: str
+    model: str
+    prompt_version: str
+
+    async def enrich(self, item: EnrichmentInput) -> EnrichmentResult: ...

@@ -1,0 +1,1 @@
+"""Persistence: the schema, the engine and sessions, migrations and repository queries."""
