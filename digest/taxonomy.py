@@ -1,0 +1,148 @@
+"""The default tag taxonomy and matching: topics, companies and model families with their keywords.
+
+Tags are what channels subscribe to, so both engines draw from this one list; `[enrich] taxonomy`
+in config adds tags or replaces a tag's keywords (an empty list removes the tag).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _kw(keywords: str) -> tuple[str, ...]:
+    """Keyword tables are written as `a | b | c`, which reads better than a tuple per word."""
+    return tuple(word.strip() for word in keywords.split("|") if word.strip())
+
+
+TOPICS: dict[str, tuple[str, ...]] = {
+    "llm": _kw(
+        "llm | llms | large language model | language model | chatbot | chatgpt | transformer | "
+        "fine-tuning | fine-tune | rag | retrieval-augmented | prompt | "
+        "大規模言語モデル | 言語モデル | 生成ai | チャットボット | プロンプト | "
+        "ファインチューニング"
+    ),
+    "agents": _kw(
+        "agent | agents | agentic | tool use | function calling | mcp | computer use | "
+        "エージェント | 自律"
+    ),
+    "multimodal": _kw(
+        "multimodal | vision-language | text-to-image | text-to-video | image generation | "
+        "video generation | speech | voice | diffusion | "
+        "マルチモーダル | 画像生成 | 動画生成 | 音声"
+    ),
+    "robotics": _kw("robot | robots | robotics | humanoid | embodied | ロボット | ヒューマノイド"),
+    "safety": _kw(
+        "ai safety | alignment | red team | red-teaming | jailbreak | prompt injection | "
+        "misuse | guardrail | guardrails | interpretability | 安全性 | アライメント | 脆弱性"
+    ),
+    "open-source": _kw(
+        "open source | open-source | open weights | open-weight | apache 2.0 | mit license | "
+        "github | hugging face | huggingface | オープンソース | oss"
+    ),
+    "research": _kw(
+        "paper | arxiv | preprint | researchers | study | benchmark | dataset | "
+        "state-of-the-art | sota | 論文 | 研究 | ベンチマーク | データセット"
+    ),
+    "hardware": _kw(
+        "gpu | gpus | tpu | chip | chips | semiconductor | h100 | b200 | rtx | accelerator | "
+        "datacenter | data center | 半導体 | チップ | データセンター"
+    ),
+    "policy": _kw(
+        "regulation | regulator | law | lawsuit | copyright | ai act | policy | ban | "
+        "congress | senate | government | antitrust | privacy | 規制 | 法案 | 著作権 | 政府 | 訴訟"
+    ),
+    "coding": _kw(
+        "code | coding | programming | developer | developers | copilot | ide | python | "
+        "javascript | typescript | rust | api | sdk | コード | プログラミング | 開発者"
+    ),
+    "funding": _kw(
+        "funding | raises | raised | series a | series b | series c | valuation | investment "
+        "| investors | ipo | acquires | acquisition | 資金調達 | 出資 | 買収 | 上場"
+    ),
+    "inference": _kw(
+        "inference | serving | quantization | vllm | llama.cpp | ollama | latency | "
+        "throughput | 推論 | 量子化"
+    ),
+    "education": _kw("students | school | university | education | teacher | 教育 | 学生"),
+}
+
+COMPANIES: dict[str, tuple[str, ...]] = {
+    "openai": _kw("openai | sam altman"),
+    "anthropic": _kw("anthropic"),
+    "google": _kw("google | alphabet | グーグル"),
+    "deepmind": _kw("deepmind | google deepmind"),
+    "meta": _kw("meta ai | meta's | facebook | zuckerberg"),
+    "microsoft": _kw("microsoft | マイクロソフト"),
+    "nvidia": _kw("nvidia | エヌビディア"),
+    "apple": _kw("apple | アップル"),
+    "amazon": _kw("amazon | aws | アマゾン"),
+    "mistral": _kw("mistral ai | mistral"),
+    "hugging-face": _kw("hugging face | huggingface"),
+    "xai": _kw("xai | grok"),
+    "deepseek": _kw("deepseek"),
+    "alibaba": _kw("alibaba | qwen | アリババ"),
+}
+
+MODELS: dict[str, tuple[str, ...]] = {
+    "gpt": _kw("gpt-4 | gpt-4o | gpt-5 | gpt-4.1 | gpt-oss | o1 | o3 | o4-mini"),
+    "claude": _kw("claude"),
+    "gemini": _kw("gemini | gemma"),
+    "llama": _kw("llama | llama.cpp"),
+    "qwen": _kw("qwen"),
+    "stable-diffusion": _kw("stable diffusion | sdxl"),
+}
+
+DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = {**TOPICS, **COMPANIES, **MODELS}
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """Compiled keyword patterns per tag; latin keywords match whole words, CJK ones substrings."""
+
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(tag for tag, _ in self.patterns)
+
+    def match(self, text: str) -> list[tuple[str, int]]:
+        """(tag, hits) for every tag whose keywords occur, most hits first."""
+        lowered = text.lower()
+        found = [(tag, len(pattern.findall(lowered))) for tag, pattern in self.patterns]
+        hits = [(tag, count) for tag, count in found if count]
+        hits.sort(key=lambda pair: -pair[1])
+        return hits
+
+
+def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    parts = []
+    for keyword in sorted({k.lower() for k in keywords}, key=len, reverse=True):
+        escaped = re.escape(keyword)
+        parts.append(escaped if not keyword.isascii() else rf"(?<![\w.-]){escaped}(?![\w-])")
+    return re.compile("|".join(parts) or r"(?!x)x")
+
+
+def merge_taxonomy(
+    base: Mapping[str, Sequence[str]], overrides: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Config wins per tag: new tags are added, listed ones replaced, empty lists removed."""
+    merged = {tag: tuple(words) for tag, words in base.items()}
+    for tag, words in overrides.items():
+        if words:
+            merged[tag.lower()] = tuple(words)
+        else:
+            merged.pop(tag.lower(), None)
+    return merged
+
+
+@lru_cache(maxsize=16)
+def _compiled(items: tuple[tuple[str, tuple[str, ...]], ...]) -> Taxonomy:
+    return Taxonomy(tuple((tag, _pattern(words)) for tag, words in items))
+
+
+def build_taxonomy(overrides: Mapping[str, Sequence[str]] | None = None) -> Taxonomy:
+    merged = merge_taxonomy(DEFAULT_TAXONOMY, overrides or {})
+    return _compiled(tuple(sorted((tag, tuple(words)) for tag, words in merged.items())))

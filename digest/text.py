@@ -1,0 +1,379 @@
+"""Text algorithms for the offline engine and for chunking: sentences, keywords, extractive summary.
+
+Pure standard library so that the same functions serve the enricher, the translator's chunking
+and the benchmarks; English and Japanese (no spaces, 。！？ terminators) are both first-class.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+TLDR_MAX_CHARS = 280
+KEY_POINT_MAX_CHARS = 220
+MIN_KEY_POINTS = 3
+MAX_KEY_POINTS = 7
+ELLIPSIS = "…"
+
+_CJK_TERMINATORS = "。！？"
+_CLOSERS = "\"'”’)]」』）】"
+_BOUNDARY = re.compile(rf"[.!?{_CJK_TERMINATORS}]+[{re.escape(_CLOSERS)}]*")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_SPACES = re.compile(r"[ \t\r\f\v\u3000]+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ABBREVIATIONS = _words(
+    "mr mrs ms dr prof sr jr st vs etc inc ltd co corp no fig figs al eq approx dept est "
+    "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k a.m p.m"
+)
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_TOKEN = re.compile(
+    r"[a-z0-9][a-z0-9+#]*(?:[.\-'][a-z0-9+#]+)*"  # latin words, keeping gpt-4o, c++, node.js
+    r"|[\u30a1-\u30fa\u30fc]{2,}"  # katakana runs (loanwords: モデル, エージェント)
+    r"|[\u4e00-\u9fff\u3005]{2,}"  # kanji runs (compounds: 生成, 推論)
+)
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s*(?:%|％|x|×|倍|億|万|兆|[kmb]\b)?", re.I)
+
+STOPWORDS: frozenset[str] = _words(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just like me more most my myself new no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself one two three get got make made many much may might
+    must us use used using via per say says said see seen well way ways even still yet back first
+    last next since within without across among around upon toward towards it's i'm don't can't
+    isn't we're they're you're that's there's what's here's let's let re ve ll time times year
+    years day days week today read more continue post posted comments comment http https www
+    com"""
+)
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of spaces inside lines; keep paragraph breaks as one blank line."""
+    paragraphs = [_SPACES.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(text)]
+    return "\n\n".join(_LINE_BREAK.sub(" ", p) for p in paragraphs if p)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Non-empty paragraphs, split at blank lines (single newlines stay inside a paragraph)."""
+    return [p.strip() for p in _PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]
+
+
+def _is_abbreviation(text: str, dot_at: int) -> bool:
+    start = dot_at
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "."):
+        start -= 1
+    word = text[start:dot_at].lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _open_brackets(text: str) -> int:
+    return sum(text.count(c) for c in "「『（【") - sum(text.count(c) for c in "」』）】")
+
+
+def _splits_here(text: str, match: re.Match[str], start: int) -> bool:
+    mark = match.group()
+    end = match.end()
+    if any(c in _CJK_TERMINATORS for c in mark):
+        if _open_brackets(text[start:end]) > 0:
+            return False  # 「本当？ウソ？」: still inside the quotation
+        # 「本当？」と聞いた。: a particle after the quote continues the sentence
+        return not (end < len(text) and "\u3041" <= text[end] <= "\u3096" and mark[-1] in "」』")
+    if end >= len(text):
+        return True
+    if not text[end].isspace():
+        return False  # 3.14, node.js, example.com
+    following = text[end:].lstrip()
+    if not following:
+        return True
+    nxt = following[0]
+    if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([「『" or ord(nxt) > 0x2E80):
+        return False
+    return not (mark.startswith(".") and len(mark) == 1 and _is_abbreviation(text, match.start()))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences in reading order, for English-like and Japanese text alike.
+
+    Paragraph and line breaks always end a sentence; `.` does not after abbreviations, initials
+    or inside numbers and names, and 。！？ always do (closing brackets stay with their sentence).
+    """
+    sentences: list[str] = []
+    for block in re.split(r"\n+", text):
+        block = _SPACES.sub(" ", block).strip()
+        start = 0
+        for match in _BOUNDARY.finditer(block):
+            if _splits_here(block, match, start):
+                piece = block[start : match.end()].strip()
+                if piece:
+                    sentences.append(piece)
+                start = match.end()
+        tail = block[start:].strip()
+        if tail:
+            sentences.append(tail)
+    return sentences
+
+
+def guess_lang(text: str) -> str:
+    """A cheap script-based guess ('ja', 'zh', 'ko' or 'en') for when the feed gave none."""
+    sample = text[:2000]
+    if _KANA.search(sample):
+        return "ja"
+    if _HANGUL.search(sample):
+        return "ko"
+    if len(_HAN.findall(sample)) > 10:
+        return "zh"
+    return "en"
+
+
+def is_cjk_lang(lang: str) -> bool:
+    return lang.split("-")[0].lower() in {"ja", "zh", "ko"}
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased content words: latin words without stop words, katakana and kanji runs."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and not t.isdigit()]
+
+
+def count_numbers(text: str) -> int:
+    return len(_NUMBER.findall(text))
+
+
+def word_count(text: str) -> int:
+    """Words for spaced scripts; CJK characters count as half a word each (≈ reading effort)."""
+    cjk = len(_HAN.findall(text)) + len(_KANA.findall(text)) + len(_HANGUL.findall(text))
+    latin = len(re.findall(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", text))
+    return latin + cjk // 2
+
+
+def keywords(text: str, *, title: str = "", limit: int = 8) -> list[str]:
+    """Most telling terms: frequency with a title bonus, damped for very common short words."""
+    counts = Counter(t for t in tokens(text) if len(t) > 2 or not t.isascii())
+    for term in tokens(title):
+        if len(term) > 2 or not term.isascii():
+            counts[term] += 3
+    scored = sorted(counts.items(), key=lambda kv: (-kv[1] * math.log(2 + len(kv[0])), kv[0]))
+    return [term for term, count in scored[:limit] if count > 1 or title]
+
+
+_GENERIC_TAG_WORDS = _words(
+    "ai model models data system systems article blog news post report company people thing "
+    "things work world zenn itmedia トレンド 記事 今回 記事一覧 総合記事一覧 実際 必要 場合 利用 可能"
+)
+
+
+def keyword_tags(
+    content: str, title: str, *, exclude: Sequence[str] = (), limit: int = 3
+) -> list[str]:
+    """Terms the article keeps repeating, title terms first, as extra tags beside the taxonomy.
+
+    A term must recur in the body (titles carry feed boilerplate such as "| Zennのトレンド"),
+    and numbers or generic words never become tags.
+    """
+    title_terms = set(tokens(title))
+    skip = {e.lower() for e in exclude} | _GENERIC_TAG_WORDS
+    found = [
+        term
+        for term in keywords(content, limit=limit * 4)
+        if term not in skip and not term[0].isdigit() and len(term) <= 30
+    ]
+    found.sort(key=lambda term: term not in title_terms)
+    return found[:limit]
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to `limit` chars at a word boundary (or anywhere for CJK), marking the cut with …."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:、，-—") + ELLIPSIS
+
+
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Join sentences back into prose: a space after latin ones, none after 。！？."""
+    out = ""
+    for sentence in sentences:
+        if out and not out.endswith(tuple(_CJK_TERMINATORS + "」』）】")):
+            out += " "
+        out += sentence
+    return out
+
+
+def _similarity(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / (math.log(len(a) + 1) + math.log(len(b) + 1))
+
+
+def rank_sentences(sentences: Sequence[str], title: str = "") -> list[float]:
+    """TextRank centrality plus lead position and title overlap; one score per sentence.
+
+    News puts the gist first, so position weighs in; centrality finds the sentences the rest of
+    the article keeps returning to; very short fragments and run-ons are damped.
+    """
+    count = len(sentences)
+    if count == 0:
+        return []
+    bags = [set(tokens(s)) for s in sentences]
+    weights = [
+        [_similarity(bags[i], bags[j]) if i != j else 0.0 for j in range(count)]
+        for i in range(count)
+    ]
+    out_sums = [sum(row) or 1.0 for row in weights]
+    rank = [1.0 / count] * count
+    for _ in range(20):
+        rank = [
+            0.15 / count + 0.85 * sum(weights[j][i] * rank[j] / out_sums[j] for j in range(count))
+            for i in range(count)
+        ]
+    top = max(rank) or 1.0
+    title_bag = set(tokens(title))
+    scores: list[float] = []
+    for index, sentence in enumerate(sentences):
+        score = rank[index] / top + 0.6 / (1 + index)
+        if title_bag:
+            score += 0.5 * len(bags[index] & title_bag) / len(title_bag)
+        length = len(sentence)
+        if length < 25 or not bags[index]:
+            score *= 0.3
+        elif length > 400:
+            score *= 0.6
+        scores.append(score)
+    return scores
+
+
+def _candidate_sentences(text: str, limit: int = 60) -> list[str]:
+    unique: list[str] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(text):
+        key = sentence.lower()
+        if key not in seen:
+            seen.add(key)
+            unique.append(sentence)
+        if len(unique) >= limit:
+            break
+    return unique
+
+
+def _is_fragment(sentence: str) -> bool:
+    """Greetings and teaser cut-offs ("…", "...") make poor key points."""
+    return len(sentence) < 15 or sentence.endswith(("...", ELLIPSIS, "[…]"))
+
+
+def _clauses(sentence: str) -> list[str]:
+    parts = re.split(r"(?<=[、，;；:：])\s*|(?<=,)\s+", sentence)
+    return [p.strip(" 、，,;；:：") for p in parts if len(p.strip()) >= 12]
+
+
+def extractive_summary(
+    text: str, *, title: str = "", max_chars: int = TLDR_MAX_CHARS
+) -> tuple[str, tuple[str, ...]]:
+    """A TL;DR (≤ max_chars) and 3–7 key points, all taken from the text's own sentences.
+
+    Key points prefer sentences not already in the TL;DR; a text too short for three sentences
+    lends its clauses and finally its title, so short teasers still get three points.
+    """
+    sentences = _candidate_sentences(text)
+    if not sentences:
+        fallback = truncate(title, max_chars)
+        return fallback, (fallback,) if fallback else ()
+    scores = rank_sentences(sentences, title)
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+
+    chosen: list[int] = []
+    length = 0
+    for index in order:
+        extra = len(sentences[index]) + (1 if chosen else 0)
+        if length + extra <= max_chars:
+            chosen.append(index)
+            length += extra
+        if length >= max_chars * 0.6:
+            break
+    tldr = join_sentences([sentences[i] for i in sorted(chosen)]) if chosen else ""
+    if not tldr:
+        tldr = truncate(sentences[order[0]], max_chars)
+
+    wanted = max(MIN_KEY_POINTS, min(MAX_KEY_POINTS, math.ceil(len(sentences) / 3)))
+    in_tldr = set(chosen)
+    fresh = [i for i in order if i not in in_tldr and not _is_fragment(sentences[i])]
+    repeated = [i for i in order if i in in_tldr and not _is_fragment(sentences[i])]
+    fragments = [i for i in order if _is_fragment(sentences[i])]
+    picked = sorted((fresh + repeated + fragments)[:wanted])
+    points = [truncate(sentences[i], KEY_POINT_MAX_CHARS) for i in picked]
+    if len(points) < MIN_KEY_POINTS:
+        points = _pad_points(points, sentences, title)
+    return tldr, tuple(points[:MAX_KEY_POINTS])
+
+
+def _pad_points(points: list[str], sentences: Sequence[str], title: str) -> list[str]:
+    extra: list[str] = []
+    for sentence in sentences:
+        extra.extend(_clauses(sentence))
+    if title:
+        extra.insert(0, title)
+    out = list(points)
+    seen = {p.lower() for p in out}
+    for candidate in extra:
+        if len(out) >= MIN_KEY_POINTS:
+            break
+        short = truncate(candidate, KEY_POINT_MAX_CHARS)
+        if short.lower() not in seen and not any(short in p for p in out):
+            out.append(short)
+            seen.add(short.lower())
+    return out
+
+
+def chunk_paragraphs(paragraphs: Iterable[str], max_chars: int) -> list[str]:
+    """Pack paragraphs into chunks of at most `max_chars`, joined by blank lines.
+
+    A paragraph longer than a chunk is split at sentence ends, and a sentence longer than a
+    chunk at the limit, so no chunk ever exceeds the model's budget.
+    """
+    pieces: list[str] = []
+    for paragraph in paragraphs:
+        if len(paragraph) <= max_chars:
+            pieces.append(paragraph)
+            continue
+        buffer = ""
+        for sentence in split_sentences(paragraph):
+            while len(sentence) > max_chars:
+                if buffer:
+                    pieces.append(buffer)
+                    buffer = ""
+                pieces.append(sentence[:max_chars])
+                sentence = sentence[max_chars:]
+            joined = f"{buffer} {sentence}".strip() if buffer else sentence
+            if len(joined) > max_chars:
+                pieces.append(buffer)
+                buffer = sentence
+            else:
+                buffer = joined
+        if buffer:
+            pieces.append(buffer)
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if current and len(candidate) > max_chars:
+            chunks.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
