@@ -109,3 +109,53 @@ async def unsubscribe(session: AsyncSession, channel: Channel, tags: Iterable[st
         )
     )
     return await channel_tags(session, channel.id)
+
+
+CONSOLE_DESTINATION = Destination(platform="console", workspace="local", channel="stdout")
+CONSOLE_PAUSED_REASON = "paused: platform tokens are configured"
+
+
+def console_wanted(settings: Settings) -> bool:
+    """The console destination serves a token-less install; with a platform token it stays quiet."""
+    secrets = settings.secrets
+    has_tokens = secrets.slack_bot_token is not None or secrets.discord_bot_token is not None
+    return settings.console.enabled and not has_tokens
+
+
+async def ensure_console_channel(session: AsyncSession, settings: Settings) -> Channel | None:
+    """Create (or re-activate) the console destination when wanted; pause it when not."""
+    if not console_wanted(settings):
+        found = await find_channel(session, CONSOLE_DESTINATION)
+        if found is not None and found.status == "active":
+            found.status, found.disabled_reason = "disabled", CONSOLE_PAUSED_REASON
+        return None
+    channel = await get_or_create_channel(session, CONSOLE_DESTINATION, name="console")
+    if channel.status != "active" and channel.disabled_reason == CONSOLE_PAUSED_REASON:
+        channel.status, channel.disabled_reason = "active", None
+    await session.flush()
+    return channel
+
+
+async def active_channels(session: AsyncSession) -> list[Channel]:
+    """Every destination still accepting messages, in a stable order."""
+    rows = await session.scalars(
+        select(Channel).where(Channel.status == "active").order_by(Channel.id)
+    )
+    return list(rows)
+
+
+async def tags_by_channel(
+    session: AsyncSession, channel_ids: Iterable[int]
+) -> dict[int, list[str]]:
+    """Subscriptions of many channels in one query (the alert run covers every channel)."""
+    ids = sorted(set(channel_ids))
+    found: dict[int, list[str]] = {channel_id: [] for channel_id in ids}
+    for start in range(0, len(ids), 1000):
+        rows = await session.execute(
+            select(Subscription.channel_id, Subscription.tag)
+            .where(Subscription.channel_id.in_(ids[start : start + 1000]))
+            .order_by(Subscription.channel_id, Subscription.tag)
+        )
+        for channel_id, tag in rows:
+            found[channel_id].append(tag)
+    return found

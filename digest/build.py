@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
 
 from digest.models import Digest, DigestItem, DigestKind, StoryCandidate
 
@@ -52,6 +53,29 @@ def local_day_window(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def due_digest_day(local_now: datetime, digest_time: time) -> date | None:
+    """The local day whose digest is due at `local_now`: yesterday, once today's digest time passed.
+
+    A pushed digest covers a complete calendar day, so nothing published after the digest time is
+    ever left out. Wall-clock comparison makes DST safe: a skipped time fires right after the jump,
+    a repeated one fires on its first occurrence (the outbox key stops the second).
+    """
+    if local_now.time().replace(tzinfo=None) < digest_time:
+        return None
+    return local_now.date() - timedelta(days=1)
+
+
+def due_weekly_day(local_now: datetime, digest_time: time, weekly_day: Weekday) -> date | None:
+    """The last day of the week whose weekly digest is due (only on `weekly_day`)."""
+    if WEEKDAYS[local_now.weekday()] != weekly_day:
+        return None
+    return due_digest_day(local_now, digest_time)
+
+
 def week_window(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The seven local days ending with `day` (inclusive)."""
     start, _ = local_day_window(day - timedelta(days=6), zone)
@@ -79,7 +103,8 @@ def one_per_story(candidates: Iterable[StoryCandidate]) -> list[StoryCandidate]:
     return list(best.values())
 
 
-def _item(story: StoryCandidate) -> DigestItem:
+def digest_item(story: StoryCandidate) -> DigestItem:
+    """The digest entry of one story candidate (also the body of an alert)."""
     return DigestItem(
         story_id=story.story_id,
         article_id=story.article_id,
@@ -119,7 +144,7 @@ def build_digest(
         kind=kind,
         day=day,
         lang=lang,
-        items=tuple(_item(s) for s in chosen[:size]),
+        items=tuple(digest_item(s) for s in chosen[:size]),
         tag=tag_list[0] if len(tag_list) == 1 else None,
         rising_tags=rising,
     )
@@ -161,7 +186,7 @@ def build_hn_digest(
         if s.source_kind == "hackernews" and (s.points or 0) >= min_points and is_ai_related(s)
     ]
     hn.sort(key=lambda s: (-(s.points or 0), -s.importance, s.story_id))
-    return Digest(kind="hn", day=day, lang=lang, items=tuple(_item(s) for s in hn[:size]))
+    return Digest(kind="hn", day=day, lang=lang, items=tuple(digest_item(s) for s in hn[:size]))
 
 
 def select_alerts(

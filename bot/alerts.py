@@ -1,0 +1,86 @@
+"""The hourly alert run: important new stories, one outbox row per (channel, story)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.channels import active_channels, prefs_of, tags_by_channel
+from bot.delivery import OutboxEntry, enqueue_many
+from bot.digests import ALERT_KEY_PREFIX
+from bot.runtime import StoreContext
+from bot.store.read import candidates_between
+from bot.store.schema import Delivery
+from digest.build import digest_item, select_alerts
+from digest.serialize import item_to_dict
+
+log = logging.getLogger(__name__)
+
+# Alerts are for news: a story published more than a day ago is digest material, not an alert.
+ALERT_WINDOW = timedelta(hours=24)
+# Feeds sometimes stamp items slightly ahead of our clock; they still count as new.
+FUTURE_SLACK = timedelta(hours=1)
+
+
+def alert_key(story_id: int) -> str:
+    return f"{ALERT_KEY_PREFIX}{story_id}"
+
+
+def alert_payload(lang: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The outbox payload every notifier renders for an alert (one story per row)."""
+    return {"type": "alert", "lang": lang, "item": item}
+
+
+async def enqueue_alerts(ctx: StoreContext) -> int:
+    """Queue an alert for every story at or above each channel's threshold, matching its tags,
+    not alerted to it before and not from a source's first-poll backlog; returns rows created."""
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        channels = [c for c in await active_channels(session) if c.alerts_enabled]
+        if not channels:
+            return 0
+        candidates = await candidates_between(session, now - ALERT_WINDOW, now + FUTURE_SLACK)
+        candidates = [c for c in candidates if not c.is_backlog]
+        if not candidates:
+            return 0
+        tags = await tags_by_channel(session, [c.id for c in channels])
+        keys = sorted({alert_key(c.story_id) for c in candidates})
+        sent: dict[int, set[int]] = {c.id: set() for c in channels}
+        for start in range(0, len(keys), 500):
+            rows = await session.execute(
+                select(Delivery.channel_id, Delivery.key).where(
+                    Delivery.key.in_(keys[start : start + 500])
+                )
+            )
+            for channel_id, key in rows:
+                if channel_id in sent:
+                    sent[channel_id].add(int(key.removeprefix(ALERT_KEY_PREFIX)))
+    entries: list[OutboxEntry] = []
+    items: dict[int, dict[str, Any]] = {}
+    for channel in channels:
+        prefs = prefs_of(ctx.settings, channel)
+        for story in select_alerts(
+            candidates,
+            threshold=prefs.alert_threshold,
+            tags=tags.get(channel.id, ()),
+            already_sent=sent[channel.id],
+        ):
+            item = items.get(story.story_id)
+            if item is None:
+                item = items[story.story_id] = item_to_dict(digest_item(story))
+            entries.append(
+                OutboxEntry(
+                    channel_id=channel.id,
+                    key=alert_key(story.story_id),
+                    kind="alert",
+                    payload=alert_payload(prefs.lang, item),
+                )
+            )
+    async with ctx.db.session() as session:
+        created = await enqueue_many(session, entries, now)
+    if created:
+        log.info("queued %d alert deliveries", created)
+    return created

@@ -1,0 +1,217 @@
+"""The trigger table: APScheduler only fires; the store decides what is due.
+
+Every job is safe to run on any number of replicas at once: sources are leased by ingest, digests
+and alerts are enqueued under unique outbox keys, and the outbox leases rows before sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.alerts import enqueue_alerts
+from bot.channels import ensure_console_channel
+from bot.delivery import DeliveryReport, Outbox
+from bot.digests import enqueue_due_digests
+from bot.ports import Notifier
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY_SECONDS = 60
+ENRICH_EVERY_SECONDS = 60
+DUE_DIGESTS_EVERY_SECONDS = 60
+DELIVER_EVERY_SECONDS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One row of the trigger table."""
+
+    id: str
+    trigger: IntervalTrigger | CronTrigger
+    description: str
+
+
+@dataclass
+class CycleReport:
+    """One full cycle (`ainews run --once`); `errors` names steps that crashed outright."""
+
+    new_articles: int = 0
+    sources_failed: int = 0
+    enriched: int = 0
+    digests_queued: int = 0
+    alerts_queued: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.new_articles} new articles ({self.sources_failed} sources failed), "
+            f"{self.enriched} enriched, {self.digests_queued} digests and "
+            f"{self.alerts_queued} alerts queued, {self.delivery.sent} delivered, "
+            f"{self.delivery.retried} to retry, {self.delivery.failed} failed"
+        )
+
+
+def _count(report: object, *names: str) -> int:
+    """Read a count off another package's report without depending on its exact class."""
+    for name in names:
+        value = getattr(report, name, None)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, list | tuple):
+            return len(value)
+    return 0
+
+
+def _failed_sources(report: object) -> int:
+    sources = getattr(report, "sources", None) or ()
+    return sum(1 for s in sources if getattr(s, "status", "") == "error")
+
+
+class Jobs:
+    """The service's recurring work, bound to one context and one notifier registry."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        notifiers: Mapping[str, Notifier],
+        *,
+        owner: str | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.outbox = Outbox(ctx, notifiers, owner=owner)
+
+    async def poll(self) -> object:
+        from bot.ingest.poll import poll_sources
+
+        return await poll_sources(self.ctx, all_sources=False)
+
+    async def enrich(self) -> object:
+        from bot.enrich.pipeline import enrich_pending
+
+        return await enrich_pending(self.ctx)
+
+    async def due_digests(self) -> int:
+        """Queue due digests and send them at once rather than at the next worker tick."""
+        queued = await enqueue_due_digests(self.ctx)
+        if queued:
+            await self.outbox.deliver_due()
+        return queued
+
+    async def alerts(self) -> int:
+        queued = await enqueue_alerts(self.ctx)
+        if queued:
+            await self.outbox.deliver_due()
+        return queued
+
+    async def deliver(self) -> DeliveryReport:
+        return await self.outbox.deliver_due()
+
+    async def prepare(self) -> None:
+        """Sources from config into the store, and the console destination when it is wanted."""
+        from bot.ingest.poll import sync_sources
+
+        await sync_sources(self.ctx.db, self.ctx.settings)
+        async with self.ctx.db.session() as session:
+            await ensure_console_channel(session, self.ctx.settings)
+
+    async def cycle(self) -> CycleReport:
+        """Fetch, enrich, queue what is due, deliver — each step runs even if one before failed."""
+        report = CycleReport()
+
+        async def step(name: str, action: Callable[[], Awaitable[Any]]) -> Any:
+            try:
+                return await action()
+            except Exception:
+                log.exception("cycle step %s failed", name, extra={"step": name})
+                report.errors.append(name)
+                return None
+
+        await step("prepare", self.prepare)
+        polled = await step("poll", self.poll)
+        report.new_articles = _count(polled, "new_articles")
+        report.sources_failed = _failed_sources(polled)
+        enriched = await step("enrich", self.enrich)
+        report.enriched = _count(enriched, "enriched", "done", "ok")
+        report.digests_queued = await step("digests", self.due_digests_only) or 0
+        report.alerts_queued = await step("alerts", self.alerts_only) or 0
+        delivered = await step("deliver", self.deliver)
+        if isinstance(delivered, DeliveryReport):
+            report.delivery = delivered
+        return report
+
+    async def due_digests_only(self) -> int:
+        return await enqueue_due_digests(self.ctx)
+
+    async def alerts_only(self) -> int:
+        return await enqueue_alerts(self.ctx)
+
+    def table(self) -> list[tuple[JobSpec, Callable[[], Awaitable[Any]]]]:
+        """The trigger table: what runs when. Hourly alerts fire at minute 0 of every hour."""
+        return [
+            (
+                JobSpec("poll", IntervalTrigger(seconds=POLL_EVERY_SECONDS), "poll due sources"),
+                self.poll,
+            ),
+            (
+                JobSpec("enrich", IntervalTrigger(seconds=ENRICH_EVERY_SECONDS), "enrich pending"),
+                self.enrich,
+            ),
+            (
+                JobSpec(
+                    "digests",
+                    IntervalTrigger(seconds=DUE_DIGESTS_EVERY_SECONDS),
+                    "queue digests due at each channel's local time",
+                ),
+                self.due_digests,
+            ),
+            (
+                JobSpec("alerts", CronTrigger(minute=0), "hourly alert run"),
+                self.alerts,
+            ),
+            (
+                JobSpec("deliver", IntervalTrigger(seconds=DELIVER_EVERY_SECONDS), "outbox worker"),
+                self.deliver,
+            ),
+        ]
+
+    def scheduler(self) -> AsyncIOScheduler:
+        """An AsyncIOScheduler with the table; not started. Overlapping runs of a job coalesce."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for spec, action in self.table():
+            scheduler.add_job(
+                _logged(spec.id, action),
+                trigger=spec.trigger,
+                id=spec.id,
+                name=spec.description,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=30,
+            )
+        return scheduler
+
+
+def _logged(name: str, action: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """Jobs never raise into the scheduler: a failed run is logged and the next one tries again."""
+
+    async def run() -> None:
+        try:
+            await action()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s failed", name, extra={"job": name})
+
+    run.__name__ = f"job_{name}"
+    return run

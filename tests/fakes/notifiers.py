@@ -1,0 +1,35 @@
+"""An in-process notifier at our own port: records what it was asked to send, can fail on cue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import DeliveryError
+from bot.ports import SentMessage
+
+
+@dataclass
+class RecordingNotifier:
+    platform: str = "console"
+    sent: list[tuple[str, str, dict[str, Any], str]] = field(default_factory=list)
+    failures: list[DeliveryError] = field(default_factory=list)
+    calls: int = 0
+
+    async def send(
+        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+    ) -> SentMessage:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((workspace, channel, payload, nonce))
+        return SentMessage(platform_message_id=f"msg-{len(self.sent)}")
+
+    def keys(self) -> list[tuple[str, str]]:
+        out = []
+        for _, channel, payload, _ in self.sent:
+            if payload["type"] == "alert":
+                out.append((channel, f"alert:story:{payload['item']['story_id']}"))
+            else:
+                out.append((channel, f"{payload['digest']['kind']}:{payload['digest']['date']}"))
+        return out
