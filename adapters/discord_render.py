@@ -1,0 +1,407 @@
+"""Discord rendering: digests, alerts and command replies as message payloads within Discord limits.
+
+Everything taken from the web (titles, TL;DRs, tags, source names, translations) is made inert
+here — Markdown escaped, mentions broken with a zero-width joiner — and every payload also says
+`allowed_mentions: {"parse": []}`, so a title reading `@everyone` pings nobody either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from discord.utils import escape_markdown
+
+from bot.config import Settings
+from bot.links import article_permalink, digest_permalink
+from bot.messages import Reply
+from bot.replies import digest_heading, stars, translation_status
+from digest.models import ArticleCard, Digest, DigestItem, Scores, TranslationView
+from digest.serialize import digest_from_dict, item_from_dict
+
+__all__ = [
+    "MAX_CONTENT",
+    "MAX_EMBEDS",
+    "MAX_EMBED_TOTAL",
+    "NO_MENTIONS",
+    "OutgoingMessage",
+    "cut",
+    "embed_chars",
+    "inert",
+    "neutralise_mentions",
+    "part_nonce",
+    "render_alert_payloads",
+    "render_digest_payloads",
+    "render_outbox_payload",
+    "render_reply",
+    "split_text",
+]
+
+# Discord's documented message limits (developers/resources/message).
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBED_TOTAL = 6000
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+MAX_AUTHOR = 256
+MAX_NONCE = 25
+
+# Digest embeds stay short so ten of them fit one message's 6,000-character budget.
+DIGEST_TLDR_CHARS = 350
+CARD_TLDR_CHARS = 1500
+# A translation longer than this goes out as an attached Markdown file instead of many messages.
+TRANSLATION_INLINE_CHARS = 8000
+TRANSLATION_PART_CHARS = 1900
+
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+
+IMPORTANCE_COLOURS = {5: 0xE74C3C, 4: 0xE67E22, 3: 0xF1C40F, 2: 0x3498DB, 1: 0x95A5A6}
+UNSCORED_COLOUR = 0x95A5A6
+
+_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"')\]」』]*\s+|(?<=[。！？])")
+_ZWJ = "\u200d"
+
+
+def neutralise_mentions(text: str) -> str:
+    """`@everyone`, `@here`, `<@123>`, `<@!123>`, `<@&123>` become inert (a joiner after `@`)."""
+    return _MENTION.sub("@" + _ZWJ, text)
+
+
+def inert(text: str) -> str:
+    """Untrusted text as literal Discord text: Markdown escaped, mentions broken, one line kept."""
+    return neutralise_mentions(escape_markdown(text.replace("\r", "")))
+
+
+def _sentence_cut_point(text: str, limit: int) -> int:
+    """The end of the last sentence within `limit` characters, or 0 when none ends there."""
+    best = 0
+    for match in _SENTENCE_END.finditer(text, 0, limit + 1):
+        if match.start() <= limit:
+            best = match.start()
+    return best
+
+
+def cut(text: str, limit: int) -> str:
+    """Shorten to `limit` characters: at a sentence end if one is past half-way, else a word."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    room = max(1, limit - 1)
+    at = _sentence_cut_point(text, room)
+    if at < room // 2:
+        space = text.rfind(" ", 0, room)
+        at = space if space > room // 2 else room
+    piece = text[:at].rstrip()
+    # A trailing lone backslash would escape the ellipsis and change the rendered text.
+    while piece.endswith("\\") and not piece.endswith("\\\\"):
+        piece = piece[:-1]
+    return piece + "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split long text into pieces of at most `limit` characters at paragraph/sentence ends."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        at = rest.rfind("\n", 0, limit + 1)
+        if at < limit // 2:
+            at = _sentence_cut_point(rest, limit)
+        if at < limit // 2:
+            space = rest.rfind(" ", 0, limit + 1)
+            at = space if space > limit // 2 else limit
+        pieces.append(rest[:at].rstrip())
+        rest = rest[at:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def part_nonce(nonce: str, index: int) -> str:
+    """A stable per-message nonce: the outbox row's own for the first message, derived after."""
+    if index == 0:
+        return nonce[:MAX_NONCE]
+    return hashlib.sha256(f"{nonce}:{index}".encode()).hexdigest()[:MAX_NONCE]
+
+
+def embed_chars(embed: dict[str, Any]) -> int:
+    """Characters Discord counts towards the 6,000 budget of one message's embeds."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("footer", {}).get("text", ""))
+    total += len(embed.get("author", {}).get("name", ""))
+    for item in embed.get("fields", ()):
+        total += len(item["name"]) + len(item["value"])
+    return total
+
+
+def _http_url(url: str) -> str | None:
+    return url if url.startswith(("http://", "https://")) and len(url) <= 2000 else None
+
+
+def _colour(importance: int | None) -> int:
+    return IMPORTANCE_COLOURS.get(importance or 0, UNSCORED_COLOUR)
+
+
+def _field(name: str, value: str, *, inline: bool = True) -> dict[str, Any]:
+    return {
+        "name": cut(name, MAX_FIELD_NAME) or "\u200b",
+        "value": cut(value, MAX_FIELD_VALUE) or "\u200b",
+        "inline": inline,
+    }
+
+
+def _scores_value(scores: Scores | None) -> str:
+    if scores is None:
+        return "not scored yet"
+    return (
+        f"depth {scores.depth.score} · relevance {scores.relevance.score} · "
+        f"practicality {scores.practicality.score} · innovation {scores.innovation.score}"
+    )
+
+
+def _tags_value(tags: tuple[str, ...]) -> str:
+    return inert(", ".join(tags)) if tags else "—"
+
+
+def _title(title: str, translated: str) -> str:
+    return cut(inert(translated or title) or "(untitled)", MAX_TITLE)
+
+
+def item_embed(item: DigestItem, settings: Settings) -> dict[str, Any]:
+    """One digest or alert entry: title link, source, ★ importance, scores, TL;DR, tags, link."""
+    embed: dict[str, Any] = {
+        "title": _title(item.title, item.title_translated),
+        "color": _colour(item.importance),
+        "author": {"name": cut(inert(", ".join(item.sources)) or "ainews", MAX_AUTHOR)},
+        "fields": [
+            _field("Importance", f"{stars(item.importance)} {item.importance}/5"),
+            _field("Scores", _scores_value(item.scores)),
+            _field("Tags", _tags_value(item.tags)),
+            _field(
+                "ainews", f"[#{item.article_id}]({article_permalink(settings, item.article_id)})"
+            ),
+        ],
+        "timestamp": item.published_at.isoformat(),
+    }
+    url = _http_url(item.url)
+    if url:
+        embed["url"] = url
+    if item.tldr:
+        embed["description"] = cut(inert(item.tldr), DIGEST_TLDR_CHARS)
+    if item.points is not None:
+        embed["footer"] = {"text": f"{item.points} points · {item.comments or 0} comments"}
+    return embed
+
+
+def _pack(header: str, embeds: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Group embeds into messages of ≤10 embeds and ≤6,000 embed characters; header first."""
+    messages: list[tuple[str, list[dict[str, Any]]]] = []
+    current: list[dict[str, Any]] = []
+    used = 0
+    for embed in embeds:
+        size = embed_chars(embed)
+        if current and (len(current) >= MAX_EMBEDS or used + size > MAX_EMBED_TOTAL):
+            messages.append(("", current))
+            current, used = [], 0
+        current.append(embed)
+        used += size
+    if current or not messages:
+        messages.append(("", current))
+    _, first_embeds = messages[0]
+    messages[0] = (cut(header, MAX_CONTENT), first_embeds)
+    return messages
+
+
+def _payloads(messages: list[tuple[str, list[dict[str, Any]]]], nonce: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "content": content,
+            "embeds": embeds,
+            "allowed_mentions": NO_MENTIONS,
+            "nonce": part_nonce(nonce, index),
+            "enforce_nonce": True,
+        }
+        for index, (content, embeds) in enumerate(messages)
+    ]
+
+
+def digest_nonce(digest: Digest) -> str:
+    """A deterministic nonce for a digest rendered outside the outbox (e.g. the CLI)."""
+    ids = ",".join(str(item.story_id) for item in digest.items)
+    key = f"{digest.kind}:{digest.day.isoformat()}:{digest.lang}:{digest.tag}:{ids}"
+    return hashlib.sha256(key.encode()).hexdigest()[:MAX_NONCE]
+
+
+def _digest_header(digest: Digest, settings: Settings) -> str:
+    heading = inert(digest_heading(digest))
+    link = digest_permalink(settings, digest.kind, digest.day.isoformat())
+    if not digest.items:
+        return f"**{heading}** — no stories yet. <{link}>"
+    header = f"**{heading}** — {len(digest.items)} stories · <{link}>"
+    if digest.rising_tags:
+        rising = ", ".join(f"{tag} +{delta}" for tag, delta in digest.rising_tags[:8])
+        header += f"\nRising tags: {inert(rising)}"
+    return header
+
+
+def render_digest_payloads(
+    digest: Digest, settings: Settings, *, nonce: str | None = None
+) -> list[dict[str, Any]]:
+    """The exact message payload(s) for one digest; `nonce` is the outbox row's nonce."""
+    embeds = [item_embed(item, settings) for item in digest.items]
+    messages = _pack(_digest_header(digest, settings), embeds)
+    return _payloads(messages, nonce or digest_nonce(digest))
+
+
+def render_alert_payloads(
+    item: DigestItem, lang: str, settings: Settings, *, nonce: str | None = None
+) -> list[dict[str, Any]]:
+    """One alert: a short line and the story's embed."""
+    header = f"**Alert** · {stars(item.importance)} importance {item.importance}/5"
+    messages = _pack(header, [item_embed(item, settings)])
+    key = nonce or hashlib.sha256(f"alert:{item.story_id}:{lang}".encode()).hexdigest()
+    return _payloads(messages, key)
+
+
+def render_outbox_payload(
+    payload: dict[str, Any], settings: Settings, nonce: str
+) -> list[dict[str, Any]]:
+    """Turn an outbox payload (`{"type": "digest"|"alert", …}`) into Discord messages."""
+    kind = payload.get("type")
+    if kind == "digest":
+        return render_digest_payloads(digest_from_dict(payload["digest"]), settings, nonce=nonce)
+    if kind == "alert":
+        item = item_from_dict(payload["item"])
+        return render_alert_payloads(item, str(payload.get("lang", "")), settings, nonce=nonce)
+    raise ValueError(f"unknown outbox payload type {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message of a command answer; `attachment` is (file name, bytes) when set."""
+
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    attachment: tuple[str, bytes] | None = None
+
+
+def card_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
+    """The summary of one article: TL;DR, key points, the four scores with reasons, tags."""
+    description = inert(card.tldr) if card.tldr else ""
+    points = "\n".join(f"• {inert(point)}" for point in card.key_points)
+    text = "\n\n".join(part for part in (description, points) if part)
+    embed: dict[str, Any] = {
+        "title": _title(card.title, card.title_translated),
+        "color": _colour(card.importance),
+        "author": {"name": cut(inert(card.source) or "ainews", MAX_AUTHOR)},
+        "timestamp": card.published_at.isoformat(),
+        "footer": {"text": f"#{card.article_id} · {card.reading_minutes} min read"},
+    }
+    url = _http_url(card.url)
+    if url:
+        embed["url"] = url
+    if text:
+        embed["description"] = cut(text, CARD_TLDR_CHARS)
+    importance = f"{stars(card.importance)} {card.importance}/5" if card.importance else "—"
+    fields = [_field("Importance", importance), _field("Tags", _tags_value(card.tags))]
+    if card.scores is not None:
+        for name, dim in (
+            ("Depth", card.scores.depth),
+            ("Relevance", card.scores.relevance),
+            ("Practicality", card.scores.practicality),
+            ("Innovation", card.scores.innovation),
+        ):
+            fields.append(_field(f"{name} {dim.score}/5", inert(dim.reason) or "—", inline=False))
+    if card.impact:
+        fields.append(_field("Impact", inert(card.impact), inline=False))
+    if card.related:
+        related = "\n".join(f"#{rid} {inert(title)}" for rid, title in card.related[:5])
+        fields.append(_field("Same story elsewhere", related, inline=False))
+    link = article_permalink(settings, card.article_id)
+    fields.append(_field("ainews", f"[#{card.article_id}]({link})"))
+    embed["fields"] = fields[:MAX_FIELDS]
+    return embed
+
+
+def _card_line_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
+    embed: dict[str, Any] = {
+        "title": _title(card.title, card.title_translated),
+        "color": _colour(card.importance),
+        "description": cut(
+            f"{stars(card.importance)} · {inert(card.source)} · #{card.article_id}"
+            + (f"\n{inert(card.tldr)}" if card.tldr else ""),
+            DIGEST_TLDR_CHARS,
+        ),
+        "fields": [
+            _field(
+                "ainews", f"[#{card.article_id}]({article_permalink(settings, card.article_id)})"
+            )
+        ],
+    }
+    url = _http_url(card.url)
+    if url:
+        embed["url"] = url
+    return embed
+
+
+def _text_messages(text: str, ephemeral: bool) -> list[OutgoingMessage]:
+    safe = neutralise_mentions(text)
+    return [OutgoingMessage(content=part, ephemeral=ephemeral) for part in split_text(safe, 1990)]
+
+
+def _translation_messages(
+    view: TranslationView, title: str, url: str, ephemeral: bool
+) -> list[OutgoingMessage]:
+    heading = inert(view.title or title) or "Translation"
+    status = "" if view.status == "complete" else f" — {translation_status(view)}"
+    link = f"\n<{url}>" if _http_url(url) else ""
+    header = cut(f"**{heading}** ({inert(view.lang)}){status}{link}", MAX_CONTENT)
+    body = view.body.strip()
+    if len(body) > TRANSLATION_INLINE_CHARS:
+        name = f"translation-{re.sub(r'[^a-z0-9-]', '', view.lang.lower()) or 'text'}.md"
+        document = f"# {view.title or title}\n\n{body}\n"
+        note = f"{header}\nThe full translation is attached ({len(body):,} characters)."
+        return [
+            OutgoingMessage(
+                content=cut(note, MAX_CONTENT),
+                ephemeral=ephemeral,
+                attachment=(name, document.encode()),
+            )
+        ]
+    parts = split_text(inert(body), TRANSLATION_PART_CHARS) or ["(empty)"]
+    messages = [OutgoingMessage(content=header, ephemeral=ephemeral)]
+    messages.extend(OutgoingMessage(content=part, ephemeral=ephemeral) for part in parts)
+    return messages
+
+
+def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
+    """A command answer as one or more messages, each within Discord's limits."""
+    ephemeral = reply.ephemeral
+    if reply.translation is not None:
+        return _translation_messages(
+            reply.translation, reply.translation_title, reply.translation_url, ephemeral
+        )
+    if reply.digest is not None:
+        payloads = render_digest_payloads(reply.digest, settings)
+        return [
+            OutgoingMessage(content=p["content"], embeds=p["embeds"], ephemeral=ephemeral)
+            for p in payloads
+        ]
+    if reply.card is not None:
+        return [OutgoingMessage(embeds=[card_embed(reply.card, settings)], ephemeral=ephemeral)]
+    if reply.cards:
+        embeds = [_card_line_embed(card, settings) for card in reply.cards]
+        heading = neutralise_mentions(reply.text.splitlines()[0]) if reply.text else ""
+        return [
+            OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
+            for content, group in _pack(heading, embeds)
+        ]
+    text = "\n".join(reply.lines) if reply.lines else reply.text
+    return _text_messages(text or "Done.", ephemeral)
