@@ -1,0 +1,420 @@
+"""The web view: permalinks for every story, digests and their archive, an RSS feed, metrics.
+
+A small Starlette app rendered on the server with Jinja2 (autoescaped, no JavaScript); the
+composition root serves it with uvicorn in the same process as the Slack HTTP endpoint, whose
+routes arrive through `extra_routes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.web_feed import render_feed
+from adapters.web_i18n import UIText, choose_lang
+from adapters.web_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from adapters.web_metrics import render_metrics
+from adapters.web_render import (
+    STATIC_DIR,
+    make_environment,
+    rubric_rows,
+    safe_href,
+    weighted_mean,
+)
+from bot.digests import digest_for, local_today
+from bot.links import article_permalink
+from bot.store.pages import (
+    article_days,
+    latest_stories,
+    search_stories,
+    store_metrics,
+    tag_counts,
+)
+from bot.store.read import article_card
+from digest.models import ArticleCard, DigestKind
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SECURITY_HEADERS", "create_web_app"]
+
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+)
+PAGE_SIZE = 50
+FEED_SIZE = 50
+MAX_DB_ID = 2**31 - 1
+MAX_TAG_CHARS = 100
+MAX_QUERY_CHARS = 300
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LANG_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: security headers on every response, and a last-resort error page.
+
+    Unexpected exceptions are turned into a plain 500 here (traceback to the log) so that even
+    that page carries the headers and no traceback ever reaches a browser.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.decode("latin-1").lower() not in {name for name, _ in SECURITY_HEADERS}
+                ]
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("web request failed", extra={"path": scope.get("path", "")})
+            if started:
+                raise
+            await HTMLResponse("<!doctype html><title>500</title><h1>500</h1>", status_code=500)(
+                scope, receive, send_with_headers
+            )
+
+
+class TranslationJobs:
+    """Translations requested from the web, running in the background of this process."""
+
+    def __init__(self) -> None:
+        self.running: dict[tuple[int, str], asyncio.Task[Any]] = {}
+        self.failed: set[tuple[int, str]] = set()
+
+    def is_running(self, article_id: int, lang: str) -> bool:
+        return (article_id, lang) in self.running
+
+    def start(self, ctx: AppContext, article_id: int, lang: str) -> None:
+        key = (article_id, lang)
+        if key in self.running or ctx.translator is None:
+            return
+        self.failed.discard(key)
+        task = asyncio.create_task(ctx.translator.translate_article(ctx, article_id, lang))
+        self.running[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+
+    def _finished(self, key: tuple[int, str], task: asyncio.Task[Any]) -> None:
+        self.running.pop(key, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self.failed.add(key)
+            log.error(
+                "web translation failed",
+                exc_info=error,
+                extra={"article_id": key[0], "lang": key[1]},
+            )
+
+    async def aclose(self) -> None:
+        tasks = list(self.running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def parse_day(raw: str) -> date:
+    """A YYYY-MM-DD path segment; anything else is a 400, never a traceback."""
+    if not _DAY.fullmatch(raw):
+        raise HTTPException(400, "expected a date as YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise HTTPException(400, "no such date") from exc
+    if not 1970 <= day.year <= 2999:
+        raise HTTPException(404)
+    return day
+
+
+class WebViews:
+    """The endpoints; each reads the store in one session and renders one template."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.env = make_environment()
+        self.jobs = TranslationJobs()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def ui_lang(self, request: Request) -> tuple[str, bool]:
+        query_lang = request.query_params.get("lang")
+        lang = choose_lang(
+            query_lang, request.headers.get("accept-language", ""), self.ctx.settings.enrich.lang
+        )
+        return lang, query_lang == lang
+
+    def page(
+        self, request: Request, template: str, status_code: int = 200, **values: Any
+    ) -> HTMLResponse:
+        lang, explicit = self.ui_lang(request)
+        settings = self.ctx.settings
+        tz = settings.digest.timezone
+        zone = ZoneInfo(tz)
+        today = local_today(self.ctx, tz).isoformat()
+        query = dict(request.query_params)
+
+        def link(path: str, **params: str) -> str:
+            wanted = {k: v for k, v in params.items() if v}
+            if explicit:
+                wanted.setdefault("lang", lang)
+            return f"{path}?{urlencode(wanted)}" if wanted else path
+
+        def switch_lang(code: str) -> str:
+            return f"{request.url.path}?{urlencode({**query, 'lang': code})}"
+
+        html = self.env.get_template(template).render(
+            t=UIText(lang),
+            lang=lang,
+            lang_explicit=explicit,
+            link=link,
+            switch_lang=switch_lang,
+            local=lambda when: when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            today=today,
+            **{"search_query": "", **values},
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+    async def error_page(self, request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 405:
+            return Response(status_code=405, headers=getattr(exc, "headers", None))
+        key = "not_found" if status == 404 else "bad_request" if status < 500 else "server_error"
+        detail = exc.detail if isinstance(exc, HTTPException) and status == 400 else ""
+        return self.page(request, "error.html", status, title_key=key, detail=detail)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        async with self.ctx.db.session() as session:
+            stories = await latest_stories(session, limit=PAGE_SIZE)
+        return self.page(request, "stories.html", stories=stories, heading_key="latest_title")
+
+    async def article(self, request: Request) -> Response:
+        article_id = int(request.path_params["article_id"])
+        if article_id > MAX_DB_ID:
+            raise HTTPException(404)
+        lang, _ = self.ui_lang(request)
+        target = request.query_params.get("tl", lang)
+        if not _LANG_CODE.fullmatch(target):
+            raise HTTPException(400, "unknown translation language")
+        async with self.ctx.db.session() as session:
+            card = await article_card(session, article_id, translation_lang=target)
+        if card is None:
+            raise HTTPException(404)
+        weights = self.ctx.settings.rubric.weights
+        return self.page(
+            request,
+            "article.html",
+            card=card,
+            original_href=safe_href(card.url),
+            permalink=article_permalink(self.ctx.settings, card.article_id),
+            rubric=rubric_rows(card.scores, weights) if card.scores else [],
+            mean=f"{weighted_mean(card.scores, weights):.1f}" if card.scores else "",
+            target=target,
+            tr=card.translation,
+            state=self.translation_state(card, target),
+            can_translate=self.ctx.translator is not None,
+        )
+
+    def translation_state(self, card: ArticleCard, target: str) -> str:
+        """same, running, complete, partial, failed, pending or none: what the page says."""
+        if card.lang and card.lang.split("-")[0] == target.split("-")[0]:
+            return "same"
+        if self.jobs.is_running(card.article_id, target):
+            return "running"
+        stored = card.translation
+        if stored is not None and stored.status == "complete":
+            return "complete"
+        if (card.article_id, target) in self.jobs.failed:
+            return "failed"
+        return "none" if stored is None else stored.status
+
+    async def request_translation(self, request: Request) -> Response:
+        article_id = int(request.path_params["article_id"])
+        if article_id > MAX_DB_ID:
+            raise HTTPException(404)
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+            raise HTTPException(403)
+        if self.ctx.translator is None:
+            raise HTTPException(400, "translation needs an LLM; none is configured")
+        form = await request.form()
+        target = str(form.get("lang", "")).strip()
+        if not _LANG_CODE.fullmatch(target):
+            raise HTTPException(400, "unknown translation language")
+        async with self.ctx.db.session() as session:
+            if await article_card(session, article_id) is None:
+                raise HTTPException(404)
+        self.jobs.start(self.ctx, article_id, target)
+        back = {"tl": target}
+        if request.query_params.get("lang"):
+            back["lang"] = request.query_params["lang"]
+        return RedirectResponse(f"/a/{article_id}?{urlencode(back)}#translation", status_code=303)
+
+    async def digest(self, request: Request) -> Response:
+        kind = request.path_params.get("kind", "hn")
+        if kind not in ("daily", "weekly", "hn"):
+            raise HTTPException(404)
+        day = parse_day(request.path_params["day"])
+        lang, _ = self.ui_lang(request)
+        the_kind: DigestKind = kind
+        built = await digest_for(
+            self.ctx, the_kind, day=day, tz=self.ctx.settings.digest.timezone, lang=lang
+        )
+        step = timedelta(days=7 if kind == "weekly" else 1)
+        base = "/hn" if kind == "hn" else f"/digest/{kind}"
+        return self.page(
+            request,
+            "digest.html",
+            status_code=200 if built.items else 404,
+            digest=built,
+            title_key=f"digest_{kind}",
+            previous_href=f"{base}/{(day - step).isoformat()}",
+            next_href=f"{base}/{(day + step).isoformat()}",
+        )
+
+    async def archive(self, request: Request) -> Response:
+        async with self.ctx.db.session() as session:
+            days = await article_days(session, self.ctx.settings.digest.timezone)
+        return self.page(request, "archive.html", days=days[:120])
+
+    async def tags(self, request: Request) -> Response:
+        async with self.ctx.db.session() as session:
+            counts = await tag_counts(session)
+        return self.page(request, "tags.html", counts=counts[:300])
+
+    async def tag(self, request: Request) -> Response:
+        tag = request.path_params["tag"].strip().lower()
+        if not tag or len(tag) > MAX_TAG_CHARS:
+            raise HTTPException(404)
+        async with self.ctx.db.session() as session:
+            stories = await latest_stories(session, limit=PAGE_SIZE, tag=tag)
+        if not stories:
+            raise HTTPException(404)
+        return self.page(
+            request, "stories.html", stories=stories, heading_key="tag_title", heading_tag=tag
+        )
+
+    async def search(self, request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()[:MAX_QUERY_CHARS]
+        stories = []
+        if query:
+            async with self.ctx.db.session() as session:
+                stories = await search_stories(session, query, limit=PAGE_SIZE)
+        return self.page(
+            request,
+            "stories.html",
+            stories=stories,
+            heading_key="search_results" if query else "search",
+            search_query=query,
+        )
+
+    async def feed(self, request: Request) -> Response:
+        settings = self.ctx.settings
+        minimum = settings.web.feed_min_importance
+        lang = settings.enrich.lang
+        t = UIText(lang)
+        async with self.ctx.db.session() as session:
+            stories = await latest_stories(session, limit=FEED_SIZE, min_importance=minimum)
+        body = render_feed(
+            settings,
+            stories,
+            title=t("feed_title"),
+            description=t("feed_description", n=minimum),
+            lang=lang,
+            built_at=self.ctx.clock.now(),
+        )
+        return Response(body, media_type="application/rss+xml; charset=utf-8")
+
+    async def healthz(self, request: Request) -> Response:
+        try:
+            async with self.ctx.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check: database unreachable: %s", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def metrics(self, request: Request) -> Response:
+        async with self.ctx.db.session() as session:
+            snapshot = await store_metrics(session)
+        return Response(render_metrics(snapshot), media_type=METRICS_CONTENT_TYPE)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.home),
+            Route("/a/{article_id:int}", self.article),
+            Route("/a/{article_id:int}/translate", self.request_translation, methods=["POST"]),
+            Route("/digest/{kind}/{day}", self.digest),
+            Route("/hn/{day}", self.digest),
+            Route("/archive", self.archive),
+            Route("/tags", self.tags),
+            Route("/tags/{tag:path}", self.tag),
+            Route("/search", self.search),
+            Route("/feed.xml", self.feed),
+            Route("/healthz", self.healthz),
+            Route("/metrics", self.metrics),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+
+
+def create_web_app(ctx: AppContext, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app of the web view; `extra_routes` (e.g. `/slack/events`) are matched first."""
+    views = WebViews(ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await views.jobs.aclose()
+
+    app = Starlette(
+        routes=[*extra_routes, *views.routes()],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: views.error_page},
+        lifespan=lifespan,
+    )
+    app.state.web_views = views
+    return app

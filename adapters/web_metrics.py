@@ -1,0 +1,88 @@
+"""Prometheus text exposition of store counts, read fresh on each scrape.
+
+Counts live in the shared database, not in process memory, so every replica reports the same
+numbers and a restart loses nothing; the collector only formats one `StoreMetrics` snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.store.pages import StoreMetrics
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+
+def _by_label(
+    name: str, documentation: str, label: str, values: Mapping[str, int]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
+
+
+class StoreCollector(Collector):
+    """Yields one snapshot of the store's counts as metric families."""
+
+    def __init__(self, snapshot: StoreMetrics) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.snapshot
+        yield CounterMetricFamily("ainews_articles", "Articles stored.", value=s.articles)
+        yield CounterMetricFamily("ainews_enrichments", "Enrichments stored.", value=s.enrichments)
+        yield GaugeMetricFamily("ainews_stories", "Story clusters stored.", value=s.stories)
+        yield GaugeMetricFamily("ainews_sources", "Sources configured.", value=s.sources)
+        yield GaugeMetricFamily(
+            "ainews_sources_with_fetch_errors",
+            "Sources whose last fetches failed (error_count > 0).",
+            value=s.sources_with_errors,
+        )
+        yield GaugeMetricFamily(
+            "ainews_sources_disabled", "Sources disabled after failures.", value=s.sources_disabled
+        )
+        yield _by_label(
+            "ainews_articles_by_enrich_status",
+            "Articles by enrichment status.",
+            "status",
+            s.articles_by_enrich_status,
+        )
+        yield _by_label(
+            "ainews_enrichments_by_engine",
+            "Enrichments by engine (llm or offline).",
+            "engine",
+            s.enrichments_by_engine,
+        )
+        yield _by_label(
+            "ainews_deliveries", "Outbox deliveries by status.", "status", s.deliveries_by_status
+        )
+        yield _by_label(
+            "ainews_translations", "Translations by status.", "status", s.translations_by_status
+        )
+        tokens = CounterMetricFamily(
+            "ainews_llm_tokens", "LLM tokens used, by direction.", labels=["direction"]
+        )
+        tokens.add_metric(["in"], s.llm_tokens_in)
+        tokens.add_metric(["out"], s.llm_tokens_out)
+        yield tokens
+        yield CounterMetricFamily(
+            "ainews_llm_cost_usd", "Estimated LLM spend in US dollars.", value=s.llm_cost_usd
+        )
+        if s.newest_article_at is not None:
+            yield GaugeMetricFamily(
+                "ainews_newest_article_published_timestamp_seconds",
+                "Publication time of the newest stored article.",
+                value=s.newest_article_at.timestamp(),
+            )
+
+
+def render_metrics(snapshot: StoreMetrics) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(snapshot))
+    return generate_latest(registry)
