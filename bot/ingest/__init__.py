@@ -1,0 +1,1 @@
+"""Ingestion: polite fetching, feed parsing, normalisation, dedup and storage of articles."""

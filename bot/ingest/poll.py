@@ -1,0 +1,505 @@
+"""Polling use cases: sync sources, poll due ones, ingest bytes, and fetch one page on demand.
+
+One broken feed never stops its siblings: every failure ends on the source row (error count,
+last error, backoff) and the cycle goes on. Fetch state (ETag, body hash) is written in the same
+transaction as the articles, so a crash between fetch and commit re-reads the feed next cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import update
+
+from bot.config import Settings
+from bot.errors import BlockedAddressError, FetchError
+from bot.ingest.extract import (
+    detect_lang,
+    extract_page,
+    is_teaser,
+    reading_minutes,
+    script_lang,
+)
+from bot.ingest.fetch import HTML_ACCEPT, Fetcher, FetchResponse
+from bot.ingest.hackernews import fetch_front_page
+from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
+from bot.ingest.sanitize import plain_text
+from bot.ports import Clock
+from bot.store.articles import (
+    NewArticle,
+    article_by_canonical,
+    insert_articles,
+    load_story_index,
+    match_existing,
+)
+from bot.store.db import Database
+from bot.store.schema import ArticleRow, Source
+from bot.store.sources import claim_sources, on_demand_source, upsert_sources
+from digest.dedup import StoryIndex, canonical_url, content_hash
+from digest.models import Article
+
+
+class IngestContext(Protocol):
+    """The part of `bot.context.AppContext` ingestion needs (AppContext satisfies it)."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    fetcher: Fetcher
+
+
+@dataclass
+class IngestServices:
+    """A minimal IngestContext for callers that need no enricher (CLI fetch, benchmarks)."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    fetcher: Fetcher
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        await self.db.dispose()
+
+
+__all__ = [
+    "IngestContext",
+    "IngestServices",
+    "PollReport",
+    "SourceResult",
+    "fetch_article",
+    "ingest_feed_bytes",
+    "poll_sources",
+    "sync_sources",
+]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["ok", "not_modified", "error", "skipped"]
+MAX_BACKOFF = timedelta(hours=24)
+MAX_RETRY_AFTER = timedelta(days=7)
+FULL_TEXT_PER_SOURCE = 20
+FULL_TEXT_CONCURRENCY = 4
+_FUTURE_SLACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source's poll came to; `error` is the message stored on the row."""
+
+    name: str
+    url: str
+    status: Status
+    new: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "status": self.status,
+            "new": self.new,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """One cycle's results, in source order."""
+
+    sources: list[SourceResult] = field(default_factory=list)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(result.new for result in self.sources)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for result in self.sources if result.status == status)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sources": [result.to_json() for result in self.sources],
+            "new_articles": self.new_articles,
+        }
+
+
+@dataclass
+class _Cycle:
+    """State shared by the sources of one cycle: one writer at a time, one story index."""
+
+    ctx: IngestContext
+    now: datetime
+    owner: str
+    full_text: bool
+    index: StoryIndex | None = None
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pages: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
+    )
+
+    async def story_index(self) -> StoryIndex:
+        if self.index is None:
+            async with self.ctx.db.session() as session:
+                self.index = await load_story_index(session, self.now)
+        return self.index
+
+
+async def sync_sources(db: Database, settings: Settings) -> None:
+    """Upsert config `[[sources]]` by URL, keeping each row's fetch state."""
+    async with db.session() as session:
+        await upsert_sources(session, settings.sources)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def poll_sources(
+    ctx: IngestContext,
+    *,
+    all_sources: bool = False,
+    progress: Callable[[SourceResult], None] | None = None,
+) -> PollReport:
+    """Poll due sources (or all) concurrently under the fetch policy; never raises for a feed."""
+    cycle = _Cycle(
+        ctx=ctx, now=ctx.clock.now(), owner=_owner(), full_text=ctx.settings.fetch.full_text
+    )
+    lease = timedelta(seconds=ctx.settings.fetch.total_timeout * 4 + 120)
+    claimed, skipped = await claim_sources(
+        ctx.db, owner=cycle.owner, now=cycle.now, lease=lease, all_sources=all_sources
+    )
+    results: dict[int, SourceResult] = {}
+    for row in skipped:
+        reason = (
+            f"disabled after {row.error_count} failures: {row.last_error}"
+            if row.disabled
+            else "being polled by another replica"
+        )
+        results[row.id] = SourceResult(row.name, row.url, "skipped", 0, reason)
+        if progress:
+            progress(results[row.id])
+
+    async def run(source: Source) -> None:
+        result = await _poll_guarded(cycle, source)
+        results[source.id] = result
+        if progress:
+            progress(result)
+
+    await asyncio.gather(*(run(source) for source in claimed))
+    return PollReport([results[key] for key in sorted(results)])
+
+
+async def _poll_guarded(cycle: _Cycle, source: Source) -> SourceResult:
+    try:
+        return await _poll_one(cycle, source)
+    except Exception as exc:  # one broken source must not stop the cycle
+        if isinstance(exc, FetchError):
+            message = str(exc)
+        else:
+            log.exception("source poll crashed", extra={"source": source.url})
+            message = f"internal error: {type(exc).__name__}: {exc}"
+        await _record_failure(cycle, source, message[:1000])
+        return SourceResult(source.name, source.url, "error", 0, message[:1000])
+
+
+async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
+    ctx = cycle.ctx
+    if source.kind == "hackernews":
+        articles = await fetch_front_page(ctx.fetcher, source.url, fetched_at=cycle.now)
+        new = await _store(cycle, source, articles, state={})
+        return SourceResult(source.name, source.url, "ok", new)
+    response = await ctx.fetcher.get(
+        source.url, etag=source.etag, last_modified=source.last_modified
+    )
+    if response.not_modified:
+        await _record_unchanged(cycle, source, response)
+        return SourceResult(source.name, source.url, "not_modified")
+    if not response.ok:
+        message = f"HTTP {response.status} from {response.final_url}"
+        await _record_failure(cycle, source, message, response)
+        return SourceResult(source.name, source.url, "error", 0, message)
+    body_hash = content_hash(response.body.hex()) if response.body else ""
+    if body_hash and body_hash == source.body_hash:
+        await _record_unchanged(cycle, source, response)
+        return SourceResult(source.name, source.url, "not_modified")
+    parsed = parse_feed(response.body, response.final_url, cap=ctx.settings.fetch.max_body_bytes)
+    if not parsed.entries and parsed.error:
+        await _record_failure(cycle, source, parsed.error, response)
+        return SourceResult(source.name, source.url, "error", 0, parsed.error)
+    articles = normalise_entries(
+        parsed.entries, source_lang=source.lang, feed_lang=parsed.lang, fetched_at=cycle.now
+    )
+    state = {
+        "etag": response.etag,
+        "last_modified": response.last_modified,
+        "body_hash": body_hash,
+    }
+    new = await _store(cycle, source, articles, state=state)
+    return SourceResult(source.name, source.url, "ok", new)
+
+
+def normalise_entries(
+    entries: Sequence[ParsedEntry], *, source_lang: str, feed_lang: str, fetched_at: datetime
+) -> list[Article]:
+    """Parsed entries → articles: UTC dates (fetch time when undated), canonical URL, language."""
+    feed_hint = feed_lang.split("-")[0].lower()[:8]
+    if not source_lang and not feed_hint:
+        sample = " ".join(f"{e.title} {e.content[:300]}" for e in entries[:5])
+        feed_hint = detect_lang(sample)
+    out: list[Article] = []
+    for entry in entries:
+        dated = entry.published is not None
+        published = entry.published or fetched_at
+        if published > fetched_at + _FUTURE_SLACK:
+            published = fetched_at
+        lang = source_lang or script_lang(f"{entry.title} {entry.content[:300]}") or feed_hint
+        out.append(
+            Article(
+                guid=entry.guid,
+                url=entry.link,
+                canonical_url=canonical_url(entry.link) if entry.link else "",
+                title=entry.title,
+                content=entry.content,
+                published_at=published,
+                author=entry.author,
+                lang=lang,
+                dated=dated,
+            )
+        )
+    return out
+
+
+async def _full_text(cycle: _Cycle, article: Article) -> tuple[Article, bool]:
+    """Fetch and extract the article page when the feed carried only a teaser."""
+    async with cycle.pages:
+        try:
+            response = await cycle.ctx.fetcher.get(article.url, accept=HTML_ACCEPT)
+            if not response.ok or not response.body:
+                return article, False
+            page = await extract_page(response.body, response.final_url)
+        except FetchError as exc:
+            log.info("full text failed", extra={"url": article.url, "error": str(exc)})
+            return article, False
+    text = plain_text(page.text)
+    if len(text) <= len(article.content):
+        return article, False
+    return replace(article, content=text), True
+
+
+async def _prepare(
+    cycle: _Cycle, source: Source, articles: Sequence[Article], *, backlog: bool
+) -> tuple[list[NewArticle], list[tuple[int, Article]]]:
+    """Split into new articles (with full text fetched) and known ones (for HN counts)."""
+    async with cycle.write_lock, cycle.ctx.db.session() as session:
+        matched = await match_existing(session, source.id, articles)
+    new_items: list[tuple[Article, str]] = []
+    known: list[tuple[int, Article]] = []
+    for article, match in zip(articles, matched, strict=True):
+        if match is None:
+            continue
+        if match.existing is None:
+            new_items.append((article, match.identity))
+        else:
+            known.append((match.existing.id, article))
+    fetch_pages = cycle.full_text and not backlog
+    wanted = [
+        i
+        for i, (article, _) in enumerate(new_items)
+        if fetch_pages and article.url and is_teaser(article.content)
+    ][:FULL_TEXT_PER_SOURCE]
+    full: dict[int, tuple[Article, bool]] = {}
+    if wanted:
+        done = await asyncio.gather(*(_full_text(cycle, new_items[i][0]) for i in wanted))
+        full = dict(zip(wanted, done, strict=True))
+    prepared: list[NewArticle] = []
+    for i, (article, identity) in enumerate(new_items):
+        article, extracted = full.get(i, (article, False))
+        if extracted and not article.lang:
+            article = replace(article, lang=detect_lang(article.content))
+        prepared.append(
+            NewArticle(
+                article=article,
+                identity=identity,
+                content_hash=content_hash(article.title, article.content),
+                reading_minutes=reading_minutes(article.content),
+                full_text=extracted,
+            )
+        )
+    return prepared, known
+
+
+async def _store(
+    cycle: _Cycle, source: Source, articles: Sequence[Article], *, state: dict[str, str | None]
+) -> int:
+    backlog = not source.polled_once
+    prepared, known = await _prepare(cycle, source, articles, backlog=backlog)
+    index = await cycle.story_index()
+    interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
+    async with cycle.write_lock, cycle.ctx.db.session() as session:
+        row = await session.get(Source, source.id)
+        if row is None:
+            return 0
+        await insert_articles(
+            session, row, prepared, fetched_at=cycle.now, is_backlog=backlog, index=index
+        )
+        for article_id, article in known:
+            if article.points is not None:
+                await session.execute(
+                    update(ArticleRow)
+                    .where(ArticleRow.id == article_id)
+                    .values(points=article.points, comments=article.comments)
+                )
+        for key, value in state.items():
+            setattr(row, key, value)
+        row.polled_once = True
+        row.error_count = 0
+        row.last_error = None
+        row.disabled = False
+        row.last_checked_at = row.last_success_at = cycle.now
+        row.next_check_at = cycle.now + interval
+        if row.lease_owner == cycle.owner:
+            row.lease_owner, row.lease_until = None, None
+    return len(prepared)
+
+
+async def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
+    interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
+    async with cycle.write_lock, cycle.ctx.db.session() as session:
+        row = await session.get(Source, source.id)
+        if row is None:
+            return
+        row.etag = response.etag or row.etag
+        row.last_modified = response.last_modified or row.last_modified
+        row.error_count, row.last_error = 0, None
+        row.last_checked_at = row.last_success_at = cycle.now
+        row.next_check_at = cycle.now + interval
+        if row.lease_owner == cycle.owner:
+            row.lease_owner, row.lease_until = None, None
+
+
+async def _record_failure(
+    cycle: _Cycle, source: Source, message: str, response: FetchResponse | None = None
+) -> None:
+    """Error on the row; 429/Retry-After moves the next check, other failures back off."""
+    settings = cycle.ctx.settings.fetch
+    interval = timedelta(minutes=settings.interval_minutes)
+    retry_after = None
+    if response is not None and response.retry_after is not None:
+        retry_after = min(timedelta(seconds=response.retry_after), MAX_RETRY_AFTER)
+    rate_limited = response is not None and response.status == 429
+    async with cycle.write_lock, cycle.ctx.db.session() as session:
+        row = await session.get(Source, source.id)
+        if row is None:
+            return
+        if not rate_limited:
+            row.error_count += 1
+        backoff = min(interval * (2 ** max(0, row.error_count - 1)), MAX_BACKOFF)
+        wait = max(backoff, retry_after) if retry_after is not None else backoff
+        row.last_error = message
+        row.last_checked_at = cycle.now
+        row.next_check_at = cycle.now + wait
+        row.disabled = row.error_count >= settings.max_failures
+        if row.lease_owner == cycle.owner:
+            row.lease_owner, row.lease_until = None, None
+    log.warning(
+        "source failed",
+        extra={"source": source.url, "error": message, "blocked": "refused" in message},
+    )
+
+
+async def ingest_feed_bytes(
+    ctx: IngestContext,
+    source: Source,
+    body: bytes,
+    *,
+    fetched_at: datetime,
+    full_text: bool = True,
+) -> int:
+    """Parse and store bytes already in hand (no fetch of the feed); returns new articles."""
+    cycle = _Cycle(
+        ctx=ctx,
+        now=fetched_at,
+        owner=_owner(),
+        full_text=full_text and ctx.settings.fetch.full_text,
+    )
+    parsed = parse_feed(body, source.url, cap=ctx.settings.fetch.max_body_bytes)
+    if not parsed.entries and parsed.error:
+        raise FetchError(f"{source.name}: {parsed.error}")
+    articles = normalise_entries(
+        parsed.entries, source_lang=source.lang, feed_lang=parsed.lang, fetched_at=fetched_at
+    )
+    return await _store(cycle, source, articles, state={})
+
+
+async def fetch_article(ctx: IngestContext, url: str) -> int:
+    """Fetch one page on demand, store it under "On demand", cluster it; returns the article id."""
+    canonical = canonical_url(url)
+    if not canonical.startswith(("http://", "https://")):
+        raise BlockedAddressError(f"only http(s) URLs can be fetched, not {url!r}")
+    async with ctx.db.session() as session:
+        existing = await article_by_canonical(session, canonical)
+        if existing is not None:
+            return existing.id
+    response = await ctx.fetcher.get(url, accept=HTML_ACCEPT)
+    if not response.ok:
+        raise FetchError(f"could not fetch {url}: HTTP {response.status}")
+    page = await extract_page(response.body, response.final_url)
+    text = plain_text(page.text)
+    if not text:
+        raise FetchError(f"no readable article text at {url}")
+    now = ctx.clock.now()
+    title = plain_text(page.title, single_line=True) or text[:120]
+    published = parse_date(page.date)
+    final = canonical_url(response.final_url)
+    async with ctx.db.session() as session:
+        if final != canonical:
+            existing = await article_by_canonical(session, final)
+            if existing is not None:
+                return existing.id
+        source = await on_demand_source(session)
+    article = Article(
+        guid="",
+        url=response.final_url,
+        canonical_url=final,
+        title=title,
+        content=text,
+        published_at=min(published, now) if published else now,
+        lang=detect_lang(f"{title} {text[:1000]}"),
+        dated=published is not None,
+    )
+    cycle = _Cycle(ctx=ctx, now=now, owner=_owner(), full_text=False)
+    await _store_page(cycle, source, article)
+    async with ctx.db.session() as session:
+        stored = await article_by_canonical(session, final)
+    if stored is None:
+        raise FetchError(f"could not store {url}")
+    return stored.id
+
+
+async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:
+    index = await cycle.story_index()
+    async with cycle.ctx.db.session() as session:
+        matched = await match_existing(session, source.id, [article])
+        match = matched[0]
+        if match is None or match.existing is not None:
+            return
+        row = await session.get(Source, source.id)
+        assert row is not None
+        item = NewArticle(
+            article=article,
+            identity=match.identity,
+            content_hash=content_hash(article.title, article.content),
+            reading_minutes=reading_minutes(article.content),
+            full_text=True,
+        )
+        await insert_articles(
+            session, row, [item], fetched_at=cycle.now, is_backlog=False, index=index
+        )

@@ -1,0 +1,235 @@
+"""Repository queries for `articles` and `stories`: identity within a source, story clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.schema import ArticleRow, Source, Story
+from digest.dedup import (
+    STORY_WINDOW,
+    StoryIndex,
+    StoryKey,
+    content_hash,
+    identity_key,
+    title_fingerprint,
+)
+from digest.models import Article
+
+__all__ = [
+    "Matched",
+    "NewArticle",
+    "article_by_canonical",
+    "insert_articles",
+    "load_story_index",
+    "match_existing",
+]
+
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """A normalised item ready to store, with what ingestion worked out about it."""
+
+    article: Article
+    identity: str
+    content_hash: str
+    reading_minutes: int
+    full_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """Per incoming item: the stored row it is, or the identity it gets as a new row."""
+
+    existing: ArticleRow | None
+    identity: str
+
+
+def _alternate_key(key: str, canonical: str, title: str) -> str:
+    """Identity for a distinct item whose base key is already taken (shared GUID or link)."""
+    return content_hash(key, canonical, title)
+
+
+@dataclass(slots=True)
+class _Known:
+    canonical: str
+    title: str
+    identity: str
+    row: ArticleRow | None
+
+
+def _same_item(known: _Known, item: Article) -> bool:
+    return bool(
+        (item.canonical_url and known.canonical == item.canonical_url) or known.title == item.title
+    )
+
+
+async def match_existing(
+    session: AsyncSession, source_id: int, items: Sequence[Article]
+) -> list[Matched | None]:
+    """Decide per item whether it is already stored for this source (None = repeat in batch).
+
+    GUID, else canonical link, else text hash is the key; an item with a new key but the link and
+    title of a stored one is that one (churning GUIDs); an item whose key is taken by a different
+    link and title is a distinct item and gets an alternate key.
+    """
+    keys = [identity_key(i.guid, i.canonical_url, i.title, i.content) for i in items]
+    alternates = [
+        _alternate_key(k, i.canonical_url, i.title) for k, i in zip(keys, items, strict=True)
+    ]
+    identities = list({*keys, *alternates})
+    canonicals = list({i.canonical_url for i in items if i.canonical_url})
+    known: dict[str, _Known] = {}
+    by_link_title: dict[tuple[str, str], _Known] = {}
+    for start in range(0, max(len(identities), len(canonicals)), _CHUNK):
+        conditions = []
+        if identities[start : start + _CHUNK]:
+            conditions.append(ArticleRow.identity.in_(identities[start : start + _CHUNK]))
+        if canonicals[start : start + _CHUNK]:
+            conditions.append(ArticleRow.canonical_url.in_(canonicals[start : start + _CHUNK]))
+        rows = await session.scalars(
+            select(ArticleRow).where(ArticleRow.source_id == source_id, or_(*conditions))
+        )
+        for row in rows:
+            stored = _Known(row.canonical_url, row.title, row.identity, row)
+            known[row.identity] = stored
+            if row.canonical_url and row.title:
+                by_link_title.setdefault((row.canonical_url, row.title), stored)
+    out: list[Matched | None] = []
+    for item, key, alternate in zip(items, keys, alternates, strict=True):
+        entry: _Known | None = known.get(key)
+        if entry is not None and not _same_item(entry, item):
+            key, entry = alternate, known.get(alternate)
+        if entry is None and item.canonical_url and item.title:
+            entry = by_link_title.get((item.canonical_url, item.title))
+        if entry is not None:
+            out.append(Matched(entry.row, entry.identity) if entry.row is not None else None)
+            continue
+        fresh = _Known(item.canonical_url, item.title, key, None)
+        known[key] = fresh
+        if item.canonical_url and item.title:
+            by_link_title.setdefault((item.canonical_url, item.title), fresh)
+        out.append(Matched(existing=None, identity=key))
+    return out
+
+
+async def load_story_index(session: AsyncSession, now: datetime) -> StoryIndex:
+    """Stories of articles published or fetched within the matching window, for clustering."""
+    since = now - STORY_WINDOW * 2
+    index = StoryIndex()
+    rows = await session.execute(
+        select(
+            ArticleRow.story_id,
+            ArticleRow.canonical_url,
+            ArticleRow.title,
+            ArticleRow.published_at,
+        )
+        .where(
+            ArticleRow.story_id.is_not(None),
+            or_(ArticleRow.published_at >= since, ArticleRow.fetched_at >= since),
+        )
+        .order_by(ArticleRow.id.desc())
+        .limit(20000)
+    )
+    for story_id, canonical, title, published_at in rows:
+        if story_id is not None:
+            index.add(StoryKey(story_id, canonical, title, "", published_at))
+    return index
+
+
+async def article_by_canonical(session: AsyncSession, canonical: str) -> ArticleRow | None:
+    return await session.scalar(
+        select(ArticleRow)
+        .where(ArticleRow.canonical_url == canonical)
+        .order_by(ArticleRow.id)
+        .limit(1)
+    )
+
+
+async def _story_for_url(session: AsyncSession, canonical: str) -> int | None:
+    if not canonical:
+        return None
+    return await session.scalar(
+        select(ArticleRow.story_id)
+        .where(ArticleRow.canonical_url == canonical, ArticleRow.story_id.is_not(None))
+        .limit(1)
+    )
+
+
+async def insert_articles(
+    session: AsyncSession,
+    source: Source,
+    items: Sequence[NewArticle],
+    *,
+    fetched_at: datetime,
+    is_backlog: bool,
+    index: StoryIndex,
+) -> list[ArticleRow]:
+    """Insert new articles and put each into a story (joined or new); keeps source counts."""
+    rows: list[ArticleRow] = []
+    joined: set[int] = set()
+    for new in items:
+        item = new.article
+        story_id = index.find(
+            canonical=item.canonical_url,
+            title=item.title,
+            content=item.content,
+            published_at=item.published_at,
+        )
+        if story_id is None:
+            story_id = await _story_for_url(session, item.canonical_url)
+        if story_id is None:
+            story = Story(
+                title=item.title or item.content[:200],
+                fingerprint=title_fingerprint(item.title),
+                source_count=1,
+                first_seen_at=fetched_at,
+                updated_at=fetched_at,
+            )
+            session.add(story)
+            await session.flush()
+            story_id = story.id
+        else:
+            joined.add(story_id)
+        index.add(StoryKey(story_id, item.canonical_url, item.title, "", item.published_at))
+        row = ArticleRow(
+            source_id=source.id,
+            story_id=story_id,
+            identity=new.identity,
+            guid=item.guid[:2000],
+            url=item.url[:2000],
+            canonical_url=item.canonical_url[:2000],
+            title=item.title,
+            content=item.content,
+            author=item.author[:500],
+            lang=item.lang[:16],
+            published_at=item.published_at,
+            dated=item.dated,
+            fetched_at=fetched_at,
+            content_hash=new.content_hash,
+            reading_minutes=new.reading_minutes,
+            full_text=new.full_text,
+            is_backlog=is_backlog,
+            points=item.points,
+            comments=item.comments,
+        )
+        session.add(row)
+        rows.append(row)
+    await session.flush()
+    for story_id in joined:
+        count = await session.scalar(
+            select(func.count(func.distinct(ArticleRow.source_id))).where(
+                ArticleRow.story_id == story_id
+            )
+        )
+        joined_story = await session.get(Story, story_id)
+        if joined_story is not None:
+            joined_story.source_count = max(1, int(count or 1))
+            joined_story.updated_at = fetched_at
+    return rows
