@@ -242,28 +242,34 @@ class Outbox:
     def _settings(self) -> Any:
         return self.ctx.settings.delivery
 
-    async def deliver_due(self, *, max_rounds: int | None = None) -> DeliveryReport:
-        """Claim and send until nothing is due now; `lanes` loops overlap sending with the store."""
+    async def deliver_due(self) -> DeliveryReport:
+        """Claim and send until nothing is due now. Extra lanes start only behind a full batch,
+        so a quiet outbox costs one query while a fan-out overlaps sending with the store."""
         report = DeliveryReport()
 
-        async def lane() -> None:
-            rounds = 0
-            while max_rounds is None or rounds < max_rounds:
-                rounds += 1
-                claimed = await claim_due(
-                    self.ctx.db,
-                    owner=self.owner,
-                    now=self.ctx.clock.now(),
-                    limit=self._settings.batch_size,
-                    lease_seconds=self._settings.lease_seconds,
-                    platforms=sorted(self.notifiers),
-                )
-                if not claimed:
-                    return
+        async def lane(claimed: list[ClaimedDelivery] | None) -> None:
+            if claimed is None:
+                claimed = await self._claim()
+            while claimed:
                 await self._send_batch(claimed, report)
+                claimed = await self._claim()
 
-        await asyncio.gather(*(lane() for _ in range(max(1, self.lanes))))
+        first = await self._claim()
+        if not first:
+            return report
+        extra = self.lanes - 1 if len(first) >= self._settings.batch_size else 0
+        await asyncio.gather(lane(first), *(lane(None) for _ in range(extra)))
         return report
+
+    async def _claim(self) -> list[ClaimedDelivery]:
+        return await claim_due(
+            self.ctx.db,
+            owner=self.owner,
+            now=self.ctx.clock.now(),
+            limit=self._settings.batch_size,
+            lease_seconds=self._settings.lease_seconds,
+            platforms=sorted(self.notifiers),
+        )
 
     async def _send_batch(self, claimed: list[ClaimedDelivery], report: DeliveryReport) -> None:
         """Rows of one channel go out in order, one at a time; channels proceed concurrently."""
