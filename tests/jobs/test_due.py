@@ -195,7 +195,7 @@ async def test_alerts_respect_threshold_tags_history_and_backlog(
     # a new source's first poll: important but backlog, never an alert
     await add_story(db, new, "Archive gem", now - hour, importance=5, is_backlog=True)
     everything = await add_channel(db, "all", alert_threshold=threshold)
-    agents = await add_channel(db, "agents", tags=("agents",))
+    await add_channel(db, "agents", tags=("agents",))
     muted = await add_channel(db, "muted", alerts_enabled=False)
 
     notifier = RecordingNotifier()
