@@ -8,6 +8,7 @@ anything unexpected into one generic line (the traceback goes to the log).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +25,8 @@ ParamKind = Literal["str", "int", "tag", "tags", "words", "lang", "ref", "choice
 Handler = Callable[["AppContext", CommandRequest, dict[str, Any]], Awaitable[Reply]]
 
 MAX_COMMAND_CHARS = 500
+# Bidi overrides/isolates can make a reply read differently from what was typed (Trojan Source).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 GENERIC_FAILURE = "Sorry, something went wrong on our side. It has been logged."
 
 
@@ -185,7 +188,13 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
     `key value` pairs (`settings tz Asia/Tokyo time 08:30`).
     """
     if len(text) > MAX_COMMAND_CHARS:
-        raise CommandError(f"That command is too long (over {MAX_COMMAND_CHARS} characters).")
+        raise CommandError(
+            f"That command is too long (over {MAX_COMMAND_CHARS} characters).", "/ainews help"
+        )
+    if any(_is_hidden_control(char) for char in text):
+        raise CommandError(
+            "That command contains control or text-direction characters.", "/ainews help"
+        )
     words = text.split()
     if not words:
         spec = find("help")
@@ -226,7 +235,12 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
     return spec, args
 
 
-def _error_reply(error: CommandError) -> Reply:
+def _is_hidden_control(char: str) -> bool:
+    return char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
+
+
+def error_reply(error: CommandError) -> Reply:
+    """A user error as an ephemeral reply: its reason, then the usage line."""
     text = str(error)
     if error.usage:
         text += f"\nUsage: {error.usage}"
@@ -242,7 +256,7 @@ async def run(
             raise CommandError("Only channel managers can change this channel's settings.")
         return await spec.handler(ctx, request, args)
     except CommandError as error:
-        return _error_reply(error)
+        return error_reply(error)
     except Exception:
         log.exception("command failed", extra={"command": spec.name, "platform": request.platform})
         return Reply(text=GENERIC_FAILURE, ephemeral=True, is_error=True)
@@ -253,7 +267,7 @@ async def dispatch(ctx: AppContext, request: CommandRequest) -> Reply:
     try:
         spec, args = parse_text(request.text)
     except CommandError as error:
-        return _error_reply(error)
+        return error_reply(error)
     return await run(ctx, spec, request, args)
 
 

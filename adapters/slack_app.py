@@ -1,0 +1,243 @@
+"""The Slack adapter: `/ainews` through slack-bolt, over HTTP (`POST /slack/events`) or Socket Mode.
+
+Bolt verifies every HTTP request (v0 HMAC, 5-minute window) before anything else runs; a failed
+check is answered 401 and does no work. The command is acknowledged at once and answered through
+the response_url (or chat.postMessage for a long translation, as a thread): translation only, no
+logic lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.slack_notifier import ChannelPacer, make_web_client, post_messages
+from adapters.slack_render import link, render_reply, section
+from bot.commands import CommandSpec, error_reply, parse_text, run
+from bot.errors import CommandError, ConfigError
+from bot.links import article_permalink
+from bot.messages import CommandRequest, Reply
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+__all__ = [
+    "EVENTS_PATH",
+    "SlackSocketMode",
+    "build_slack_app",
+    "create_slack_routes",
+    "start_socket_mode",
+    "to_command_request",
+]
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SLASH_COMMAND = "/ainews"
+WORKING_TEXT = "Working on it…"
+RESPONSE_URL_USES = 5  # Slack accepts at most five posts per response_url
+MAX_REQUEST_BYTES = 64 * 1024  # slash-command bodies are a few hundred bytes
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def to_command_request(command: dict[str, Any]) -> CommandRequest:
+    """A slash-command payload as the neutral request the command table understands."""
+    return CommandRequest(
+        platform="slack",
+        workspace=str(command.get("team_id", "")),
+        channel=str(command.get("channel_id", "")),
+        user=str(command.get("user_id", "")),
+        text=str(command.get("text", "")),
+        channel_name=str(command.get("channel_name", "")),
+    )
+
+
+def _response_type(spec: CommandSpec | None, reply: Reply) -> str:
+    private = reply.ephemeral or reply.is_error or (spec is not None and spec.ephemeral)
+    return "ephemeral" if private else "in_channel"
+
+
+async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
+    """Slash payloads carry no roles; users.info says whether the user administers the team."""
+    try:
+        response = await client.users_info(user=user_id)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError):
+        log.warning("users.info failed; treating user as not an admin", exc_info=True)
+        return False
+    user = response.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+class SlashCommandAnswerer:
+    """Runs one acknowledged command and posts its reply where Slack expects it."""
+
+    def __init__(self, ctx: AppContext, pacer: ChannelPacer) -> None:
+        self.ctx = ctx
+        self.pacer = pacer
+
+    async def answer(
+        self,
+        spec: CommandSpec,
+        request: CommandRequest,
+        args: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        settings = self.ctx.settings
+        if spec.manages_channel and settings.slack.admins_only:
+            request = replace(request, can_manage=await is_workspace_admin(client, request.user))
+        reply = await run(self.ctx, spec, request, args)
+        payloads = render_reply(reply, settings)
+        response_type = _response_type(spec, reply)
+        threaded = reply.translation is not None and len(payloads) > 1
+        if (
+            threaded
+            and response_type == "in_channel"
+            and await self._post_thread(client, request.channel, payloads)
+        ):
+            return
+        await self._respond_all(respond, payloads, response_type, reply)
+
+    async def _post_thread(
+        self, client: AsyncWebClient, channel: str, payloads: Sequence[dict[str, Any]]
+    ) -> bool:
+        """A long translation as a thread; False when the bot may not post in the channel."""
+        try:
+            await post_messages(client, channel, payloads, self.pacer, thread=True)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in NOT_A_MEMBER:
+                return False
+            raise
+        return True
+
+    async def _respond_all(
+        self,
+        respond: AsyncRespond,
+        payloads: list[dict[str, Any]],
+        response_type: str,
+        reply: Reply,
+    ) -> None:
+        if len(payloads) > RESPONSE_URL_USES:
+            payloads = [*payloads[: RESPONSE_URL_USES - 1], self._too_long_note(reply)]
+        for payload in payloads:
+            result = await respond({**payload, "response_type": response_type})
+            if result.status_code != 200:
+                log.warning(
+                    "slack response_url post refused",
+                    extra={"status": result.status_code, "body": str(result.body)[:200]},
+                )
+                return
+
+    def _too_long_note(self, reply: Reply) -> dict[str, Any]:
+        text = "The rest is too long for Slack here."
+        article_id = reply.card.article_id if reply.card is not None else None
+        if article_id is not None:
+            page = article_permalink(self.ctx.settings, article_id)
+            text += " Read it on the " + link(page, "web view") + "."
+        else:
+            text += " Invite the bot to this channel to get it as a thread."
+        return {"text": text, "blocks": [section(text)]}
+
+
+def build_slack_app(
+    ctx: AppContext,
+    *,
+    client: AsyncWebClient | None = None,
+    pacer: ChannelPacer | None = None,
+    signing_secret: str | None = None,
+) -> AsyncApp:
+    """The bolt app with `/ainews` registered; request verification stays on."""
+    secrets = ctx.settings.secrets
+    if signing_secret is None and secrets.slack_signing_secret is not None:
+        signing_secret = secrets.slack_signing_secret.get_secret_value()
+    web_client = client or make_web_client(ctx.settings)
+    answerer = SlashCommandAnswerer(ctx, pacer or ChannelPacer())
+    app = AsyncApp(
+        name="ainews",
+        client=web_client,
+        signing_secret=signing_secret or "",
+        process_before_response=False,
+        logger=logging.getLogger("adapters.slack_app.bolt"),
+    )
+
+    async def on_ainews(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        request = to_command_request(command)
+        try:
+            spec, args = parse_text(request.text)
+        except CommandError as error:
+            payload = render_reply(error_reply(error), ctx.settings)[0]
+            await ack({**payload, "response_type": "ephemeral"})
+            return
+        if spec.slow:
+            await ack(response_type="ephemeral", text=WORKING_TEXT)
+        else:
+            await ack()
+        try:
+            await answerer.answer(spec, request, args, respond, client)
+        except Exception:
+            log.exception("slack command answer failed", extra={"command": spec.name})
+
+    app.command(SLASH_COMMAND)(on_ainews)
+    return app
+
+
+def create_slack_routes(ctx: AppContext) -> list[BaseRoute]:
+    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
+    if ctx.settings.secrets.slack_signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set")
+    return [slack_events_route(build_slack_app(ctx))]
+
+
+def slack_events_route(app: AsyncApp) -> Route:
+    async def slack_events(request: Request) -> Response:
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        body = bytearray()
+        try:
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > MAX_REQUEST_BYTES:
+                    return PlainTextResponse("request too large", status_code=413)
+        except ClientDisconnect:
+            return PlainTextResponse("client went away", status_code=400)
+        bolt_response = await app.async_dispatch(to_async_bolt_request(request, bytes(body)))
+        return to_starlette_response(bolt_response)
+
+    return Route(EVENTS_PATH, slack_events, methods=["POST"])
+
+
+class SlackSocketMode:
+    """A running Socket Mode connection; `close()` disconnects it."""
+
+    def __init__(self, handler: AsyncSocketModeHandler) -> None:
+        self.handler = handler
+
+    async def close(self) -> None:
+        await self.handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def start_socket_mode(ctx: AppContext) -> SlackSocketMode:
+    """Connect to Slack over Socket Mode (SLACK_APP_TOKEN); no public URL needed."""
+    app_token = ctx.settings.secrets.slack_app_token
+    if app_token is None:
+        raise ConfigError("SLACK_APP_TOKEN is not set")
+    app = build_slack_app(ctx, signing_secret="")
+    handler = AsyncSocketModeHandler(app, app_token.get_secret_value())
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return SlackSocketMode(handler)

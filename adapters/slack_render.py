@@ -1,0 +1,394 @@
+"""Neutral replies, digests and alerts as Slack Block Kit payloads with plain-text fallbacks.
+
+Every piece of web text is escaped for mrkdwn (`&`, `<`, `>`), stripped of control characters and
+defused of mentions and formatting, so a title like `<!channel>` pings nobody. Every payload stays
+inside Block Kit's limits; long content is split at sentence boundaries into several messages.
+Payloads carry no `channel`: callers add it (chat.postMessage) or send them to a response_url.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+from bot.links import article_permalink, digest_permalink
+from bot.messages import Reply
+from bot.replies import (
+    clip,
+    digest_heading,
+    scores_line,
+    stars,
+    translation_status,
+)
+from digest.models import ArticleCard, Digest, DigestItem, TranslationView
+
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_HEADER_CHARS",
+    "MAX_MESSAGE_CHARS",
+    "MAX_SECTION_CHARS",
+    "MAX_TEXT_CHARS",
+    "escape",
+    "message_chars",
+    "render_alert_payloads",
+    "render_card_payloads",
+    "render_digest_payloads",
+    "render_reply",
+    "render_translation_payloads",
+    "split_text",
+]
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 2900  # Slack allows 3,000; the margin absorbs counting differences
+MAX_HEADER_CHARS = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_TEXT_CHARS = 3000  # the top-level `text` fallback; Slack truncates long ones
+# Slack rejects a message whose blocks total roughly 13.2k characters (`msg_blocks_too_long`)
+# even when each block is within its own limit; we stay well below, measured as serialised JSON.
+MAX_MESSAGE_CHARS = 11_000
+TLDR_CHARS = 1200
+
+_HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+_FORMATTING = re.compile(r"([*_~`])")
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_ZWSP = "\u200b"
+
+Block = dict[str, Any]
+Payload = dict[str, Any]
+
+
+def clean(text: str, *, single_line: bool = False) -> str:
+    """Drop control and text-direction characters; tabs become spaces."""
+    out = []
+    for char in text:
+        if char in "\t\r":
+            out.append(" ")
+        elif char == "\n":
+            out.append(" " if single_line else "\n")
+        elif char in _HIDDEN or unicodedata.category(char) in ("Cc", "Cs"):
+            continue
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def escape(text: str, *, single_line: bool = False) -> str:
+    """Untrusted text as inert mrkdwn: no links, mentions, broadcasts or formatting."""
+    text = clean(text, single_line=single_line)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _BROADCAST.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
+    return _FORMATTING.sub(lambda m: f"{_ZWSP}{m.group(1)}{_ZWSP}", text)
+
+
+def plain(text: str, limit: int, *, single_line: bool = True) -> str:
+    """Text for a plain_text object (not parsed by Slack), cut at a word boundary."""
+    return clip(clean(text, single_line=single_line).strip(), limit) or "-"
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL fit for `<url|label>`, or None when it is not one."""
+    url = url.strip()
+    if not url or len(url) > 3000 or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link whose label is escaped web text; a bad URL leaves only the label."""
+    text = escape(label, single_line=True) or "link"
+    target = safe_url(url)
+    return f"<{target}|{text}>" if target else text
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut after sentences, then words, then anywhere."""
+    pieces: list[str] = []
+    current = ""
+    for paragraph in text.split("\n"):
+        for sentence in _sentences(paragraph, limit):
+            joiner = "" if not current else (" " if not current.endswith("\n") else "")
+            if len(current) + len(joiner) + len(sentence) <= limit:
+                current += joiner + sentence
+            else:
+                if current.strip():
+                    pieces.append(current.strip())
+                current = sentence
+        if current and len(current) + 1 <= limit:
+            current += "\n"
+    if current.strip():
+        pieces.append(current.strip())
+    return pieces
+
+
+def _sentences(paragraph: str, limit: int) -> Iterable[str]:
+    for sentence in _SENTENCE_END.split(paragraph):
+        if not sentence:
+            continue
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            yield sentence[:cut].strip()
+            sentence = sentence[cut:].strip()
+        if sentence:
+            yield sentence
+
+
+def escaped_sections(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """Web text escaped as mrkdwn in pieces whose escaped length stays within `limit`."""
+    out: list[str] = []
+    for piece in split_text(clean(text), limit):
+        escaped = escape(piece)
+        if len(escaped) <= limit:
+            out.append(escaped)
+        else:
+            out.extend(escaped_sections(piece, max(50, limit // 2)))
+    return out
+
+
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:MAX_SECTION_CHARS]}}
+
+
+def header(text: str) -> Block:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": plain(text, MAX_HEADER_CHARS), "emoji": True},
+    }
+
+
+def context(elements: Sequence[str]) -> Block:
+    return {
+        "type": "context",
+        "elements": [
+            {"type": "mrkdwn", "text": element[:MAX_SECTION_CHARS]}
+            for element in elements[:MAX_CONTEXT_ELEMENTS]
+            if element
+        ],
+    }
+
+
+DIVIDER: Block = {"type": "divider"}
+
+
+def message_chars(blocks: Sequence[Block]) -> int:
+    """The size Slack's cumulative limit is checked against, conservatively: serialised JSON."""
+    return len(json.dumps(list(blocks), ensure_ascii=False))
+
+
+def _pack(head: list[Block], units: Sequence[list[Block]]) -> list[list[Block]]:
+    """Fill messages with whole units (one story, one text piece) within the limits."""
+    messages: list[list[Block]] = []
+    current = list(head)
+    for unit in units:
+        fits_blocks = len(current) + len(unit) <= MAX_BLOCKS
+        fits_chars = message_chars(current) + message_chars(unit) + 2 <= MAX_MESSAGE_CHARS
+        if current and not (fits_blocks and fits_chars):
+            messages.append(current)
+            current = []
+        current.extend(unit)
+    if current or not messages:
+        messages.append(current)
+    for blocks in messages:
+        while blocks and blocks[-1] is DIVIDER:
+            blocks.pop()
+    return messages
+
+
+def _payload(fallback: str, blocks: list[Block]) -> Payload:
+    return {
+        "text": escape(clip(fallback, MAX_TEXT_CHARS)),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def _payloads(fallback: str, messages: list[list[Block]]) -> list[Payload]:
+    total = len(messages)
+    out = []
+    for index, blocks in enumerate(messages, 1):
+        text = fallback if index == 1 else f"{fallback.splitlines()[0]} ({index}/{total})"
+        if index > 1:
+            blocks = [context([f"continued ({index}/{total})"]), *blocks]
+        out.append(_payload(text, blocks))
+    return out
+
+
+def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) -> list[Block]:
+    title = item.title_translated or item.title
+    prefix = f"{rank}. " if rank is not None else ""
+    lines = [f"*{prefix}{link(item.url, title)}*"]
+    if item.title_translated and item.title_translated != item.title:
+        lines.append(escape(item.title, single_line=True))
+    lines.append(f"{stars(item.importance)} {item.importance}/5 · {scores_line(item.scores)}")
+    lines.append("_" + escape(", ".join(item.sources), single_line=True) + "_")
+    if item.tldr:
+        lines.append(escape(clip(clean(item.tldr, single_line=True), TLDR_CHARS)))
+    body = "\n".join(lines)
+    if len(body) > MAX_SECTION_CHARS:
+        body = "\n".join(lines[:-1])
+    notes = []
+    if item.tags:
+        notes.append(escape(" ".join(f"#{tag}" for tag in item.tags[:8]), single_line=True))
+    if item.points is not None:
+        notes.append(f"{item.points} points · {item.comments or 0} comments")
+    if item.alerted:
+        notes.append("alerted earlier")
+    notes.append(f"<{safe_url(article_permalink(settings, item.article_id))}|details>")
+    return [section(body), context(notes), DIVIDER]
+
+
+def render_digest_payloads(digest: Digest, settings: Settings) -> list[Payload]:
+    """The exact chat.postMessage payloads (without `channel`) for one digest."""
+    heading = digest_heading(digest)
+    info = [f"{len(digest.items)} stories"]
+    page = safe_url(digest_permalink(settings, digest.kind, digest.day.isoformat()))
+    if page:
+        info.append(f"<{page}|web view>")
+    head = [header(heading), context(info)]
+    if digest.rising_tags:
+        rising = ", ".join(f"#{tag} +{delta}" for tag, delta in digest.rising_tags)
+        head.append(section("*Rising tags:* " + escape(rising, single_line=True)))
+    if not digest.items:
+        head.append(section("No stories yet."))
+    units = [_item_blocks(item, settings, rank) for rank, item in enumerate(digest.items, 1)]
+    lines = [heading] + [
+        f"{rank}. {item.title_translated or item.title}"
+        for rank, item in enumerate(digest.items, 1)
+    ]
+    return _payloads("\n".join(lines), _pack(head, units))
+
+
+def render_alert_payloads(item: DigestItem, settings: Settings, lang: str) -> list[Payload]:
+    """One important story as an alert (`lang` is the channel's language, for the fallback)."""
+    title = item.title_translated or item.title
+    head = [header(f"Alert: {title}")]
+    fallback = f"Alert ({item.importance}/5): {title}"
+    return _payloads(fallback, _pack(head, [_item_blocks(item, settings)]))
+
+
+def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]:
+    """`/ainews summary`: the article, its scores with reasons, TL;DR, key points, tags."""
+    title = card.title_translated or card.title
+    meta = [
+        escape(card.source, single_line=True),
+        card.published_at.strftime("%Y-%m-%d %H:%M UTC"),
+        f"{card.reading_minutes} min read",
+        f"id {card.article_id}",
+        f"<{safe_url(article_permalink(settings, card.article_id))}|details>",
+    ]
+    head = [header(title), section(f"*{link(card.url, card.title)}*"), context(meta)]
+    units: list[list[Block]] = []
+    if card.scores is not None:
+        score_lines = [f"{stars(card.importance)} *{card.importance}/5*"]
+        for name, dim in card.scores.as_dict().items():
+            reason = escape(clean(str(dim["reason"]), single_line=True))
+            score_lines.append(f"• {name} {dim['score']}: {clip(reason, 400)}")
+        units.append([section("\n".join(score_lines))])
+    else:
+        units.append([section("Not scored yet.")])
+    for label, text in (("TL;DR", card.tldr), ("Impact", card.impact), ("Take", card.editorial)):
+        if text:
+            pieces = escaped_sections(text, MAX_SECTION_CHARS - 20)
+            units.append([section(f"*{label}:* {pieces[0]}")])
+            units.extend([section(piece)] for piece in pieces[1:])
+    if card.key_points:
+        points = "\n".join("• " + escape(clean(p, single_line=True)) for p in card.key_points)
+        units.extend([section(piece)] for piece in escaped_sections_raw(points))
+    if card.tags:
+        units.append([context([escape(" ".join(f"#{t}" for t in card.tags), single_line=True)])])
+    if card.related:
+        related = "\n".join(
+            f"• {link(article_permalink(settings, rid), rtitle)}" for rid, rtitle in card.related
+        )
+        units.extend([section(piece)] for piece in escaped_sections_raw("*Also:*\n" + related))
+    fallback = f"{title} ({card.source}) {card.importance or '-'}/5"
+    return _payloads(fallback, _pack(head, units))
+
+
+def escaped_sections_raw(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """Already-escaped mrkdwn cut at line boundaries into section-sized pieces."""
+    pieces: list[str] = []
+    current = ""
+    for line in mrkdwn.split("\n"):
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def render_translation_payloads(
+    view: TranslationView, title: str, url: str, settings: Settings
+) -> list[Payload]:
+    """A translation as one or more messages (a thread when long); partial ones say so."""
+    shown_title = view.title or title
+    status = translation_status(view)
+    head = [
+        header(shown_title),
+        context(
+            [
+                f"{link(url, title)}" if url else escape(title, single_line=True),
+                f"translation to {escape(view.lang, single_line=True)}: {status}",
+            ]
+        ),
+    ]
+    units = [[section(piece)] for piece in escaped_sections(view.body or "(empty)")]
+    fallback = f"{shown_title} ({view.lang}, {status})"
+    return _payloads(fallback, _pack(head, units))
+
+
+def _cards_units(cards: Sequence[ArticleCard], settings: Settings) -> list[list[Block]]:
+    units = []
+    for card in cards:
+        lines = [f"*{link(card.url, card.title_translated or card.title)}*"]
+        lines.append(
+            f"id {card.article_id} · {stars(card.importance)} · "
+            + escape(card.source, single_line=True)
+            + f" · {card.published_at:%Y-%m-%d}"
+        )
+        if card.tldr:
+            lines.append(escape(clip(clean(card.tldr, single_line=True), 300)))
+        units.append([section("\n".join(lines))])
+    return units
+
+
+def render_reply(reply: Reply, settings: Settings) -> list[Payload]:
+    """Any command reply as message payloads (without `channel` or `response_type`)."""
+    if reply.digest is not None:
+        return render_digest_payloads(reply.digest, settings)
+    if reply.card is not None:
+        return render_card_payloads(reply.card, settings)
+    if reply.translation is not None:
+        return render_translation_payloads(
+            reply.translation, reply.translation_title, reply.translation_url, settings
+        )
+    first_line = reply.text.split("\n", 1)[0]
+    if reply.cards:
+        head = [section("*" + escape(first_line, single_line=True) + "*")]
+        return _payloads(reply.text, _pack(head, _cards_units(reply.cards, settings)))
+    if reply.lines:
+        body = "\n".join(escape(line, single_line=True) for line in reply.lines)
+        units = [[section(piece)] for piece in escaped_sections_raw(body)]
+        return _payloads(reply.text, _pack([], units))
+    prefix = ":warning: " if reply.is_error else ""
+    units = [[section(piece)] for piece in escaped_sections(reply.text)]
+    if prefix and units:
+        units[0] = [section(prefix + units[0][0]["text"]["text"])]
+    return _payloads(reply.text, _pack([], units))

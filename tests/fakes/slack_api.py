@@ -1,0 +1,344 @@
+"""A fake Slack Web API on 127.0.0.1 that speaks Slack's wire protocol and enforces its limits.
+
+slack_sdk's real AsyncWebClient (and bolt's response_url client) talk to it over HTTP. It records
+every call, allows about one chat.postMessage per second per channel (429 + Retry-After beyond),
+and refuses what Slack refuses: oversized or malformed Block Kit (`invalid_blocks`), long text
+(`msg_too_long`) and the undocumented cumulative ceiling (`msg_blocks_too_long`, ~13.2k).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-0000-ainews"
+TEAM_ID = "T0AINEWS"
+BOT_USER_ID = "U0BOT"
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_BLOCK_ID = 255
+MAX_TEXT = 4000  # Slack truncates beyond 40k; we hold ainews to the 4k it promises to keep
+MAX_BLOCKS_TEXT = 12_000
+MAX_BLOCKS_JSON = 13_200
+RESPONSE_URL_USES = 5
+KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
+
+
+@dataclass
+class Call:
+    """One request the fake received, accepted or not."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    ok: bool
+    error: str = ""
+    status: int = 200
+    ts: str = ""
+
+
+@dataclass
+class FakeSlack:
+    """State and knobs of the fake; tests read `calls` and set faults."""
+
+    token: str = BOT_TOKEN
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channel_errors: dict[str, str] = field(default_factory=dict)
+    min_interval: float = 1.0
+    retry_after: int = 1
+    forced_429: int = 0
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    base_url: str = ""
+    _last_post: dict[str, float] = field(default_factory=dict)
+    _response_uses: dict[str, int] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str) -> str:
+        self._response_uses.setdefault(name, 0)
+        return f"{self.base_url}/commands/{TEAM_ID}/{name}"
+
+    def accepted(self, method: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.ok and (method is None or c.method == method)]
+
+    def rejected(self) -> list[Call]:
+        return [c for c in self.calls if not c.ok]
+
+    def posts(self) -> list[Call]:
+        """Every accepted message, whichever way it was sent."""
+        kinds = ("chat.postMessage", "chat.postEphemeral", "response_url")
+        return [c for c in self.calls if c.ok and c.method in kinds]
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+
+def text_objects(value: Any) -> list[str]:
+    """Every `text` string inside a block structure."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "text" and isinstance(inner, str):
+                found.append(inner)
+            else:
+                found.extend(text_objects(inner))
+    elif isinstance(value, list):
+        for inner in value:
+            found.extend(text_objects(inner))
+    return found
+
+
+def _text_object_error(obj: Any, limit: int, *, plain_only: bool = False) -> str | None:
+    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
+        return "invalid_blocks"
+    if plain_only and obj["type"] != "plain_text":
+        return "invalid_blocks"
+    text = obj.get("text")
+    if not isinstance(text, str) or not text or len(text) > limit:
+        return "invalid_blocks"
+    return None
+
+
+def block_error(block: Any) -> str | None:
+    """What Slack would say about one block, or None when it is acceptable."""
+    if not isinstance(block, dict) or block.get("type") not in KNOWN_BLOCKS:
+        return "invalid_blocks"
+    if len(str(block.get("block_id", ""))) > MAX_BLOCK_ID:
+        return "invalid_blocks"
+    kind = block["type"]
+    if kind == "section":
+        if "text" not in block and "fields" not in block:
+            return "invalid_blocks"
+        if "text" in block and _text_object_error(block["text"], MAX_SECTION_TEXT):
+            return "invalid_blocks"
+        fields = block.get("fields", [])
+        if len(fields) > MAX_FIELDS:
+            return "invalid_blocks"
+        if any(_text_object_error(f, MAX_FIELD_TEXT) for f in fields):
+            return "invalid_blocks"
+    elif kind == "header":
+        return _text_object_error(block.get("text"), MAX_HEADER_TEXT, plain_only=True)
+    elif kind == "context":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= MAX_CONTEXT_ELEMENTS:
+            return "invalid_blocks"
+        if any(_text_object_error(e, MAX_SECTION_TEXT) for e in elements):
+            return "invalid_blocks"
+    elif kind == "actions":
+        for element in block.get("elements", []):
+            if element.get("type") == "button" and _text_object_error(
+                element.get("text"), MAX_BUTTON_TEXT, plain_only=True
+            ):
+                return "invalid_blocks"
+    return None
+
+
+def message_error(params: dict[str, Any]) -> str | None:
+    """Slack's verdict on a message body, as its error code."""
+    text = params.get("text")
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            return "invalid_blocks_format"
+    if not text and not blocks:
+        return "no_text"
+    if text is not None and len(str(text)) > MAX_TEXT:
+        return "msg_too_long"
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        error = block_error(block)
+        if error:
+            return error
+    if sum(len(t) for t in text_objects(blocks)) > MAX_BLOCKS_TEXT:
+        return "msg_blocks_too_long"
+    if len(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_JSON:
+        return "msg_blocks_too_long"
+    return None
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    raw = await request.read()
+    if not raw:
+        return params
+    if request.content_type == "application/json":
+        params.update(json.loads(raw))
+    else:
+        params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+    return params
+
+
+def _reply(fake: FakeSlack, call: Call, body: dict[str, Any], headers: Any = None) -> web.Response:
+    fake.calls.append(call)
+    return web.json_response(body, status=call.status, headers=headers)
+
+
+def build_app(fake: FakeSlack) -> web.Application:
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        call = Call(method=method, params=params, at=time.monotonic(), ok=False)
+        if request.headers.get("Authorization") != f"Bearer {fake.token}":
+            call.error = "invalid_auth" if request.headers.get("Authorization") else "not_authed"
+            return _reply(fake, call, {"ok": False, "error": call.error})
+        handler = HANDLERS.get(method)
+        if handler is None:
+            call.error = "unknown_method"
+            return _reply(fake, call, {"ok": False, "error": "unknown_method"})
+        return handler(fake, call)
+
+    async def response_url(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        params = await _params(request)
+        call = Call(method="response_url", params=params, at=time.monotonic(), ok=False)
+        uses = fake._response_uses.get(name)
+        if uses is None or uses >= RESPONSE_URL_USES:
+            call.status, call.error = 404, "used_url" if uses is not None else "no_url"
+            fake.calls.append(call)
+            return web.Response(status=404, text=call.error)
+        error = message_error(params)
+        if error:
+            call.status, call.error = 400, error
+            fake.calls.append(call)
+            return web.Response(status=400, text=error)
+        fake._response_uses[name] = uses + 1
+        call.ok = True
+        fake.calls.append(call)
+        return web.Response(text="ok")
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_route("*", "/api/{method}", api)
+    app.router.add_post("/commands/{team}/{name}", response_url)
+    return app
+
+
+def _auth_test(fake: FakeSlack, call: Call) -> web.Response:
+    call.ok = True
+    body = {
+        "ok": True,
+        "url": "https://ainews-test.slack.com/",
+        "team": "ainews test",
+        "user": "ainews",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": "B0BOT",
+    }
+    return _reply(fake, call, body)
+
+
+def _channel_problem(fake: FakeSlack, channel: str) -> str | None:
+    if channel in fake.channel_errors:
+        return fake.channel_errors[channel]
+    if channel not in fake.channels:
+        return "channel_not_found"
+    return None
+
+
+def _post_message(fake: FakeSlack, call: Call) -> web.Response:
+    channel = str(call.params.get("channel", ""))
+    problem = _channel_problem(fake, channel)
+    if problem:
+        call.error = problem
+        return _reply(fake, call, {"ok": False, "error": problem})
+    now = time.monotonic()
+    last = fake._last_post.get(channel)
+    if fake.forced_429 > 0 or (last is not None and now - last < fake.min_interval):
+        fake.forced_429 = max(0, fake.forced_429 - 1)
+        call.status, call.error = 429, "ratelimited"
+        headers = {"Retry-After": str(fake.retry_after)}
+        return _reply(fake, call, {"ok": False, "error": "ratelimited"}, headers)
+    error = message_error(call.params)
+    thread_ts = call.params.get("thread_ts")
+    known = {m["ts"] for m in fake.messages.get(channel, [])}
+    if not error and thread_ts and thread_ts not in known:
+        error = "thread_not_found"
+    if error:
+        call.error = error
+        return _reply(fake, call, {"ok": False, "error": error})
+    fake._last_post[channel] = now
+    call.ok, call.ts = True, fake._next_ts()
+    message = {"ts": call.ts, **call.params}
+    fake.messages.setdefault(channel, []).append(message)
+    return _reply(fake, call, {"ok": True, "channel": channel, "ts": call.ts, "message": message})
+
+
+def _post_ephemeral(fake: FakeSlack, call: Call) -> web.Response:
+    channel = str(call.params.get("channel", ""))
+    problem = _channel_problem(fake, channel) or message_error(call.params)
+    if not call.params.get("user"):
+        problem = problem or "user_not_in_channel"
+    if problem:
+        call.error = problem
+        return _reply(fake, call, {"ok": False, "error": problem})
+    call.ok = True
+    return _reply(fake, call, {"ok": True, "message_ts": fake._next_ts()})
+
+
+def _conversations_info(fake: FakeSlack, call: Call) -> web.Response:
+    channel = str(call.params.get("channel", ""))
+    if channel not in fake.channels:
+        call.error = "channel_not_found"
+        return _reply(fake, call, {"ok": False, "error": "channel_not_found"})
+    call.ok = True
+    return _reply(fake, call, {"ok": True, "channel": {"id": channel, **fake.channels[channel]}})
+
+
+def _users_info(fake: FakeSlack, call: Call) -> web.Response:
+    user = str(call.params.get("user", ""))
+    if user not in fake.users:
+        call.error = "user_not_found"
+        return _reply(fake, call, {"ok": False, "error": "user_not_found"})
+    call.ok = True
+    return _reply(fake, call, {"ok": True, "user": {"id": user, **fake.users[user]}})
+
+
+HANDLERS = {
+    "auth.test": _auth_test,
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": _post_ephemeral,
+    "conversations.info": _conversations_info,
+    "users.info": _users_info,
+}
+
+
+class FakeSlackServer:
+    """Runs the fake on 127.0.0.1:<free port> inside the current event loop."""
+
+    def __init__(self, fake: FakeSlack | None = None) -> None:
+        self.fake = fake or FakeSlack()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeSlack:
+        self._runner = web.AppRunner(build_app(self.fake), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.fake.base_url = f"http://127.0.0.1:{port}"
+        return self.fake
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
