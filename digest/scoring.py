@@ -38,7 +38,7 @@ _NOVELTY_SIGNALS = (
 _LIST_LINE = re.compile(r"^\s*(?:[-*•・]|\d+[.)])\s+", re.MULTILINE)
 
 
-def clamp_score(value: float) -> int:
+def clamp_score(value: float | Decimal) -> int:
     """Any number to an integer rubric score in 1–5 (half up)."""
     rounded = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return max(MIN_SCORE, min(MAX_SCORE, rounded))

@@ -169,7 +169,8 @@ def keywords(text: str, *, title: str = "", limit: int = 8) -> list[str]:
 
 _GENERIC_TAG_WORDS = _words(
     "ai model models data system systems article blog news post report company people thing "
-    "things work world zenn itmedia トレンド 記事 今回 記事一覧 総合記事一覧 実際 必要 場合 利用 可能"
+    "things work world zenn itmedia トレンド 記事 今回 記事一覧 総合記事一覧 "
+    "実際 必要 場合 利用 可能"
 )
 
 

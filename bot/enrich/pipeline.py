@@ -1,0 +1,314 @@
+"""Enrichment use cases: pick what is stale, claim it, enrich with bounded concurrency, store.
+
+An enrichment is current when its content hash, model and prompt version match the article and
+the engine; only stale, due articles are picked, so a second run calls no LLM. Articles are
+claimed with a conditional UPDATE whose `enrich_retry_at` doubles as a lease, so replicas sharing
+one PostgreSQL database do not enrich the same article twice, and a crashed worker's claim expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.enrich.budget import UsageLedger, next_utc_day
+from bot.enrich.llm import LLMClient, LLMEnricher
+from bot.enrich.offline import OfflineEnricher
+from bot.errors import CommandError, LLMError
+from bot.ports import Enricher, EnrichmentInput, EnrichmentResult
+from bot.store.db import Database
+from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY = timedelta(hours=24)
+ERROR_MAX_CHARS = 1000
+
+
+@dataclass(slots=True)
+class EnrichReport:
+    """What one `enrich_pending` run did; `to_json` is the `ainews enrich --json` shape."""
+
+    enriched: int = 0
+    failed: int = 0
+    engine: str = ""
+    fallbacks: int = 0
+
+    def to_json(self) -> dict[str, int | str]:
+        return {"enriched": self.enriched, "failed": self.failed, "engine": self.engine}
+
+
+def make_enricher(settings: Settings) -> Enricher:
+    """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
+    is spent), else the offline one."""
+    if settings.llm is None:
+        return OfflineEnricher(settings)
+    usage_db = Database(settings.database.url)
+    return LLMEnricher(
+        settings,
+        client=LLMClient(settings.llm),
+        ledger=UsageLedger(usage_db, settings.llm),
+        owned_db=usage_db,
+    )
+
+
+def lease_for(settings: Settings) -> timedelta:
+    """Long enough for the worst case of one article (every retry timing out), plus margin."""
+    if settings.llm is None:
+        return timedelta(minutes=5)
+    attempts = settings.llm.max_retries + 1
+    return timedelta(seconds=attempts * attempts * (settings.llm.timeout + 30) + 60)
+
+
+def _stale(enricher: Enricher) -> ColumnElement[bool]:
+    return or_(
+        EnrichmentRow.id.is_(None),
+        EnrichmentRow.content_hash != ArticleRow.content_hash,
+        EnrichmentRow.model != enricher.model,
+        EnrichmentRow.prompt_version != enricher.prompt_version,
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(ArticleRow.enrich_retry_at.is_(None), ArticleRow.enrich_retry_at <= now)
+
+
+async def _candidates(ctx: AppContext, now: datetime, size: int) -> list[int]:
+    async with ctx.db.session() as session:
+        ids = await session.scalars(
+            select(ArticleRow.id)
+            .outerjoin(EnrichmentRow, EnrichmentRow.article_id == ArticleRow.id)
+            .where(_stale(ctx.enricher), _due(now))
+            .order_by(ArticleRow.published_at.desc(), ArticleRow.id)
+            .limit(size)
+        )
+        return list(ids)
+
+
+async def _claim(
+    ctx: AppContext, ids: Sequence[int], now: datetime, condition: ColumnElement[bool]
+) -> list[int]:
+    """Mark articles `running` with a lease; only rows still matching `condition` are taken."""
+    if not ids:
+        return []
+    async with ctx.db.session() as session:
+        claimed = await session.scalars(
+            update(ArticleRow)
+            .where(ArticleRow.id.in_(list(ids)), condition)
+            .values(
+                enrich_status="running",
+                enrich_retry_at=now + lease_for(ctx.settings),
+                enrich_attempts=ArticleRow.enrich_attempts + 1,
+            )
+            .returning(ArticleRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list(claimed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    item: EnrichmentInput
+    content_hash: str
+    attempts: int
+
+
+async def _load(ctx: AppContext, ids: Sequence[int]) -> list[_Work]:
+    async with ctx.db.session() as session:
+        rows = await session.execute(
+            select(ArticleRow, Source.name, Story.source_count)
+            .join(Source, Source.id == ArticleRow.source_id)
+            .outerjoin(Story, Story.id == ArticleRow.story_id)
+            .where(ArticleRow.id.in_(list(ids)))
+            .order_by(ArticleRow.id)
+        )
+        return [
+            _Work(
+                item=EnrichmentInput(
+                    article_id=article.id,
+                    title=article.title,
+                    content=article.content,
+                    url=article.url or article.canonical_url,
+                    source=source_name,
+                    lang=article.lang,
+                    source_count=source_count or 1,
+                    points=article.points,
+                ),
+                content_hash=article.content_hash,
+                attempts=article.enrich_attempts,
+            )
+            for article, source_name, source_count in rows
+        ]
+
+
+async def _store_result(
+    ctx: AppContext, work: _Work, result: EnrichmentResult, fallback: bool
+) -> None:
+    """Write the one enrichment row of the article (update in place) and mark the article done."""
+    enrichment = result.enrichment
+    values = {
+        "tldr": enrichment.tldr,
+        "key_points": list(enrichment.key_points),
+        "tags": list(enrichment.tags),
+        "depth": enrichment.scores.depth.score,
+        "relevance": enrichment.scores.relevance.score,
+        "practicality": enrichment.scores.practicality.score,
+        "innovation": enrichment.scores.innovation.score,
+        "reasons": {name: dim["reason"] for name, dim in enrichment.scores.as_dict().items()},
+        "importance": enrichment.importance,
+        "lang": enrichment.lang,
+        "title_translated": enrichment.title_translated,
+        "impact": enrichment.impact,
+        "editorial": enrichment.editorial,
+        "engine": result.engine,
+        "model": result.model,
+        "prompt_version": result.prompt_version,
+        "content_hash": work.content_hash,
+        "tokens_in": result.tokens_in,
+        "tokens_out": result.tokens_out,
+        "cost_usd": result.cost_usd,
+        "note": result.note,
+        "created_at": ctx.clock.now(),
+    }
+    # A budget fallback is retried with the LLM once the budget resets, not on every run.
+    retry_at = next_utc_day(ctx.clock.now()) if fallback else None
+    for _ in range(2):
+        try:
+            async with ctx.db.session() as session:
+                row = await session.scalar(
+                    select(EnrichmentRow).where(EnrichmentRow.article_id == work.item.article_id)
+                )
+                if row is None:
+                    row = EnrichmentRow(article_id=work.item.article_id)
+                    session.add(row)
+                for key, value in values.items():
+                    setattr(row, key, value)
+                await session.execute(
+                    update(ArticleRow)
+                    .where(ArticleRow.id == work.item.article_id)
+                    .values(
+                        enrich_status="done",
+                        enrich_error=None,
+                        enrich_retry_at=retry_at,
+                        enrich_attempts=0,
+                    )
+                )
+            return
+        except IntegrityError:
+            continue  # another writer inserted the row first: update it instead
+    raise RuntimeError(f"could not store the enrichment of article {work.item.article_id}")
+
+
+async def _store_failure(ctx: AppContext, work: _Work, error: BaseException) -> None:
+    now = ctx.clock.now()
+    base = timedelta(minutes=ctx.settings.enrich.retry_minutes)
+    delay = min(MAX_RETRY_DELAY, base * 2 ** max(0, work.attempts - 1))
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > delay.total_seconds():
+        delay = timedelta(seconds=retry_after)
+    message = str(error) or type(error).__name__
+    async with ctx.db.session() as session:
+        await session.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == work.item.article_id)
+            .values(
+                enrich_status="failed",
+                enrich_error=message[:ERROR_MAX_CHARS],
+                enrich_retry_at=now + delay,
+            )
+        )
+
+
+async def _process(ctx: AppContext, work: _Work, report: EnrichReport) -> None:
+    """Enrich and store one article; any failure stays on its row and never stops the others."""
+    article_id = work.item.article_id
+    try:
+        result = await ctx.enricher.enrich(work.item)
+        fallback = result.engine != ctx.enricher.name
+        await _store_result(ctx, work, result, fallback)
+    except LLMError as error:
+        log.warning("enrich: article_id=%s failed: %s", article_id, error)
+        await _store_failure(ctx, work, error)
+        report.failed += 1
+        return
+    except Exception as error:
+        log.exception("enrich: article_id=%s failed unexpectedly", article_id)
+        await _store_failure(ctx, work, error)
+        report.failed += 1
+        return
+    report.enriched += 1
+    report.fallbacks += int(fallback)
+
+
+async def enrich_pending(ctx: AppContext, *, limit: int | None = None) -> EnrichReport:
+    """Enrich every stale, due article (newest first), at most `limit`, claim by claim."""
+    report = EnrichReport(engine=ctx.enricher.name)
+    concurrency = ctx.settings.enrich.concurrency
+    slots = asyncio.Semaphore(concurrency)
+    batch_size = max(16, concurrency * 4)
+    seen: set[int] = set()
+
+    async def bounded(work: _Work) -> None:
+        async with slots:
+            await _process(ctx, work, report)
+
+    while limit is None or len(seen) < limit:
+        now = ctx.clock.now()
+        want = batch_size if limit is None else min(batch_size, limit - len(seen))
+        candidates = [i for i in await _candidates(ctx, now, want) if i not in seen]
+        if not candidates:
+            break
+        claimed = await _claim(ctx, candidates[:want], now, _due(now))
+        seen.update(candidates[:want])
+        if claimed:
+            await asyncio.gather(*(bounded(work) for work in await _load(ctx, claimed)))
+    if report.fallbacks:
+        report.engine = f"{ctx.enricher.name}+offline"
+        log.warning(
+            "enrich: %s article(s) enriched offline: the daily LLM token budget is spent",
+            report.fallbacks,
+        )
+    log.info(
+        "enrich: enriched=%s failed=%s engine=%s", report.enriched, report.failed, report.engine
+    )
+    return report
+
+
+async def enrich_article(ctx: AppContext, article_id: int) -> None:
+    """Enrich one article now (the on-demand `summary`); a no-op when its enrichment is current.
+
+    Failures are recorded on the article row like in `enrich_pending`; an article another worker
+    is enriching right now is left to that worker.
+    """
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        found = (
+            await session.execute(
+                select(ArticleRow.id, EnrichmentRow.id.is_not(None) & ~_stale(ctx.enricher))
+                .outerjoin(EnrichmentRow, EnrichmentRow.article_id == ArticleRow.id)
+                .where(ArticleRow.id == article_id)
+            )
+        ).first()
+    if found is None:
+        raise CommandError(f"No article with id {article_id}.")
+    if found[1]:
+        return
+    not_running = or_(ArticleRow.enrich_status != "running", _due(now))
+    claimed = await _claim(ctx, [article_id], now, not_running)
+    if not claimed:
+        log.info("enrich: article_id=%s is being enriched by another worker", article_id)
+        return
+    report = EnrichReport(engine=ctx.enricher.name)
+    for work in await _load(ctx, claimed):
+        await _process(ctx, work, report)
