@@ -70,7 +70,7 @@ async def test_article_page_shows_rubric_weights_translation_and_related(
     assert f"/a/{seeded.main_hn}?lang=en" in page.hrefs()  # related coverage, keeps ?lang=
     assert "https://main.example.com/post" in page.hrefs()
     assert '<link rel="canonical" href="https://news.example.org/a/' in response.text
-    assert "method=\"post\"" not in response.text  # complete: nothing to request
+    assert 'method="post"' not in response.text  # complete: nothing to request
 
 
 async def test_hostile_article_renders_inert(client: httpx.AsyncClient, seeded: Seeded) -> None:
@@ -105,7 +105,7 @@ async def test_translation_status_not_yet_without_llm(
     assert "Not translated yet" in text
     assert "Translation needs an LLM; none is configured." in text
     assert "Not scored yet." in text
-    assert "method=\"post\"" not in response.text
+    assert 'method="post"' not in response.text
 
 
 async def test_japanese_article_needs_no_japanese_translation(

@@ -1,0 +1,113 @@
+"""UI language choice (ja/en) and the translation request button."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from adapters.web import create_web_app
+from adapters.web_i18n import MESSAGES, accepted_langs, choose_lang
+from tests.web.conftest import StoreTranslator, WebContext, serve
+from tests.web.htmlcheck import scan
+from tests.web.seed import Seeded
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "default", "expected"),
+    [
+        ("en", "ja", "ja", "en"),
+        ("ja", "en-US,en;q=0.9", "en", "ja"),
+        (None, "fr-CH, fr;q=0.9, ja;q=0.8, en;q=0.7", "en", "ja"),
+        (None, "en;q=0.2, ja;q=0.9", "en", "ja"),
+        (None, "ja;q=0, en;q=0.1", "ja", "en"),
+        (None, "de", "ja", "ja"),
+        (None, "", "zh", "en"),
+        ("xx", "garbage;;q=abc,,", "ja", "ja"),
+    ],
+)
+def test_choose_lang(query: str | None, header: str, default: str, expected: str) -> None:
+    assert choose_lang(query, header, default) == expected
+
+
+def test_accept_language_order() -> None:
+    assert accepted_langs("en;q=0.5, ja, fr;q=0.8") == ["ja", "fr", "en"]
+
+
+def test_both_languages_have_every_string() -> None:
+    assert set(MESSAGES["ja"]) == set(MESSAGES["en"])
+
+
+async def test_ui_language_from_query_header_and_config(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    default = await client.get("/")  # no header: [enrich] lang = ja
+    assert '<html lang="ja">' in default.text
+    assert "最新の記事" in scan(default.text).text
+    english = await client.get("/", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Latest stories" in english.text
+    forced = await client.get("/", params={"lang": "ja"}, headers={"accept-language": "en"})
+    page = scan(forced.text)
+    assert "最新の記事" in page.text
+    assert f"/a/{seeded.hostile}?lang=ja" in page.hrefs()  # explicit choice carried in links
+    article = await client.get(f"/a/{seeded.main}", params={"lang": "ja"})
+    text = scan(article.text).text
+    assert "採点の内訳" in text and "深さ" in text and "重み" in text
+    assert "加重平均 4.1 → 重要度 4" in text
+    assert "翻訳済み" in text
+
+
+async def test_request_translation_runs_in_background_and_redirects(
+    web_ctx: WebContext, seeded: Seeded
+) -> None:
+    translator = StoreTranslator()
+    translator.release.clear()
+    web_ctx.translator = translator
+    async for url in serve(create_web_app(web_ctx)):  # type: ignore[arg-type]
+        async with httpx.AsyncClient(base_url=url) as http:
+            before = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
+            assert "未翻訳" in scan(before.text).text
+            assert 'method="post"' in before.text and "日本語に翻訳する" in scan(before.text).text
+            response = await http.post(
+                f"/a/{seeded.unscored}/translate", params={"lang": "ja"}, data={"lang": "ja"}
+            )
+            assert response.status_code == 303
+            assert response.headers["location"] == f"/a/{seeded.unscored}?tl=ja&lang=ja#translation"
+            running = await http.get(response.headers["location"])
+            assert "翻訳中です" in scan(running.text).text
+            assert 'method="post"' not in running.text
+            again = await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
+            assert again.status_code == 303
+            translator.release.set()
+            for _ in range(100):
+                done = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
+                if "翻訳済み" in done.text:
+                    break
+                await asyncio.sleep(0.02)
+            text = scan(done.text).text
+            assert "翻訳済み" in text and "訳文の本文。" in text
+            assert translator.calls == [
+                (seeded.unscored, "ja")
+            ]  # the second request joined the first
+
+
+async def test_translation_request_is_refused_cross_site_bad_or_without_llm(
+    client: httpx.AsyncClient, web_ctx: WebContext, seeded: Seeded
+) -> None:
+    no_llm = await client.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
+    assert no_llm.status_code == 400
+    web_ctx.translator = StoreTranslator()
+    async for url in serve(create_web_app(web_ctx)):  # type: ignore[arg-type]
+        async with httpx.AsyncClient(base_url=url) as http:
+            cross = await http.post(
+                f"/a/{seeded.unscored}/translate",
+                data={"lang": "ja"},
+                headers={"origin": "https://evil.example.com"},
+            )
+            assert cross.status_code == 403
+            bad_lang = await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "<x>"})
+            assert bad_lang.status_code == 400
+            missing = await http.post("/a/424242/translate", data={"lang": "ja"})
+            assert missing.status_code == 404
+    assert web_ctx.translator.calls == []
