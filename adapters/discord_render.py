@@ -403,5 +403,6 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
             OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
-    text = "\n".join(reply.lines) if reply.lines else reply.text
+    # `text` is the complete plain answer (heading included); `lines` alone may lack the heading.
+    text = reply.text or "\n".join(reply.lines)
     return _text_messages(text or "Done.", ephemeral)

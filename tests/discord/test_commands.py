@@ -1,0 +1,248 @@
+"""`/ainews` over the fake Discord API: sync from the table, every subcommand end to end,
+permissions, mention injection and tag autocomplete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.commands import GENERIC_FAILURE, commands
+from bot.store.schema import Channel
+from tests.discord.conftest import (
+    VIEW_AND_SEND,
+    DiscordTestContext,
+    Interactions,
+    channel_tags,
+    seed_article,
+    seed_source,
+)
+from tests.fakes.discord_api import FakeDiscordAPI, InteractionLog
+
+EPHEMERAL = 64
+OPTION_TYPES = {
+    "str": 3,
+    "ref": 3,
+    "tag": 3,
+    "tags": 3,
+    "words": 3,
+    "lang": 3,
+    "choice": 3,
+    "int": 4,
+}
+
+
+def _text(log: InteractionLog) -> str:
+    return json.dumps(log.messages(), ensure_ascii=False)
+
+
+def _flags(log: InteractionLog) -> int:
+    assert log.callback is not None
+    return int(log.callback["data"].get("flags") or 0) if log.callback.get("data") else 0
+
+
+@pytest.fixture
+async def seeded(ctx: DiscordTestContext) -> dict[str, int]:
+    wire = await seed_source(ctx.db, "Example Wire")
+    hn = await seed_source(ctx.db, "Hacker News", kind="hackernews")
+    first = await seed_article(ctx.db, wire, "Open weights model beats benchmarks", importance=5)
+    second = await seed_article(
+        ctx.db, wire, "Agents framework released", tags=("agents", "open-source"), importance=3
+    )
+    third = await seed_article(ctx.db, hn, "Show HN: a tiny LLM inference server", points=240)
+    return {"first": first, "second": second, "hn": third}
+
+
+async def test_sync_registers_one_group_built_from_the_table(
+    discord_api: FakeDiscordAPI, interactions: Interactions
+) -> None:
+    [put] = discord_api.calls_to(r"/applications/\d+/commands$", "PUT")
+    assert put.status == 200
+    [group] = put.body
+    assert group["name"] == "ainews" and group["dm_permission"] is False
+    subcommands = {option["name"]: option for option in group["options"]}
+    assert list(subcommands) == [spec.name for spec in commands()]
+    for spec in commands():
+        options = {o["name"]: o for o in subcommands[spec.name]["options"]}
+        assert subcommands[spec.name]["description"] == spec.description
+        for param in spec.params:
+            option = options[param.name]
+            assert option["type"] == OPTION_TYPES[param.kind]
+            assert option["description"] == param.description
+            assert option["required"] is param.required
+            assert option.get("autocomplete", False) is (param.kind in ("tag", "tags"))
+            if param.choices:
+                assert [c["value"] for c in option["choices"]] == list(param.choices)
+            if param.kind == "int":
+                assert (option["min_value"], option["max_value"]) == (
+                    param.min_value,
+                    param.max_value,
+                )
+
+
+async def test_dev_guild_sync_goes_to_the_guild(
+    discord_api: FakeDiscordAPI, ctx: DiscordTestContext
+) -> None:
+    from adapters.discord_client import start_discord
+
+    settings = ctx.settings.model_copy(
+        update={"discord": ctx.settings.discord.model_copy(update={"dev_guild_id": 42})}
+    )
+    ctx.settings = settings
+    service = await start_discord(ctx, connect_gateway=False)  # type: ignore[arg-type]
+    try:
+        [put] = discord_api.calls_to(r"/applications/\d+/guilds/42/commands$", "PUT")
+        assert put.status == 200 and put.body[0]["name"] == "ainews"
+    finally:
+        await service.close()
+
+
+# Every subcommand with arguments a user would type; what the answer must contain.
+CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("today", {}, "Open weights model beats benchmarks"),
+    ("today", {"tag": "AGENTS"}, "Agents framework released"),
+    ("week", {}, "Open weights model beats benchmarks"),
+    ("week", {"tag": "llm"}, "Open weights model beats benchmarks"),
+    ("hn", {}, "Show HN: a tiny LLM inference server"),
+    ("summary", {"article": "{first}"}, "Depth 5/5"),
+    ("translate", {"article": "{first}", "lang": "ja"}, ""),
+    ("subscribe", {"tags": "llm, agents"}, "agents"),
+    ("unsubscribe", {"tags": "agents"}, "llm"),
+    ("subscriptions", {}, "llm"),
+    ("alerts", {"state": "on", "min": 4}, "4"),
+    ("alerts", {"state": "off"}, "off"),
+    ("settings", {"lang": "ja", "tz": "Europe/Paris", "time": "08:30"}, "Europe/Paris"),
+    ("search", {"words": "agents framework"}, "Agents framework released"),
+    ("tags", {}, "agents"),
+    ("sources", {}, "Example Wire"),
+    ("help", {}, "/ainews subscribe"),
+]
+SLOW = {spec.name for spec in commands() if spec.slow}
+EPHEMERAL_SPECS = {spec.name for spec in commands() if spec.ephemeral}
+
+
+@pytest.mark.parametrize(("sub", "options", "expected"), CASES, ids=lambda v: str(v)[:20])
+async def test_every_subcommand_answers_through_the_tree(
+    interactions: Interactions,
+    discord_api: FakeDiscordAPI,
+    seeded: dict[str, int],
+    sub: str,
+    options: dict[str, Any],
+    expected: str,
+) -> None:
+    if sub == "unsubscribe":
+        await interactions.run("subscribe", {"tags": "llm agents"})
+    if sub == "subscriptions":
+        await interactions.run("subscribe", {"tags": "llm"})
+    filled = {k: v.format(**seeded) if isinstance(v, str) else v for k, v in options.items()}
+    log = await interactions.run(sub, filled)
+    assert log.callback is not None
+    if sub in SLOW:
+        assert log.callback["type"] == 5, "slow work is deferred first"
+        assert log.followups, "and finished as a follow-up"
+    else:
+        assert log.callback["type"] == 4
+    if sub in EPHEMERAL_SPECS:
+        assert _flags(log) & EPHEMERAL
+    text = _text(log)
+    assert GENERIC_FAILURE not in text
+    assert expected in text
+    for message in log.messages():
+        assert message["allowed_mentions"] == {"parse": []}
+    # Every request ainews made was accepted by the fake (limits, nonce, callbacks).
+    assert all(call.status < 400 for call in discord_api.calls), [
+        (c.path, c.status) for c in discord_api.calls if c.status >= 400
+    ]
+
+
+async def test_translate_without_an_llm_says_so(
+    interactions: Interactions, seeded: dict[str, int]
+) -> None:
+    log = await interactions.run("translate", {"article": str(seeded["first"])})
+    assert log.callback is not None and log.callback["type"] == 5
+    assert "LLM" in _text(log) or "llm" in _text(log)
+
+
+async def test_subscribe_changes_the_store(
+    interactions: Interactions, ctx: DiscordTestContext
+) -> None:
+    await interactions.run("subscribe", {"tags": "#LLM agents"})
+    assert await channel_tags(ctx.db) == ["agents", "llm"]
+    await interactions.run("unsubscribe", {"tags": "agents"})
+    assert await channel_tags(ctx.db) == ["llm"]
+
+
+@pytest.mark.parametrize(
+    ("sub", "options"),
+    [
+        ("subscribe", {"tags": "safety"}),
+        ("unsubscribe", {"tags": "llm"}),
+        ("alerts", {"state": "off"}),
+        ("settings", {"tz": "UTC"}),
+    ],
+)
+async def test_member_without_manage_channels_cannot_change_the_channel(
+    interactions: Interactions, ctx: DiscordTestContext, sub: str, options: dict[str, Any]
+) -> None:
+    await interactions.run("subscribe", {"tags": "llm"})
+    async with ctx.db.session() as session:
+        before = (await session.scalars(select(Channel))).one()
+        snapshot = (before.tz, before.alerts_enabled, before.lang, before.digest_time)
+    log = await interactions.run(sub, options, permissions=VIEW_AND_SEND)
+    assert "Only channel managers" in _text(log)
+    assert _flags(log) & EPHEMERAL
+    assert await channel_tags(ctx.db) == ["llm"]
+    async with ctx.db.session() as session:
+        after = (await session.scalars(select(Channel))).one()
+        assert (after.tz, after.alerts_enabled, after.lang, after.digest_time) == snapshot
+
+
+async def test_reading_commands_need_no_permission(
+    interactions: Interactions, seeded: dict[str, int]
+) -> None:
+    log = await interactions.run("today", permissions=VIEW_AND_SEND)
+    assert "Open weights model beats benchmarks" in _text(log)
+
+
+async def test_mention_injection_titles_ping_nobody(
+    interactions: Interactions, ctx: DiscordTestContext
+) -> None:
+    wire = await seed_source(ctx.db, "@everyone News <@&123456789012345678>")
+    await seed_article(
+        ctx.db,
+        wire,
+        "@everyone <@&123456789012345678> <@!123456789012345678> @here breaking",
+        tldr="@here read this <@123456789012345678>.",
+        tags=("@everyone",),
+    )
+    log = await interactions.run("today")
+    [message] = log.messages()
+    assert message["allowed_mentions"] == {"parse": []}
+    text = _text(log)
+    for raw in ("@everyone", "@here", "<@&1234", "<@!1234", "<@1234"):
+        assert raw not in text
+    assert "breaking" in text
+
+
+async def test_tag_autocomplete_offers_recent_tags(
+    interactions: Interactions, discord_api: FakeDiscordAPI, seeded: dict[str, int]
+) -> None:
+    log = await interactions.run("today", {"tag": "ag"}, autocomplete="tag")
+    assert log.callback is not None and log.callback["type"] == 8
+    values = [c["value"] for c in log.callback["data"]["choices"]]
+    assert values == ["agents"]
+    # For a list of tags the last word is completed and the earlier ones kept.
+    log = await interactions.run("subscribe", {"tags": "llm o"}, autocomplete="tags")
+    assert log.callback is not None
+    assert [c["value"] for c in log.callback["data"]["choices"]] == ["llm open-source"]
+
+
+async def test_unknown_article_is_a_short_ephemeral_error(
+    interactions: Interactions, seeded: dict[str, int]
+) -> None:
+    log = await interactions.run("summary", {"article": "999999"})
+    text = _text(log)
+    assert "999999" in text and GENERIC_FAILURE not in text
+    assert log.followups and log.followups[0]["flags"] & EPHEMERAL
