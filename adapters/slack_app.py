@@ -101,7 +101,11 @@ class SlashCommandAnswerer:
         reply = await run(self.ctx, spec, request, args)
         payloads = render_reply(reply, settings)
         response_type = _response_type(spec, reply)
-        threaded = reply.translation is not None and len(payloads) > 1
+        # A long translation, or anything over the response_url's five posts, goes out as a
+        # thread when the bot may post in the channel.
+        threaded = len(payloads) > RESPONSE_URL_USES or (
+            reply.translation is not None and len(payloads) > 1
+        )
         if (
             threaded
             and response_type == "in_channel"

@@ -51,10 +51,12 @@ MAX_TEXT_CHARS = 3000  # the top-level `text` fallback; Slack truncates long one
 # Slack rejects a message whose blocks total roughly 13.2k characters (`msg_blocks_too_long`)
 # even when each block is within its own limit; we stay well below, measured as serialised JSON.
 MAX_MESSAGE_CHARS = 11_000
-TLDR_CHARS = 1200
+TLDR_CHARS = 600  # a digest is for skimming; `summary` shows the whole TL;DR
 
 _HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_FORMATTING = re.compile(r"([*_~`])")
+# Formatting characters only act at a word's edge (`*bold*`, not `snake_case`), so only those
+# are split from their word with a zero-width space.
+_FORMATTING = re.compile(r"(?<!\w)[*_~`]|[*_~`](?!\w)")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _ZWSP = "\u200b"
@@ -83,7 +85,7 @@ def escape(text: str, *, single_line: bool = False) -> str:
     text = clean(text, single_line=single_line)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _BROADCAST.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
-    return _FORMATTING.sub(lambda m: f"{_ZWSP}{m.group(1)}{_ZWSP}", text)
+    return _FORMATTING.sub(lambda m: f"{_ZWSP}{m.group(0)}{_ZWSP}", text)
 
 
 def plain(text: str, limit: int, *, single_line: bool = True) -> str:

@@ -170,9 +170,10 @@ def _no_llm_message() -> str:
 
 
 async def translate(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
+    parse_ref(args["article"])
+    lang = _valid_lang(args["lang"]) if args.get("lang") else ctx.settings.translate.default_lang
     if ctx.translator is None:
         raise CommandError(_no_llm_message())
-    lang = _valid_lang(args["lang"]) if args.get("lang") else ctx.settings.translate.default_lang
     card = await _card(ctx, await resolve_article(ctx, args["article"]))
     view = await ctx.translator.translate_article(ctx, card.article_id, lang)
     return Reply(
