@@ -1,9 +1,163 @@
-"""Composition root: the only module that imports every adapter and command group."""
+"""Composition root: the only module that imports every adapter and command group.
+
+`serve()` builds the context, the notifier registry (one `Notifier` per platform), the scheduler,
+the web server and any long-running adapter, and owns their cleanup in reverse order.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
 from adapters.cli import enrich_cmds, ingest_cmds, service_cmds  # noqa: F401  (register commands)
 from adapters.cli.app import app
+from adapters.console import ConsoleNotifier
+from bot.channels import console_wanted
+from bot.config import Settings
+from bot.jobs import CycleReport, Jobs
+from bot.ports import Clock, Notifier
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Service:
+    """What `serve()` runs: the context, notifiers by platform, background tasks and closers.
+
+    A platform adapter joins by adding its notifier to `notifiers`, its long-running coroutine
+    to `tasks` and its shutdown to `closers` — nothing else changes.
+    """
+
+    ctx: AppContext
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    tasks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    closers: list[Closer] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for closer in reversed(self.closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing the service")
+        await self.ctx.aclose()
+
+
+async def build_service(
+    settings: Settings, *, clock: Clock | None = None, stream: TextIO | None = None
+) -> Service:
+    """Open the store and build the notifier registry; adapters are added here by platform."""
+    from bot.context import build_context
+
+    ctx = await build_context(settings, clock=clock)
+    service = Service(ctx=ctx)
+    if console_wanted(settings):
+        service.notifiers["console"] = ConsoleNotifier(stream)
+    for notifier in service.notifiers.values():
+        closer = getattr(notifier, "aclose", None)
+        if closer is not None:
+            service.closers.append(closer)
+    return service
+
+
+def _web_server(service: Service) -> Any:
+    """A uvicorn server for the web view, or None when disabled or not installed."""
+    settings = service.ctx.settings
+    if not settings.web.enabled:
+        return None
+    try:
+        from adapters.web import create_web_app
+    except ImportError:
+        log.info("web view not available; skipping it")
+        return None
+    import uvicorn
+
+    web_app = create_web_app(service.ctx)
+    config = uvicorn.Config(
+        web_app,
+        host=settings.web.host,
+        port=settings.web.port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    # the service installs its own signal handlers and owns shutdown
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return server
+
+
+async def run_once(
+    settings: Settings, *, clock: Clock | None = None, stream: TextIO | None = None
+) -> CycleReport:
+    """One full cycle: sync sources, fetch, enrich, queue due digests and alerts, deliver."""
+    service = await build_service(settings, clock=clock, stream=stream)
+    try:
+        return await Jobs(service.ctx, service.notifiers).cycle()
+    finally:
+        await service.aclose()
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stream: TextIO | None = None,
+    stop: asyncio.Event | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set): scheduler, web view, adapters, console."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    say = announce or (lambda line: print(line, flush=True))
+    service = await build_service(settings, stream=stream)
+    jobs = Jobs(service.ctx, service.notifiers)
+    running: list[asyncio.Task[Any]] = []
+    scheduler = None
+    server = None
+    try:
+        server = _web_server(service)
+        if server is not None:
+            running.append(asyncio.create_task(server.serve(), name="web"))
+            say(f"ainews web view: http://{settings.web.host}:{settings.web.port}/")
+        for task in service.tasks:
+            running.append(asyncio.create_task(task()))
+        platforms = ", ".join(sorted(service.notifiers)) or "none"
+        say(f"ainews running: delivering to {platforms}; Ctrl-C stops it")
+        # the first full cycle runs at once; the scheduler then keeps each job on its cadence
+        running.append(asyncio.create_task(jobs.cycle(), name="first-cycle"))
+        scheduler = jobs.scheduler()
+        scheduler.start()
+        await stop.wait()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if server is not None:
+            server.should_exit = True
+        web = [task for task in running if task.get_name() == "web"]
+        for task in running:
+            if task not in web:
+                task.cancel()
+        if web:
+            await asyncio.wait(web, timeout=5)
+        for task in web:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await service.aclose()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
 
 
 def main() -> None:

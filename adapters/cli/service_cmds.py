@@ -1,1 +1,154 @@
-"""Command group placeholder; filled by its issue."""
+"""`ainews run [--once]`, `ainews demo` and `ainews digest today|week|hn`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.console import render_digest_text
+from bot.config import DatabaseSettings, Settings
+from bot.digests import digest_for
+from bot.runtime import open_store
+from digest.models import Digest, DigestKind
+from digest.serialize import digest_to_dict
+
+
+class DigestChoice(StrEnum):
+    today = "today"
+    week = "week"
+    hn = "hn"
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    slack = "slack"
+    discord = "discord"
+
+
+KINDS: dict[DigestChoice, DigestKind] = {
+    DigestChoice.today: "daily",
+    DigestChoice.week: "weekly",
+    DigestChoice.hn: "hn",
+}
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    once: bool = typer.Option(
+        False, "--once", help="One full cycle (fetch, enrich, digests, alerts, deliver), then exit."
+    ),
+) -> None:
+    """Start ainews: scheduler, web view, enabled adapters; no tokens means console output."""
+    from adapters.main import run_once, serve
+
+    settings = settings_from(ctx)
+    if not once:
+        run_async(serve(settings))
+        return
+    report = run_async(run_once(settings))
+    typer.echo(f"ainews: one cycle done: {report.summary()}", err=True)
+    if report.errors:
+        typer.echo(f"ainews: steps that crashed: {', '.join(report.errors)}", err=True)
+        raise typer.Exit(1)
+
+
+def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> None:
+    if output is OutputFormat.json:
+        print_json(digest_to_dict(digest))
+    elif output is OutputFormat.slack:
+        from adapters import slack_render
+
+        print_json(slack_render.render_digest_payloads(digest, settings))
+    elif output is OutputFormat.discord:
+        from adapters import discord_render
+
+        print_json(discord_render.render_digest_payloads(digest, settings))
+    else:
+        sys.stdout.write(render_digest_text(digest))
+
+
+@app.command("digest")
+def digest_command(
+    ctx: typer.Context,
+    kind: DigestChoice = typer.Argument(..., help="today, week or hn."),
+    tag: str | None = typer.Option(None, "--tag", help="Only stories with this tag."),
+    lang: str | None = typer.Option(None, "--lang", help="Digest language."),
+    day: str | None = typer.Option(
+        None, "--date", help="Local day YYYY-MM-DD (default today in [digest] timezone)."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+) -> None:
+    """Print a digest from the store: today's, this week's (ending on --date) or HN's."""
+    settings = settings_from(ctx)
+    try:
+        the_day = date.fromisoformat(day) if day else None
+    except ValueError as error:
+        typer.echo(f"error: --date must be YYYY-MM-DD, got {day!r}", err=True)
+        raise typer.Exit(2) from error
+
+    async def build() -> Digest:
+        store = await open_store(settings)
+        try:
+            return await digest_for(
+                store,
+                KINDS[kind],
+                day=the_day,
+                lang=lang.lower() if lang else None,
+                tags=[tag.lower().lstrip("#")] if tag else (),
+            )
+        finally:
+            await store.aclose()
+
+    _print_digest(run_async(build()), output, settings)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+) -> None:
+    """The whole pipeline offline on the bundled sample corpus; prints today's digest.
+
+    Uses a temporary SQLite file unless --database-url is given. No network, no tokens."""
+    settings = settings_from(ctx)
+    options: dict[str, Any] = ctx.find_root().obj or {}
+    with tempfile.TemporaryDirectory(prefix="ainews-demo-") as scratch:
+        url = settings.database.url
+        if not options.get("database_url"):
+            url = f"sqlite:///{Path(scratch) / 'demo.db'}"
+        demo_settings = settings.model_copy(
+            update={"database": DatabaseSettings(url=url), "llm": None}
+        )
+        digest, articles = run_async(_demo(demo_settings))
+        _print_digest(digest, output, demo_settings)
+    if output is OutputFormat.text:
+        typer.echo(
+            f"\n{articles} sample articles ingested and scored offline. "
+            f"Run `ainews run` and open http://{settings.web.host}:{settings.web.port}/ "
+            "for the web view; `ainews digest today --format json` for the JSON shape.",
+            err=True,
+        )
+
+
+async def _demo(settings: Settings) -> tuple[Digest, int]:
+    from bot.context import build_context
+    from bot.demo import load_sample
+    from bot.enrich.pipeline import enrich_pending
+
+    app_ctx = await build_context(settings)
+    try:
+        articles = await load_sample(app_ctx)
+        await enrich_pending(app_ctx)
+        digest = await digest_for(app_ctx, "daily")
+    finally:
+        await app_ctx.aclose()
+    return digest, articles
