@@ -246,3 +246,66 @@ async def test_unknown_article_is_a_short_ephemeral_error(
     text = _text(log)
     assert "999999" in text and GENERIC_FAILURE not in text
     assert log.followups and log.followups[0]["flags"] & EPHEMERAL
+
+
+async def test_long_translation_answer_goes_out_as_follow_ups_and_a_file(
+    interactions: Interactions, ctx: DiscordTestContext, discord_api: FakeDiscordAPI
+) -> None:
+    """The send path of a translation reply over the wire: several messages, then an attachment."""
+    import discord
+
+    from adapters.discord_client import AinewsCommands
+    from bot.messages import Reply
+    from digest.models import TranslationView
+
+    def reply(body: str) -> Reply:
+        view = TranslationView(lang="ja", status="complete", title="翻訳", body=body)
+        return Reply(
+            text="x", translation=view, translation_title="T", translation_url="https://x.example/1"
+        )
+
+    answering = AinewsCommands(ctx)  # type: ignore[arg-type]
+    state = interactions.service.client._connection
+    payload = interactions.payload("translate", {"article": "1"})
+    await answering.respond(
+        discord.Interaction(data=payload, state=state),  # type: ignore[arg-type]
+        reply("これは文です。" * 700),
+        ephemeral=False,
+    )
+    log = discord_api.interactions[payload["token"]]
+    assert log.callback is not None and log.callback["type"] == 4
+    assert len(log.followups) >= 2
+    assert "".join(m["content"] for m in log.messages()[1:]) == "これは文です。" * 700
+
+    payload = interactions.payload("translate", {"article": "1"})
+    await answering.respond(
+        discord.Interaction(data=payload, state=state),  # type: ignore[arg-type]
+        reply("A sentence. " * 1500),
+        ephemeral=False,
+    )
+    log = discord_api.interactions[payload["token"]]
+    [(name, data)] = log.files
+    assert name == "translation-ja.md" and b"A sentence." in data
+    assert all(call.status < 400 for call in discord_api.calls)
+
+
+async def test_sharding_and_missing_token(ctx: DiscordTestContext) -> None:
+    import discord
+
+    from adapters.discord_client import make_client, start_discord
+    from bot.config import Secrets
+    from bot.errors import ConfigError
+
+    sharded = ctx.settings.model_copy(
+        update={"discord": ctx.settings.discord.model_copy(update={"shard_count": 2})}
+    )
+    client = make_client(sharded)
+    assert isinstance(client, discord.AutoShardedClient) and client.shard_count == 2
+    assert client.allowed_mentions is not None
+    assert dict(client.allowed_mentions.to_dict()) == {"parse": []}
+    plain = make_client(ctx.settings)
+    assert not isinstance(plain, discord.AutoShardedClient)
+    # Never logged in, so nothing to close (AutoShardedClient.close() needs a prior login).
+    ctx.settings = ctx.settings.model_copy(update={"secrets": Secrets()})
+    with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
+        await start_discord(ctx, connect_gateway=False)  # type: ignore[arg-type]

@@ -175,7 +175,7 @@ async def test_outbox_round_trip_no_loss_no_duplicate_failures_isolated(
         await enqueue_many(session, entries, NOW)
     notifiers = {"discord": service.notifier}
 
-    report = await deliver_due(ctx, notifiers)  # type: ignore[arg-type]
+    report = await deliver_due(ctx, notifiers)
     assert report.sent == 2
     assert report.disabled_channels == [gone_id]
     posted = list(discord_api.messages[good])
@@ -195,7 +195,7 @@ async def test_outbox_round_trip_no_loss_no_duplicate_failures_isolated(
             .where(Delivery.channel_id == good_id)
             .values(status="pending", platform_message_id=None, sent_at=None)
         )
-    report = await deliver_due(ctx, notifiers)  # type: ignore[arg-type]
+    report = await deliver_due(ctx, notifiers)
     assert report.sent == 2
     assert discord_api.messages[good] == posted, "the nonce made the resend a no-op"
     async with ctx.db.session() as session:

@@ -28,6 +28,7 @@ from digest.models import (
     DigestItem,
     DimensionScore,
     Scores,
+    TranslationStatus,
     TranslationView,
 )
 from digest.serialize import digest_to_dict, item_to_dict
@@ -80,7 +81,7 @@ def test_hostile_digest_stays_within_every_discord_limit() -> None:
     payloads = render_digest_payloads(_digest(items, rising_tags=(("llm", 5),) * 50), SETTINGS)
     _accepted(payloads)
     assert len(payloads) > 1, "25 items cannot fit in one message of ten embeds"
-    assert sum(len(p["embeds"]) for p in payloads) == 25  # type: ignore[arg-type]
+    assert sum(len(p["embeds"]) for p in payloads) == 25
     assert len({p["nonce"] for p in payloads}) == len(payloads)
 
 
@@ -91,7 +92,7 @@ def test_digest_payload_shape_is_json_with_nonce_and_links() -> None:
     assert payloads[0]["nonce"] == "row-nonce-1"
     first = payloads[0]
     assert "2026-11-28" in str(first["content"])
-    embed = first["embeds"][0]  # type: ignore[index]
+    embed = first["embeds"][0]
     assert embed["url"] == "https://news.example/1"
     assert embed["author"]["name"] == "Wire, Other Wire"
     names = [f["name"] for f in embed["fields"]]
@@ -99,7 +100,7 @@ def test_digest_payload_shape_is_json_with_nonce_and_links() -> None:
     assert "★★☆☆☆" in embed["fields"][0]["value"]
     assert "depth 4 · relevance 4 · practicality 4 · innovation 4" in embed["fields"][1]["value"]
     assert "https://ainews.example/a/101" in embed["fields"][3]["value"]
-    assert embed["color"] != first["embeds"][1]["color"]  # type: ignore[index]
+    assert embed["color"] != first["embeds"][1]["color"]
     assert json.loads(json.dumps(payloads)) == payloads
     # Rendering is deterministic, so a resend after a crash carries the same bodies and nonces.
     assert render_digest_payloads(digest, SETTINGS, nonce="row-nonce-1") == payloads
@@ -159,10 +160,10 @@ def test_split_text_keeps_every_character_and_the_limit() -> None:
     )
 
 
-def _translation(body: str, status: str = "complete") -> Reply:
+def _translation(body: str, status: TranslationStatus = "complete") -> Reply:
     view = TranslationView(
         lang="ja", status=status, title="翻訳 @everyone", body=body, chunks_total=4, chunks_done=2
-    )  # type: ignore[arg-type]
+    )
     return Reply(
         text="fallback",
         translation=view,

@@ -40,8 +40,8 @@ LIMITS = {
     "author": 256,
     "nonce": 25,
 }
-BODY = web.RequestKey("body", object)
-FILES = web.RequestKey("files", list)
+BODY: web.RequestKey[Any] = web.RequestKey("body", object)
+FILES: web.RequestKey[list[tuple[str, bytes]]] = web.RequestKey("files", list)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
@@ -275,7 +275,7 @@ class FakeDiscordAPI:
         call = Call(request.method, request.path, dict(request.query), body)
         self.calls.append(call)
         try:
-            response = await handler(request)
+            response: web.StreamResponse = await handler(request)
         except web.HTTPException as error:
             response = error
         call.status = response.status
