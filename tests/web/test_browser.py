@@ -1,0 +1,120 @@
+"""End to end in headless Chromium: home page → a story → its score breakdown and translation.
+
+Skips when Chromium or Playwright is missing, unless AINEWS_REQUIRE_BROWSER=1 (CI) makes that a
+failure. Screenshots land in tests/artifacts/ (gitignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.web import create_web_app
+from bot.config import Settings
+from bot.store.db import Database
+from tests.web.conftest import FixedClock, WebContext, serve
+from tests.web.seed import NOW, seed_store
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("AINEWS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def _need_browser(reason: str) -> None:
+    if os.environ.get("AINEWS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"AINEWS_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def site(sqlite_url: str) -> AsyncIterator[str]:
+    db = Database(sqlite_url)
+    await seed_store(db)
+    settings = Settings.model_validate(
+        {"database": {"url": sqlite_url}, "web": {"base_url": "https://news.example.org"}}
+    )
+    ctx = WebContext(settings=settings, db=db, clock=FixedClock(NOW))
+    try:
+        async for url in serve(create_web_app(ctx)):  # type: ignore[arg-type]
+            yield url
+    finally:
+        await db.dispose()
+
+
+async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -> None:
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
+        _need_browser(f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _need_browser("playwright is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    console_errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, viewport in (
+                ("desktop", {"width": 1280, "height": 900}),
+                ("phone", {"width": 390, "height": 844}),
+            ):
+                context = await browser.new_context(
+                    viewport=viewport, locale="ja-JP", is_mobile=name == "phone"
+                )
+                page = await context.new_page()
+                page.on(
+                    "console",
+                    lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+                )
+                page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+                await page.goto(site + "/")
+                assert await page.locator("h1").inner_text() == "最新の記事"
+                assert await page.locator("li.story").count() == 5
+                # the story carried by two sources is one line; follow it
+                await page.locator("li.story a.title", has_text="OpenAI").click()
+                await page.wait_for_url("**/a/*")
+                assert await page.locator(".rubric tbody tr").count() == 4
+                # the related coverage leads to the article with the Japanese translation
+                await page.locator(".related a").first.click()
+                await page.wait_for_load_state()
+                assert "OpenAI releases a reasoning model" in await page.locator("h1").inner_text()
+                depth = page.locator(".rubric tr.dim-depth")
+                assert "深さ" in await depth.inner_text() and "40%" in await depth.inner_text()
+                mean = await page.locator(".rubric .mean").inner_text()
+                assert mean == "加重平均 4.1 → 重要度 4"
+                assert await page.locator(".status-complete").inner_text() == "翻訳済み"
+                translation = page.locator(".column.translation")
+                original = page.locator(".column.original")
+                assert "推論モデル" in await translation.inner_text()
+                assert "reasoning model" in await original.inner_text()
+                left = await translation.bounding_box()
+                right = await original.bounding_box()
+                assert left is not None and right is not None
+                if name == "desktop":  # side by side
+                    assert abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"] + 200
+                else:  # stacked, and nothing wider than the screen
+                    assert right["y"] > left["y"] + left["height"] - 1
+                    width = await page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= viewport["width"]
+                await page.screenshot(
+                    path=str(ARTIFACTS / f"web-article-{name}.png"), full_page=True
+                )
+                await page.goto(site + "/")
+                await page.screenshot(path=str(ARTIFACTS / f"web-home-{name}.png"), full_page=True)
+                await context.close()
+        finally:
+            await browser.close()
+    assert console_errors == []  # includes CSP violations, which Chromium reports as errors
