@@ -300,6 +300,9 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
     token = ctx.settings.secrets.discord_bot_token
     if token is None:
         raise ConfigError("DISCORD_BOT_TOKEN is not set; the Discord adapter needs it")
+    if ctx.settings.discord.use_webhooks:
+        # Webhook executes cannot carry `enforce_nonce` and need Manage Webhooks: not used.
+        log.warning("[discord] use_webhooks is not supported; posting as the bot instead")
     use_api_base(ctx.settings.discord.api_base_url)
     client = make_client(ctx.settings)
     tree = build_tree(client, ctx)
