@@ -218,6 +218,16 @@ class AinewsCommands:
         except Exception:
             log.exception("rendering a reply failed")
             messages = [OutgoingMessage(content=GENERIC_FAILURE, ephemeral=True)]
+        if (
+            reply.ephemeral
+            and not ephemeral
+            and interaction.response.type
+            is discord.InteractionResponseType.deferred_channel_message
+        ):
+            # A public "thinking…" placeholder would show a private answer (an error) to everyone;
+            # remove it so the ephemeral follow-up below is a message of its own.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
         for message in messages:
             options = _send_options(message)
             options["ephemeral"] = message.ephemeral or ephemeral

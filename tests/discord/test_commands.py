@@ -245,6 +245,8 @@ async def test_unknown_article_is_a_short_ephemeral_error(
     log = await interactions.run("summary", {"article": "999999"})
     text = _text(log)
     assert "999999" in text and GENERIC_FAILURE not in text
+    # The public "thinking…" placeholder is removed so the error stays private.
+    assert log.original_deleted
     assert log.followups and log.followups[0]["flags"] & EPHEMERAL
 
 

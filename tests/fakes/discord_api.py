@@ -72,6 +72,7 @@ class InteractionLog:
     original: dict[str, Any] | None = None
     followups: list[dict[str, Any]] = field(default_factory=list)
     files: list[tuple[str, bytes]] = field(default_factory=list)
+    original_deleted: bool = False
 
     def messages(self) -> list[dict[str, Any]]:
         """Every message body the user saw, in order (the deferred placeholder excluded)."""
@@ -243,6 +244,9 @@ class FakeDiscordAPI:
         app.router.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._followup)
         app.router.add_patch(
             f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._edit_original
+        )
+        app.router.add_delete(
+            f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._delete_original
         )
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -539,3 +543,10 @@ class FakeDiscordAPI:
             return self._invalid(errors)
         log.original = body
         return self._json(self._message("0", body, []))
+
+    async def _delete_original(self, request: web.Request) -> web.Response:
+        log = self.interactions.get(request.match_info["token"])
+        if log is None or log.callback is None:
+            return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
+        log.original, log.original_deleted = None, True
+        return web.Response(status=204)
