@@ -212,6 +212,7 @@ class StoryIndex:
         self.window = window
         self._by_url: dict[str, int] = {}
         self._by_token: dict[str, list[StoryKey]] = {}
+        self._renamed: dict[int, int] = {}
 
     def add(self, key: StoryKey) -> None:
         if key.canonical_url:
@@ -221,19 +222,23 @@ class StoryIndex:
             if len(bucket) < 200:
                 bucket.append(key)
 
+    def rename(self, ids: dict[int, int]) -> None:
+        """Map temporary story ids (given before the stories were stored) to the real ones."""
+        self._renamed.update(ids)
+
     def find(
         self, *, canonical: str, title: str, content: str, published_at: datetime
     ) -> int | None:
         """The story this article belongs to, or None for a new story."""
         if canonical and canonical in self._by_url:
-            return self._by_url[canonical]
+            return self._real(self._by_url[canonical])
         seen: dict[tuple[int, str], StoryKey] = {}
         for token in title_tokens(title):
             for key in self._by_token.get(token, ()):
                 seen.setdefault((key.story_id, key.title), key)
         if not seen:
             return None
-        return match_story(
+        found = match_story(
             canonical=canonical,
             title=title,
             content=content,
@@ -241,3 +246,7 @@ class StoryIndex:
             candidates=list(seen.values()),
             window=self.window,
         )
+        return None if found is None else self._real(found)
+
+    def _real(self, story_id: int) -> int:
+        return self._renamed.get(story_id, story_id)

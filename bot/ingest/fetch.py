@@ -134,11 +134,20 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 class Fetcher:
     """Owns the one shared `httpx.AsyncClient` and applies the fetch policy to every request."""
 
-    def __init__(self, settings: FetchSettings, *, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        resolver: Resolver | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        """`resolver` and `network` replace DNS and sockets beneath the guard (tests only)."""
         self.settings = settings
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        backend = GuardedBackend(allow_private=settings.allow_private_networks, resolver=resolver)
+        backend = GuardedBackend(
+            allow_private=settings.allow_private_networks, resolver=resolver, inner=network
+        )
         limits = httpx.Limits(
             max_connections=settings.concurrency,
             max_keepalive_connections=settings.concurrency,

@@ -342,8 +342,26 @@ async def _store(
     backlog = not source.polled_once
     prepared, known = await _prepare(cycle, source, articles, backlog=backlog)
     index = await cycle.story_index()
+    async with cycle.write_lock:
+        try:
+            return await _commit(cycle, source, prepared, known, state, backlog, index)
+        except BaseException:
+            cycle.index = None  # it may name stories of the rolled-back transaction
+            raise
+
+
+async def _commit(
+    cycle: _Cycle,
+    source: Source,
+    prepared: list[NewArticle],
+    known: list[tuple[int, Article]],
+    state: dict[str, str | None],
+    backlog: bool,
+    index: StoryIndex,
+) -> int:
+    """Articles and the source's new fetch state in one transaction (see the module note)."""
     interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
-    async with cycle.write_lock, cycle.ctx.db.session() as session:
+    async with cycle.ctx.db.session() as session:
         row = await session.get(Source, source.id)
         if row is None:
             return 0

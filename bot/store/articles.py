@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, Source, Story
@@ -152,14 +152,21 @@ async def article_by_canonical(session: AsyncSession, canonical: str) -> Article
     )
 
 
-async def _story_for_url(session: AsyncSession, canonical: str) -> int | None:
-    if not canonical:
-        return None
-    return await session.scalar(
-        select(ArticleRow.story_id)
-        .where(ArticleRow.canonical_url == canonical, ArticleRow.story_id.is_not(None))
-        .limit(1)
-    )
+async def _stories_for_urls(session: AsyncSession, canonicals: Sequence[str]) -> dict[str, int]:
+    """Stories already holding these canonical URLs (from any source)."""
+    wanted = sorted({c for c in canonicals if c})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            select(ArticleRow.canonical_url, ArticleRow.story_id).where(
+                ArticleRow.canonical_url.in_(wanted[start : start + _CHUNK]),
+                ArticleRow.story_id.is_not(None),
+            )
+        )
+        for canonical, story_id in rows:
+            if story_id is not None:
+                found.setdefault(canonical, story_id)
+    return found
 
 
 async def insert_articles(
@@ -171,36 +178,50 @@ async def insert_articles(
     is_backlog: bool,
     index: StoryIndex,
 ) -> list[ArticleRow]:
-    """Insert new articles and put each into a story (joined or new); keeps source counts."""
-    rows: list[ArticleRow] = []
+    """Insert new articles and put each into a story (joined or new); keeps source counts.
+
+    New stories get temporary negative ids while the batch is clustered, so that all of them are
+    inserted in one flush.
+    """
+    by_url = await _stories_for_urls(session, [new.article.canonical_url for new in items])
+    pending: dict[int, Story] = {}
     joined: set[int] = set()
+    assigned: list[int] = []
     for new in items:
         item = new.article
-        story_id = index.find(
-            canonical=item.canonical_url,
-            title=item.title,
-            content=item.content,
-            published_at=item.published_at,
-        )
+        story_id = by_url.get(item.canonical_url) if item.canonical_url else None
         if story_id is None:
-            story_id = await _story_for_url(session, item.canonical_url)
+            story_id = index.find(
+                canonical=item.canonical_url,
+                title=item.title,
+                content=item.content,
+                published_at=item.published_at,
+            )
         if story_id is None:
-            story = Story(
+            story_id = -(len(pending) + 1)
+            pending[story_id] = Story(
                 title=item.title or item.content[:200],
                 fingerprint=title_fingerprint(item.title),
                 source_count=1,
                 first_seen_at=fetched_at,
                 updated_at=fetched_at,
             )
-            session.add(story)
-            await session.flush()
-            story_id = story.id
-        else:
+        elif story_id > 0:
             joined.add(story_id)
+        if item.canonical_url:
+            by_url.setdefault(item.canonical_url, story_id)
         index.add(StoryKey(story_id, item.canonical_url, item.title, "", item.published_at))
+        assigned.append(story_id)
+    if pending:
+        session.add_all(pending.values())
+        await session.flush()
+        index.rename({temp: story.id for temp, story in pending.items()})
+    rows: list[ArticleRow] = []
+    for new, story_id in zip(items, assigned, strict=True):
+        item = new.article
         row = ArticleRow(
             source_id=source.id,
-            story_id=story_id,
+            story_id=pending[story_id].id if story_id < 0 else story_id,
             identity=new.identity,
             guid=item.guid[:2000],
             url=item.url[:2000],
@@ -219,17 +240,26 @@ async def insert_articles(
             points=item.points,
             comments=item.comments,
         )
-        session.add(row)
         rows.append(row)
+    session.add_all(rows)
     await session.flush()
-    for story_id in joined:
-        count = await session.scalar(
-            select(func.count(func.distinct(ArticleRow.source_id))).where(
-                ArticleRow.story_id == story_id
-            )
-        )
-        joined_story = await session.get(Story, story_id)
-        if joined_story is not None:
-            joined_story.source_count = max(1, int(count or 1))
-            joined_story.updated_at = fetched_at
+    await _recount_sources(session, sorted(joined), fetched_at)
     return rows
+
+
+async def _recount_sources(session: AsyncSession, story_ids: list[int], now: datetime) -> None:
+    """Set `stories.source_count` to the number of distinct sources among their articles."""
+    for start in range(0, len(story_ids), _CHUNK):
+        chunk = story_ids[start : start + _CHUNK]
+        counts = await session.execute(
+            select(ArticleRow.story_id, func.count(func.distinct(ArticleRow.source_id)))
+            .where(ArticleRow.story_id.in_(chunk))
+            .group_by(ArticleRow.story_id)
+        )
+        for story_id, count in counts:
+            await session.execute(
+                update(Story)
+                .where(Story.id == story_id)
+                .values(source_count=max(1, int(count)), updated_at=now)
+                .execution_options(synchronize_session=False)
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,8 @@ __all__ = [
 ON_DEMAND_NAME = "On demand"
 ON_DEMAND_URL = "ainews:on-demand"
 POLLED_KINDS = ("feed", "hackernews")
+# New and re-enabled sources are due at once, whatever clock the poller runs on.
+DUE_NOW = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ async def upsert_sources(session: AsyncSession, configured: Iterable[SourceSetti
                     kind=config.kind,
                     lang=config.lang,
                     weight=config.weight,
+                    next_check_at=DUE_NOW,
                 )
             )
         else:
@@ -87,11 +90,12 @@ async def add_source(
     """Add one source (or update the one with the same URL)."""
     row = await session.scalar(select(Source).where(Source.url == url))
     if row is None:
-        row = Source(name=name, url=url, kind=kind, lang=lang, weight=weight)
+        row = Source(name=name, url=url, kind=kind, lang=lang, weight=weight, next_check_at=DUE_NOW)
         session.add(row)
     else:
         row.name, row.kind, row.lang, row.weight = name, kind, lang, weight
         row.disabled, row.error_count, row.last_error = False, 0, None
+        row.next_check_at = DUE_NOW
     await session.flush()
     return row
 
