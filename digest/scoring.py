@@ -7,18 +7,19 @@ engine derives its scores from text signals a reader can check against the artic
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from digest.models import RUBRIC_DIMENSIONS, DimensionScore, Scores
-from digest.text import count_numbers, split_paragraphs, word_count
+from digest.text import count_numbers, phrases, split_paragraphs, word_count
 
 MIN_SCORE = 1
 MAX_SCORE = 5
 
 _CODE_SIGNALS = (
-    "```", "pip install", "npm install", "git clone", "import ", "def ", "github.com", "api",
+    "```", "pip install", "npm install", "git clone", "import", "def", "github.com", "api",
     "sdk", "cli", "docker", "コード", "実装", "サンプル",
 )  # fmt: skip
 _HOWTO_SIGNALS = (
@@ -58,15 +59,16 @@ def importance(scores: Scores, weights: Mapping[str, float]) -> int:
     return clamp_score(mean)
 
 
-def _hits(text: str, signals: Iterable[str]) -> list[str]:
-    found = []
-    for signal in signals:
-        if signal.isascii() and signal[0].isalnum():
-            if re.search(rf"(?<![\w-]){re.escape(signal)}", text):
-                found.append(signal.strip())
-        elif signal in text:
-            found.append(signal.strip())
-    return found
+def _hits(lowered: str, counted: Counter[str], signals: Iterable[str]) -> list[str]:
+    return [
+        signal
+        for signal in signals
+        if (
+            counted.get(signal, 0)
+            if signal.isascii() and signal[0].isalnum()
+            else signal in lowered
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ def text_signals(
 ) -> TextSignals:
     """Measure an article once; the scores below only read this."""
     lowered = f"{title}\n{content}".lower()
+    counted = phrases(lowered)
     wanted = {i.lower() for i in interests}
     matched = [t for t in tags if t in wanted]
     matched += [i for i in interests if i.lower() not in matched and i.lower() in lowered]
@@ -109,10 +112,10 @@ def text_signals(
         numbers=count_numbers(content),
         list_items=len(_LIST_LINE.findall(content)),
         cjk=cjk,
-        code=tuple(_hits(lowered, _CODE_SIGNALS)),
-        howto=tuple(_hits(lowered, _HOWTO_SIGNALS)),
-        release=tuple(_hits(lowered, _RELEASE_SIGNALS)),
-        novelty=tuple(_hits(lowered, _NOVELTY_SIGNALS)),
+        code=tuple(_hits(lowered, counted, _CODE_SIGNALS)),
+        howto=tuple(_hits(lowered, counted, _HOWTO_SIGNALS)),
+        release=tuple(_hits(lowered, counted, _RELEASE_SIGNALS)),
+        novelty=tuple(_hits(lowered, counted, _NOVELTY_SIGNALS)),
         interests=tuple(dict.fromkeys(matched)),
         tags=tuple(tags),
         source_count=max(1, source_count),

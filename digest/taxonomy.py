@@ -6,10 +6,10 @@ in config adds tags or replaces a tag's keywords (an empty list removes the tag)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+
+from digest.text import phrases
 
 
 def _kw(keywords: str) -> tuple[str, ...]:
@@ -100,29 +100,28 @@ DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = {**TOPICS, **COMPANIES, **MODELS}
 
 @dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """Compiled keyword patterns per tag; latin keywords match whole words, CJK ones substrings."""
+    """Keywords per tag: latin ones match whole words or phrases, CJK ones as substrings."""
 
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    entries: tuple[tuple[str, tuple[str, ...]], ...]
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return tuple(tag for tag, _ in self.patterns)
+        return tuple(tag for tag, _ in self.entries)
 
     def match(self, text: str) -> list[tuple[str, int]]:
         """(tag, hits) for every tag whose keywords occur, most hits first."""
         lowered = text.lower()
-        found = [(tag, len(pattern.findall(lowered))) for tag, pattern in self.patterns]
-        hits = [(tag, count) for tag, count in found if count]
+        counted = phrases(lowered)
+        hits: list[tuple[str, int]] = []
+        for tag, keywords in self.entries:
+            count = sum(
+                counted.get(keyword, 0) if keyword.isascii() else lowered.count(keyword)
+                for keyword in keywords
+            )
+            if count:
+                hits.append((tag, count))
         hits.sort(key=lambda pair: -pair[1])
         return hits
-
-
-def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    parts = []
-    for keyword in sorted({k.lower() for k in keywords}, key=len, reverse=True):
-        escaped = re.escape(keyword)
-        parts.append(escaped if not keyword.isascii() else rf"(?<![\w.-]){escaped}(?![\w-])")
-    return re.compile("|".join(parts) or r"(?!x)x")
 
 
 def merge_taxonomy(
@@ -138,11 +137,11 @@ def merge_taxonomy(
     return merged
 
 
-@lru_cache(maxsize=16)
-def _compiled(items: tuple[tuple[str, tuple[str, ...]], ...]) -> Taxonomy:
-    return Taxonomy(tuple((tag, _pattern(words)) for tag, words in items))
-
-
 def build_taxonomy(overrides: Mapping[str, Sequence[str]] | None = None) -> Taxonomy:
     merged = merge_taxonomy(DEFAULT_TAXONOMY, overrides or {})
-    return _compiled(tuple(sorted((tag, tuple(words)) for tag, words in merged.items())))
+    return Taxonomy(
+        tuple(
+            (tag, tuple(dict.fromkeys(k.lower().strip() for k in words)))
+            for tag, words in sorted(merged.items())
+        )
+    )
