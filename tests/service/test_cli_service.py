@@ -1,4 +1,4 @@
-"""`ainews demo`, `ainews digest --format json`, `ainews run --once` and `ainews run`, as processes."""
+"""`ainews demo`, `digest --format json`, `run --once` and `run`, mostly as real processes."""
 
 from __future__ import annotations
 
