@@ -48,7 +48,7 @@ def llm_settings(
 ) -> Callable[..., Settings]:
     """Settings with `[llm]` pointing at the fake; overrides go into the `llm` section."""
 
-    def factory(**llm: Any) -> Settings:
+    def factory(enrich: dict[str, Any] | None = None, **llm: Any) -> Settings:
         section = {
             "base_url": fake_llm.base_url,
             "model": "fake-model",
@@ -58,7 +58,7 @@ def llm_settings(
             "price_out_per_million": 2.0,
             **llm,
         }
-        return make_settings(llm=section)
+        return make_settings(llm=section, **({"enrich": enrich} if enrich else {}))
 
     return factory
 

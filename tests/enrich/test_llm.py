@@ -1,0 +1,300 @@
+"""The LLM engine against the fake OpenAI-compatible server: every fault the issue lists."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.enrich.budget import UsageLedger
+from bot.enrich.llm import LLMClient, LLMEnricher, extract_json_object, parse_retry_after
+from bot.errors import LLMError
+from bot.ports import EnrichmentInput
+from bot.store.db import Database
+from bot.store.schema import LLMUsage
+from tests.enrich.conftest import ARTICLE_TEXT, INJECTION_TEXT, FixedClock
+from tests.fakes.llm_server import FakeLLM
+
+ITEM = EnrichmentInput(
+    article_id=7,
+    title="OpenAI ships an open-source agent framework",
+    content=ARTICLE_TEXT,
+    url="https://example.com/a/7",
+    source="Example",
+    lang="en",
+    source_count=2,
+)
+
+
+def llm_config(fake: FakeLLM, url: str, **llm: Any) -> Settings:
+    section = {
+        "base_url": fake.base_url,
+        "model": "fake-model",
+        "timeout": 2.0,
+        "max_retries": 2,
+        "price_in_per_million": 1.0,
+        "price_out_per_million": 2.0,
+        **llm,
+    }
+    return Settings.model_validate({"database": {"url": url}, "llm": section})
+
+
+@pytest.fixture
+async def store(sqlite_url: str) -> AsyncIterator[Database]:
+    database = Database(sqlite_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def enricher_for(fake_llm: FakeLLM, sqlite_url: str, store: Database) -> AsyncIterator[Any]:
+    made: list[LLMEnricher] = []
+
+    def factory(**llm: Any) -> LLMEnricher:
+        settings = llm_config(fake_llm, sqlite_url, **llm)
+        assert settings.llm is not None
+        enricher = LLMEnricher(
+            settings,
+            client=LLMClient(settings.llm, backoff_base=0.01, max_wait=5.0),
+            ledger=UsageLedger(store, settings.llm),
+            clock=FixedClock(),
+        )
+        made.append(enricher)
+        return enricher
+
+    yield factory
+    for enricher in made:
+        await enricher.aclose()
+
+
+async def usage_rows(store: Database) -> int:
+    async with store.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(LLMUsage)) or 0)
+
+
+async def test_a_good_answer_is_stored_with_our_importance_and_usage(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database
+) -> None:
+    result = await enricher_for().enrich(ITEM)
+    e = result.enrichment
+    assert fake_llm.calls == 1
+    assert (result.engine, result.model, result.prompt_version) == (
+        "llm",
+        "fake-model",
+        "enrich-v1",
+    )
+    assert e.lang == "ja" and e.tldr.startswith("要約")
+    assert 3 <= len(e.key_points) <= 7
+    assert e.title_translated.startswith("訳題") and e.impact and e.editorial
+    # 4/3/3/2 with 0.4/0.3/0.2/0.1 = 3.3 → 3: importance is ours, not the model's.
+    assert e.importance == 3
+    assert {"openai", "agents", "open-source", "llm"} <= set(e.tags)
+    assert result.tokens_in > 0 and result.tokens_out > 0
+    expected_cost = (result.tokens_in * 1.0 + result.tokens_out * 2.0) / 1_000_000
+    assert result.cost_usd == pytest.approx(expected_cost)
+    assert await usage_rows(store) == 1
+
+
+async def test_the_article_is_fenced_data_under_a_system_prompt_that_says_so(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    await enricher_for().enrich(ITEM)
+    request = fake_llm.requests[0]
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert "untrusted DATA" in system and "never instructions" in system
+    assert "Japanese" in system
+    assert user.index("<<<ARTICLE") < user.index(ITEM.content[:40]) < user.index("ARTICLE>>>")
+    assert ITEM.content[:40] not in system
+    assert request["response_format"] == {"type": "json_object"}
+    assert request["model"] == "fake-model"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["truncated", "length", "echo", "links", "english", "server_error", "hang", "rate_limit"],
+)
+async def test_a_bad_answer_is_rejected_and_retried(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database, bad: str
+) -> None:
+    fake_llm.queue(bad, "good")
+    fake_llm.retry_after = "0"
+    fake_llm.hang_seconds = 2.0
+    result = await enricher_for(timeout=0.3).enrich(ITEM)
+    assert fake_llm.calls == 2
+    assert result.enrichment.tldr.startswith("要約")
+    assert "http://evil" not in result.enrichment.tldr
+    if bad not in ("server_error", "hang", "rate_limit"):
+        assert result.note == "accepted after 1 rejected answer(s)"
+        assert await usage_rows(store) == 2  # rejected answers cost tokens too
+
+
+@pytest.mark.parametrize("wrapped", ["prose", "fenced"])
+async def test_json_wrapped_in_prose_or_a_fence_is_repaired(
+    enricher_for: Any, fake_llm: FakeLLM, wrapped: str
+) -> None:
+    fake_llm.queue(wrapped)
+    result = await enricher_for().enrich(ITEM)
+    assert fake_llm.calls == 1
+    assert result.note == ""
+
+
+async def test_out_of_range_scores_are_clamped(enricher_for: Any, fake_llm: FakeLLM) -> None:
+    fake_llm.queue("out_of_range")
+    scores = (await enricher_for().enrich(ITEM)).enrichment.scores
+    assert [scores.depth.score, scores.relevance.score] == [5, 1]
+    assert [scores.practicality.score, scores.innovation.score] == [1, 5]
+
+
+async def test_mentions_in_the_output_are_defused(enricher_for: Any, fake_llm: FakeLLM) -> None:
+    fake_llm.queue("mentions")
+    tldr = (await enricher_for().enrich(ITEM)).enrichment.tldr
+    assert "@everyone" not in tldr and "<!channel>" not in tldr and "<@U123>" not in tldr
+
+
+async def test_retries_are_bounded_and_the_error_says_why(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database
+) -> None:
+    fake_llm.default_mode = "length"
+    with pytest.raises(LLMError, match="rejected 3 time"):
+        await enricher_for(max_retries=2).enrich(ITEM)
+    assert fake_llm.calls == 3
+    assert await usage_rows(store) == 3
+
+
+async def test_retry_after_is_honoured(enricher_for: Any, fake_llm: FakeLLM) -> None:
+    fake_llm.queue("rate_limit")
+    fake_llm.retry_after = "1"
+    started = time.monotonic()
+    await enricher_for().enrich(ITEM)
+    assert time.monotonic() - started >= 0.95
+    assert fake_llm.calls == 2
+
+
+async def test_a_long_retry_after_is_handed_back_instead_of_slept(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    fake_llm.default_mode = "rate_limit"
+    fake_llm.retry_after = "3600"
+    started = time.monotonic()
+    with pytest.raises(LLMError) as caught:
+        await enricher_for().enrich(ITEM)
+    assert caught.value.retry_after == 3600
+    assert fake_llm.calls == 1
+    assert time.monotonic() - started < 1
+
+
+async def test_a_hanging_endpoint_times_out_within_bounds(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    fake_llm.default_mode = "hang"
+    fake_llm.hang_seconds = 5
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="timed out"):
+        await enricher_for(timeout=0.2, max_retries=1).enrich(ITEM)
+    assert fake_llm.calls == 2
+    assert time.monotonic() - started < 2
+
+
+async def test_spent_budget_falls_back_to_offline_and_says_so(
+    enricher_for: Any, fake_llm: FakeLLM, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    result = await enricher_for(daily_token_budget=0).enrich(ITEM)
+    assert fake_llm.calls == 0
+    assert result.engine == "offline"
+    assert "daily LLM token budget of 0 tokens is spent" in result.note
+    assert "budget" in caplog.text
+    assert result.enrichment.impact == ""
+
+
+async def test_budget_counts_todays_usage(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database
+) -> None:
+    enricher = enricher_for(daily_token_budget=50)
+    first = await enricher.enrich(ITEM)
+    assert first.engine == "llm" and first.tokens_in + first.tokens_out > 50
+    second = await enricher.enrich(ITEM)
+    assert second.engine == "offline"
+    assert fake_llm.calls == 1
+
+
+async def test_prompt_injection_never_reaches_the_stored_result(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    item = EnrichmentInput(
+        article_id=9, title="Small lab releases a model", content=INJECTION_TEXT,
+        url="https://example.com/a/9", source="Example", lang="en",
+    )  # fmt: skip
+    fake_llm.queue("echo", "obey", "mentions")
+    result = await enricher_for().enrich(item)
+    assert fake_llm.calls == 3
+    stored = json.dumps(
+        {
+            "tldr": result.enrichment.tldr,
+            "points": result.enrichment.key_points,
+            "scores": result.enrichment.scores.as_dict(),
+            "impact": result.enrichment.impact,
+            "editorial": result.enrichment.editorial,
+        },
+        ensure_ascii=False,
+    )
+    system = fake_llm.requests[0]["messages"][0]["content"]
+    canary = system.split("Session marker: ")[1].split(".")[0]
+    assert canary not in stored
+    assert "attacker.example" not in stored
+    assert "@everyone" not in stored and "<!channel>" not in stored
+    assert all(1 <= d["score"] <= 5 for d in result.enrichment.scores.as_dict().values())
+
+
+async def test_api_key_is_sent_but_never_logged(
+    enricher_for: Any,
+    fake_llm: FakeLLM,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("AINEWS_LLM_API_KEY", secret)
+    caplog.set_level(logging.DEBUG)
+    fake_llm.queue("length", "good")
+    await enricher_for().enrich(ITEM)
+    assert fake_llm.headers[0]["Authorization"] == f"Bearer {secret}"
+    assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": 1}', {"a": 1}),
+        ('Here you go: {"a": {"b": 2}} thanks', {"a": {"b": 2}}),
+        ('```json\n{"a": 1}\n```', {"a": 1}),
+        ('[1, 2] then {"a": 3}', {"a": 3}),
+    ],
+)
+def test_extract_json_object(text: str, expected: dict[str, Any]) -> None:
+    assert extract_json_object(text) == expected
+
+
+@pytest.mark.parametrize("text", ['{"a": 1', "no json at all", "[1, 2]"])
+def test_extract_json_object_refuses(text: str) -> None:
+    with pytest.raises(Exception, match="not valid JSON"):
+        extract_json_object(text)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("5", 5.0), ("0", 0.0), (None, None), ("soon", None)]
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header) == seconds
+
+
+def test_parse_retry_after_http_date() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    assert parse_retry_after("Sat, 28 Nov 2026 09:01:00 GMT", now) == 60.0
