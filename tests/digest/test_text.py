@@ -106,7 +106,10 @@ def test_summary_of_a_long_english_article() -> None:
 
 
 def test_summary_of_a_two_sentence_teaser_still_has_three_points() -> None:
-    text = "人は生涯スマートフォンを使い続けることができるのだろうか？加齢による衰えで、操作が難しくなる。"
+    text = (
+        "人は生涯スマートフォンを使い続けることができるのだろうか？"
+        "加齢による衰えで、操作が難しくなる。"
+    )
     tldr, points = extractive_summary(text, title="スマホリタイア")
     assert tldr
     assert len(points) == 3

@@ -1,4 +1,4 @@
-"""The enrichment pipeline on SQLite and PostgreSQL: staleness, claims, failures, budget, replicas."""
+"""The enrichment pipeline on SQLite and PostgreSQL: staleness, claims, failures, budget."""
 
 from __future__ import annotations
 
