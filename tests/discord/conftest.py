@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from adapters.discord_client import DiscordService, start_discord
 from bot.config import Secrets, Settings
-from bot.ports import Clock, SystemClock
+from bot.context import AppContext, build_context
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, Channel, EnrichmentRow, Source, Story, Subscription
 from tests.fakes.discord_api import APP_ID, BOT_TOKEN, FakeDiscordAPI, InteractionLog
@@ -41,16 +41,6 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.current
-
-
-@dataclass
-class DiscordTestContext:
-    """The application context slice the adapter and handlers read (no LLM: translator None)."""
-
-    settings: Settings
-    db: Database
-    clock: Clock = field(default_factory=SystemClock)
-    translator: Any = None
 
 
 @pytest.fixture
@@ -75,14 +65,17 @@ def discord_settings(
 
 
 @pytest.fixture
-def ctx(db: Database, discord_settings: Settings) -> DiscordTestContext:
-    return DiscordTestContext(settings=discord_settings, db=db, clock=FixedClock())
+async def ctx(db: Database, discord_settings: Settings) -> AsyncIterator[AppContext]:
+    """The real application context (offline enricher; a translator only when `[llm]` is set)."""
+    context = await build_context(discord_settings, clock=FixedClock(), upgrade=False)
+    yield context
+    await context.aclose()
 
 
 @pytest.fixture
-async def service(ctx: DiscordTestContext) -> AsyncIterator[DiscordService]:
+async def service(ctx: AppContext) -> AsyncIterator[DiscordService]:
     """Logged in and synced against the fake (REST only; no gateway)."""
-    running = await start_discord(ctx, connect_gateway=False)  # type: ignore[arg-type]
+    running = await start_discord(ctx, connect_gateway=False)
     yield running
     await running.close()
 

@@ -4,24 +4,31 @@ permissions, mention injection and tag autocomplete."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from adapters.discord_client import start_discord
 from bot.commands import GENERIC_FAILURE, commands
+from bot.config import LLMSettings, Settings
+from bot.context import AppContext, build_context
+from bot.store.db import Database
 from bot.store.schema import Channel
 from tests.discord.conftest import (
     VIEW_AND_SEND,
-    DiscordTestContext,
+    FixedClock,
     Interactions,
     channel_tags,
     seed_article,
     seed_source,
 )
 from tests.fakes.discord_api import FakeDiscordAPI, InteractionLog
+from tests.fakes.llm_server import running_fake_llm
 
 EPHEMERAL = 64
+SLASH_FIXTURE = "application-commands_slash-command-interaction.json"
 OPTION_TYPES = {
     "str": 3,
     "ref": 3,
@@ -44,7 +51,7 @@ def _flags(log: InteractionLog) -> int:
 
 
 @pytest.fixture
-async def seeded(ctx: DiscordTestContext) -> dict[str, int]:
+async def seeded(ctx: AppContext) -> dict[str, int]:
     wire = await seed_source(ctx.db, "Example Wire")
     hn = await seed_source(ctx.db, "Hacker News", kind="hackernews")
     first = await seed_article(ctx.db, wire, "Open weights model beats benchmarks", importance=5)
@@ -83,15 +90,13 @@ async def test_sync_registers_one_group_built_from_the_table(
 
 
 async def test_dev_guild_sync_goes_to_the_guild(
-    discord_api: FakeDiscordAPI, ctx: DiscordTestContext
+    discord_api: FakeDiscordAPI, ctx: AppContext
 ) -> None:
-    from adapters.discord_client import start_discord
-
     settings = ctx.settings.model_copy(
         update={"discord": ctx.settings.discord.model_copy(update={"dev_guild_id": 42})}
     )
     ctx.settings = settings
-    service = await start_discord(ctx, connect_gateway=False)  # type: ignore[arg-type]
+    service = await start_discord(ctx, connect_gateway=False)
     try:
         [put] = discord_api.calls_to(r"/applications/\d+/guilds/42/commands$", "PUT")
         assert put.status == 200 and put.body[0]["name"] == "ainews"
@@ -165,9 +170,7 @@ async def test_translate_without_an_llm_says_so(
     assert "LLM" in _text(log) or "llm" in _text(log)
 
 
-async def test_subscribe_changes_the_store(
-    interactions: Interactions, ctx: DiscordTestContext
-) -> None:
+async def test_subscribe_changes_the_store(interactions: Interactions, ctx: AppContext) -> None:
     await interactions.run("subscribe", {"tags": "#LLM agents"})
     assert await channel_tags(ctx.db) == ["agents", "llm"]
     await interactions.run("unsubscribe", {"tags": "agents"})
@@ -184,7 +187,7 @@ async def test_subscribe_changes_the_store(
     ],
 )
 async def test_member_without_manage_channels_cannot_change_the_channel(
-    interactions: Interactions, ctx: DiscordTestContext, sub: str, options: dict[str, Any]
+    interactions: Interactions, ctx: AppContext, sub: str, options: dict[str, Any]
 ) -> None:
     await interactions.run("subscribe", {"tags": "llm"})
     async with ctx.db.session() as session:
@@ -207,7 +210,7 @@ async def test_reading_commands_need_no_permission(
 
 
 async def test_mention_injection_titles_ping_nobody(
-    interactions: Interactions, ctx: DiscordTestContext
+    interactions: Interactions, ctx: AppContext
 ) -> None:
     wire = await seed_source(ctx.db, "@everyone News <@&123456789012345678>")
     await seed_article(
@@ -251,7 +254,7 @@ async def test_unknown_article_is_a_short_ephemeral_error(
 
 
 async def test_long_translation_answer_goes_out_as_follow_ups_and_a_file(
-    interactions: Interactions, ctx: DiscordTestContext, discord_api: FakeDiscordAPI
+    interactions: Interactions, ctx: AppContext, discord_api: FakeDiscordAPI
 ) -> None:
     """The send path of a translation reply over the wire: several messages, then an attachment."""
     import discord
@@ -266,7 +269,7 @@ async def test_long_translation_answer_goes_out_as_follow_ups_and_a_file(
             text="x", translation=view, translation_title="T", translation_url="https://x.example/1"
         )
 
-    answering = AinewsCommands(ctx)  # type: ignore[arg-type]
+    answering = AinewsCommands(ctx)
     state = interactions.service.client._connection
     payload = interactions.payload("translate", {"article": "1"})
     await answering.respond(
@@ -291,10 +294,10 @@ async def test_long_translation_answer_goes_out_as_follow_ups_and_a_file(
     assert all(call.status < 400 for call in discord_api.calls)
 
 
-async def test_sharding_and_missing_token(ctx: DiscordTestContext) -> None:
+async def test_sharding_and_missing_token(ctx: AppContext) -> None:
     import discord
 
-    from adapters.discord_client import make_client, start_discord
+    from adapters.discord_client import make_client
     from bot.config import Secrets
     from bot.errors import ConfigError
 
@@ -310,4 +313,42 @@ async def test_sharding_and_missing_token(ctx: DiscordTestContext) -> None:
     # Never logged in, so nothing to close (AutoShardedClient.close() needs a prior login).
     ctx.settings = ctx.settings.model_copy(update={"secrets": Secrets()})
     with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
-        await start_discord(ctx, connect_gateway=False)  # type: ignore[arg-type]
+        await start_discord(ctx, connect_gateway=False)
+
+
+async def test_translate_with_the_llm_goes_out_as_several_messages(
+    discord_settings: Settings, db: Database, discord_api: FakeDiscordAPI, fixtures_dir: Path
+) -> None:
+    """`/ainews translate` end to end: deferred, the real translator against the fake LLM,
+    then the translation split at sentence ends over several follow-ups."""
+    async with running_fake_llm() as llm:
+        llm_section = LLMSettings(base_url=llm.base_url, model="fake-model", timeout=5.0)
+        settings = discord_settings.model_copy(update={"llm": llm_section})
+        ctx = await build_context(settings, clock=FixedClock(), upgrade=False)
+        service = await start_discord(ctx, connect_gateway=False)
+        try:
+            source = await seed_source(ctx.db)
+            content = "\n\n".join(
+                f"Paragraph {n}. " + "This is one sentence of the article. " * 12 for n in range(12)
+            )
+            article = await seed_article(ctx.db, source, "A long article", content=content)
+            template = json.loads(
+                (
+                    fixtures_dir
+                    / "platform/discord/application-commands_slash-command-interaction.json"
+                ).read_text(encoding="utf-8")
+            )
+            log = await Interactions(discord_api, service, template).run(
+                "translate", {"article": str(article), "lang": "ja"}
+            )
+        finally:
+            await service.close()
+            await ctx.aclose()
+    assert llm.calls >= 1
+    assert log.callback is not None and log.callback["type"] == 5
+    assert len(log.followups) >= 3
+    bodies = [m["content"] for m in log.followups]
+    assert all(len(body) <= 2000 for body in bodies)
+    joined = "\n".join(bodies[1:])
+    assert "訳: Paragraph 0." in joined and "訳: Paragraph 11." in joined
+    assert all(call.status < 400 for call in discord_api.calls)

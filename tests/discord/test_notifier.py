@@ -12,12 +12,13 @@ from discord.http import Route
 from sqlalchemy import select, update
 
 from adapters.discord_client import DiscordService
+from bot.context import AppContext
 from bot.delivery import OutboxEntry, deliver_due, enqueue_many
 from bot.errors import DeliveryError
 from bot.store.schema import Channel, Delivery
 from digest.models import Digest, DigestItem
 from digest.serialize import digest_to_dict, item_to_dict
-from tests.discord.conftest import NOW, DiscordTestContext
+from tests.discord.conftest import NOW
 from tests.fakes.discord_api import FakeDiscordAPI
 
 CHANNEL = "700000000000000001"
@@ -139,7 +140,7 @@ async def test_fake_rejects_what_discord_rejects(
 
 
 async def test_rate_limited_route_still_delivers_every_message(
-    ctx: DiscordTestContext, service: DiscordService, discord_api: FakeDiscordAPI
+    ctx: AppContext, service: DiscordService, discord_api: FakeDiscordAPI
 ) -> None:
     discord_api.rate_limit, discord_api.rate_window = 2, 0.3
     for n in range(3):
@@ -149,7 +150,7 @@ async def test_rate_limited_route_still_delivers_every_message(
     assert statuses <= {200, 429}
 
 
-async def _discord_channel(ctx: DiscordTestContext, channel: str) -> int:
+async def _discord_channel(ctx: AppContext, channel: str) -> int:
     async with ctx.db.session() as session:
         row = Channel(platform="discord", workspace="290926798626357999", channel=channel)
         session.add(row)
@@ -158,7 +159,7 @@ async def _discord_channel(ctx: DiscordTestContext, channel: str) -> int:
 
 
 async def test_outbox_round_trip_no_loss_no_duplicate_failures_isolated(
-    ctx: DiscordTestContext, service: DiscordService, discord_api: FakeDiscordAPI
+    ctx: AppContext, service: DiscordService, discord_api: FakeDiscordAPI
 ) -> None:
     good, gone = "700000000000000011", "700000000000000012"
     good_id = await _discord_channel(ctx, good)
