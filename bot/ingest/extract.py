@@ -10,7 +10,6 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-import trafilatura
 from langdetect import DetectorFactory, LangDetectException, detect
 
 __all__ = [
@@ -82,6 +81,8 @@ class PageText:
 
 
 def _extract(html: bytes, url: str) -> PageText:
+    import trafilatura  # heavy import, needed only when a page is fetched
+
     document = trafilatura.bare_extraction(
         html[:_MAX_HTML],
         url=url,
