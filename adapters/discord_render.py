@@ -352,8 +352,8 @@ def _card_line_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
 
 
 def _text_messages(text: str, ephemeral: bool) -> list[OutgoingMessage]:
-    safe = neutralise_mentions(text)
-    return [OutgoingMessage(content=part, ephemeral=ephemeral) for part in split_text(safe, 1990)]
+    parts = split_text(neutralise_mentions(text), 1990) or ["Done."]
+    return [OutgoingMessage(content=part, ephemeral=ephemeral) for part in parts]
 
 
 def _translation_messages(

@@ -352,3 +352,13 @@ async def test_translate_with_the_llm_goes_out_as_several_messages(
     joined = "\n".join(bodies[1:])
     assert "訳: Paragraph 0." in joined and "訳: Paragraph 11." in joined
     assert all(call.status < 400 for call in discord_api.calls)
+
+
+async def test_a_command_slower_than_the_ack_budget_is_deferred(
+    interactions: Interactions, seeded: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only `slow` specs: anything still running at the budget is deferred, then followed up."""
+    monkeypatch.setattr("adapters.discord_client.ACK_BUDGET_SECONDS", 0.0)
+    log = await interactions.run("today")
+    assert log.callback is not None and log.callback["type"] == 5
+    assert "Open weights model beats benchmarks" in _text(log)

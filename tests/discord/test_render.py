@@ -228,3 +228,8 @@ def test_text_reply_is_split_and_neutralised() -> None:
     assert len(messages) > 1
     assert all(m.ephemeral and len(m.content) <= MAX_CONTENT for m in messages)
     assert not messages[0].content.startswith("@everyone")
+
+
+def test_blank_reply_still_answers_the_interaction() -> None:
+    [message] = render_reply(Reply(text="   \n  "), SETTINGS)
+    assert message.content == "Done."
