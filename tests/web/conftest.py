@@ -1,13 +1,12 @@
-"""Web test fixtures: a seeded store, an application context on a fixed clock, and the web app
-served by a real uvicorn on 127.0.0.1 (port 0) with an httpx client pointed at it."""
+"""Web test fixtures: a seeded store, the real application context on a fixed clock (with a fake
+LLM on loopback when translation is needed), and the web app served by a real uvicorn on
+127.0.0.1 (port 0) with an httpx client pointed at it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +15,9 @@ from starlette.applications import Starlette
 
 from adapters.web import create_web_app
 from bot.config import Settings
+from bot.context import AppContext, build_context
 from bot.store.db import Database
-from bot.store.schema import TranslationRow, utcnow
+from tests.fakes.llm_server import FakeLLM, running_fake_llm
 from tests.web.seed import NOW, Seeded, seed_store
 
 
@@ -29,55 +29,42 @@ class FixedClock:
         return self.current
 
 
-class StoreTranslator:
-    """Stands in for the LLM translator at its port: writes a complete translation row."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, str]] = []
-        self.release = asyncio.Event()
-        self.release.set()
-
-    async def translate_article(self, ctx: Any, article_id: int, lang: str) -> None:
-        self.calls.append((article_id, lang))
-        await self.release.wait()
-        async with ctx.db.session() as session:
-            session.add(
-                TranslationRow(
-                    article_id=article_id,
-                    lang=lang,
-                    title="訳題",
-                    body="訳文の本文。",
-                    chunks_total=1,
-                    chunks_done=1,
-                    status="complete",
-                    model="fake",
-                    updated_at=utcnow(),
-                )
-            )
-
-    async def aclose(self) -> None:
-        return None
-
-
-@dataclass
-class WebContext:
-    """The parts of AppContext the web view reads (settings, db, clock, translator)."""
-
-    settings: Settings
-    db: Database
-    clock: FixedClock
-    translator: Any = None
-
-
 @pytest.fixture
 async def seeded(db: Database) -> Seeded:
     return await seed_store(db)
 
 
+async def web_context(settings: Settings) -> AppContext:
+    """The real application context (offline enricher; translator when `[llm]` is set)."""
+    return await build_context(settings, clock=FixedClock(NOW), upgrade=False)
+
+
 @pytest.fixture
-def web_ctx(db: Database, make_settings: Callable[..., Settings], seeded: Seeded) -> WebContext:
-    settings = make_settings(web={"base_url": "https://news.example.org/"})
-    return WebContext(settings=settings, db=db, clock=FixedClock(NOW))
+async def web_ctx(
+    db: Database, make_settings: Callable[..., Settings], seeded: Seeded
+) -> AsyncIterator[AppContext]:
+    ctx = await web_context(make_settings(web={"base_url": "https://news.example.org/"}))
+    yield ctx
+    await ctx.aclose()
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLLM]:
+    async with running_fake_llm() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm_ctx(
+    db: Database, make_settings: Callable[..., Settings], seeded: Seeded, fake_llm: FakeLLM
+) -> AsyncIterator[AppContext]:
+    """A context whose translator talks to the fake OpenAI-compatible server on loopback."""
+    settings = make_settings(
+        llm={"base_url": fake_llm.base_url, "model": "fake-model", "timeout": 5.0, "max_retries": 0}
+    )
+    ctx = await web_context(settings)
+    yield ctx
+    await ctx.aclose()
 
 
 async def serve(app: Starlette) -> AsyncIterator[str]:
@@ -98,8 +85,8 @@ async def serve(app: Starlette) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def web_app(web_ctx: WebContext) -> Starlette:
-    return create_web_app(web_ctx)  # type: ignore[arg-type]
+async def web_app(web_ctx: AppContext) -> Starlette:
+    return create_web_app(web_ctx)
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ import pytest
 
 from adapters.web import create_web_app
 from bot.config import Settings
-from bot.store.db import Database
-from tests.web.conftest import FixedClock, WebContext, serve
-from tests.web.seed import NOW, seed_store
+from tests.web.conftest import serve, web_context
+from tests.web.seed import seed_store
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("AINEWS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,17 +41,16 @@ def _need_browser(reason: str) -> None:
 
 @pytest.fixture
 async def site(sqlite_url: str) -> AsyncIterator[str]:
-    db = Database(sqlite_url)
-    await seed_store(db)
     settings = Settings.model_validate(
         {"database": {"url": sqlite_url}, "web": {"base_url": "https://news.example.org"}}
     )
-    ctx = WebContext(settings=settings, db=db, clock=FixedClock(NOW))
+    ctx = await web_context(settings)
     try:
-        async for url in serve(create_web_app(ctx)):  # type: ignore[arg-type]
+        await seed_store(ctx.db)
+        async for url in serve(create_web_app(ctx)):
             yield url
     finally:
-        await db.dispose()
+        await ctx.aclose()
 
 
 async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -> None:
@@ -67,12 +65,11 @@ async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for name, viewport in (
-                ("desktop", {"width": 1280, "height": 900}),
-                ("phone", {"width": 390, "height": 844}),
-            ):
+            for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
                 context = await browser.new_context(
-                    viewport=viewport, locale="ja-JP", is_mobile=name == "phone"
+                    viewport={"width": width, "height": height},
+                    locale="ja-JP",
+                    is_mobile=name == "phone",
                 )
                 page = await context.new_page()
                 page.on(
@@ -107,8 +104,8 @@ async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -
                     assert abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"] + 200
                 else:  # stacked, and nothing wider than the screen
                     assert right["y"] > left["y"] + left["height"] - 1
-                    width = await page.evaluate("document.documentElement.scrollWidth")
-                    assert width <= viewport["width"]
+                    scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+                    assert scroll_width <= width
                 await page.screenshot(
                     path=str(ARTIFACTS / f"web-article-{name}.png"), full_page=True
                 )

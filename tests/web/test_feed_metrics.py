@@ -9,9 +9,11 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.web import create_web_app
+from bot.config import DatabaseSettings
+from bot.context import AppContext
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, EnrichmentRow, Source
-from tests.web.conftest import WebContext, serve
+from tests.web.conftest import serve, web_context
 from tests.web.seed import HOSTILE_TITLE, NOW, Seeded
 
 
@@ -43,7 +45,7 @@ async def test_feed_is_valid_rss_of_important_stories(
 
 
 async def test_feed_survives_control_characters_and_caps_items(
-    web_ctx: WebContext, db: Database, seeded: Seeded
+    web_ctx: AppContext, db: Database, seeded: Seeded
 ) -> None:
     async with db.session() as session:
         source = Source(name="Bulk", url="https://bulk.example.com/rss")
@@ -71,7 +73,7 @@ async def test_feed_survives_control_characters_and_caps_items(
                     tldr="bulk \x1f item",
                 )
             )
-    async for url in serve(create_web_app(web_ctx)):  # type: ignore[arg-type]
+    async for url in serve(create_web_app(web_ctx)):
         async with httpx.AsyncClient(base_url=url) as http:
             response = await http.get("/feed.xml")
     parsed = feedparser.parse(response.content)
@@ -114,18 +116,18 @@ async def test_healthz_reports_the_database(client: httpx.AsyncClient) -> None:
 
 
 async def test_unreachable_database_gives_503_health_and_a_500_page(
-    web_ctx: WebContext,
+    web_ctx: AppContext,
 ) -> None:
     # port 9 on loopback: nothing listens, the connection is refused at once
-    broken = Database("postgresql://postgres@127.0.0.1:9/none")
-    ctx = WebContext(settings=web_ctx.settings, db=broken, clock=web_ctx.clock)
+    broken = DatabaseSettings(url="postgresql://postgres@127.0.0.1:9/none")
+    ctx = await web_context(web_ctx.settings.model_copy(update={"database": broken}))
     try:
-        async for url in serve(create_web_app(ctx)):  # type: ignore[arg-type]
+        async for url in serve(create_web_app(ctx)):
             async with httpx.AsyncClient(base_url=url, timeout=20) as http:
                 health = await http.get("/healthz")
                 page = await http.get("/")
     finally:
-        await broken.dispose()
+        await ctx.aclose()
     assert health.status_code == 503
     assert health.json()["status"] == "error"
     assert page.status_code == 500

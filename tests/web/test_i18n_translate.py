@@ -9,7 +9,9 @@ import pytest
 
 from adapters.web import create_web_app
 from adapters.web_i18n import MESSAGES, accepted_langs, choose_lang
-from tests.web.conftest import StoreTranslator, WebContext, serve
+from bot.context import AppContext
+from tests.fakes.llm_server import FakeLLM
+from tests.web.conftest import serve
 from tests.web.htmlcheck import scan
 from tests.web.seed import Seeded
 
@@ -59,12 +61,11 @@ async def test_ui_language_from_query_header_and_config(
 
 
 async def test_request_translation_runs_in_background_and_redirects(
-    web_ctx: WebContext, seeded: Seeded
+    llm_ctx: AppContext, fake_llm: FakeLLM, seeded: Seeded
 ) -> None:
-    translator = StoreTranslator()
-    translator.release.clear()
-    web_ctx.translator = translator
-    async for url in serve(create_web_app(web_ctx)):  # type: ignore[arg-type]
+    fake_llm.hang_seconds = 1.0
+    fake_llm.queue("hang")  # the first answer takes a second: long enough to see "in progress"
+    async for url in serve(create_web_app(llm_ctx)):
         async with httpx.AsyncClient(base_url=url) as http:
             before = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
             assert "未翻訳" in scan(before.text).text
@@ -79,26 +80,46 @@ async def test_request_translation_runs_in_background_and_redirects(
             assert 'method="post"' not in running.text
             again = await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
             assert again.status_code == 303
-            translator.release.set()
-            for _ in range(100):
+            done = running
+            for _ in range(200):
                 done = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
-                if "翻訳済み" in done.text:
+                if "翻訳中です" not in done.text:
                     break
-                await asyncio.sleep(0.02)
-            text = scan(done.text).text
-            assert "翻訳済み" in text and "訳文の本文。" in text
-            assert translator.calls == [
-                (seeded.unscored, "ja")
-            ]  # the second request joined the first
+                await asyncio.sleep(0.025)
+    text = scan(done.text).text
+    assert "翻訳済み" in text
+    assert "訳: It scores higher on maths benchmarks" in text  # the fake's translation, stored
+    assert "It scores higher on maths benchmarks and costs less per token." in text  # original
+    assert fake_llm.calls_for("text") == 1  # the second request joined the running one
+
+
+async def test_failed_translation_is_shown_with_a_retry_button(
+    llm_ctx: AppContext, fake_llm: FakeLLM, seeded: Seeded
+) -> None:
+    fake_llm.default_mode = "server_error"
+    async for url in serve(create_web_app(llm_ctx)):
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
+            page = ""
+            for _ in range(200):
+                page = (
+                    await http.get(f"/a/{seeded.unscored}", params={"lang": "en", "tl": "ja"})
+                ).text
+                if "Translation in progress" not in page:
+                    break
+                await asyncio.sleep(0.025)
+    text = scan(page).text
+    assert "Translation complete" not in text
+    assert "Translation failed" in text or "Partial translation" in text
+    assert "Retry the translation into Japanese" in text
 
 
 async def test_translation_request_is_refused_cross_site_bad_or_without_llm(
-    client: httpx.AsyncClient, web_ctx: WebContext, seeded: Seeded
+    client: httpx.AsyncClient, llm_ctx: AppContext, fake_llm: FakeLLM, seeded: Seeded
 ) -> None:
     no_llm = await client.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
     assert no_llm.status_code == 400
-    web_ctx.translator = StoreTranslator()
-    async for url in serve(create_web_app(web_ctx)):  # type: ignore[arg-type]
+    async for url in serve(create_web_app(llm_ctx)):
         async with httpx.AsyncClient(base_url=url) as http:
             cross = await http.post(
                 f"/a/{seeded.unscored}/translate",
@@ -110,4 +131,4 @@ async def test_translation_request_is_refused_cross_site_bad_or_without_llm(
             assert bad_lang.status_code == 400
             missing = await http.post("/a/424242/translate", data={"lang": "ja"})
             assert missing.status_code == 404
-    assert web_ctx.translator.calls == []
+    assert fake_llm.calls == 0

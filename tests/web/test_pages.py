@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from adapters.web import SECURITY_HEADERS
+from bot.context import AppContext
 from tests.web.htmlcheck import scan
 from tests.web.seed import HOSTILE_TITLE, Seeded
 
@@ -119,33 +119,31 @@ async def test_japanese_article_needs_no_japanese_translation(
     assert "Not translated yet" in scan(english.text).text
 
 
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [
-        ("/a/999999", 404),
-        ("/a/abc", 404),
-        ("/a/99999999999999999999", 404),
-        ("/tags/no-such-tag", 404),
-        ("/digest/daily/2026-13-45", 400),
-        ("/digest/daily/yesterday", 400),
-        ("/digest/monthly/2026-11-28", 404),
-        ("/hn/0000-01-01", 400),
-        ("/hn/1900-01-01", 404),
-        ("/nowhere", 404),
-        ("/a/1?tl=%3Cscript%3E", 400),
-    ],
-)
-async def test_errors_are_pages_not_tracebacks(
-    client: httpx.AsyncClient, seeded: Seeded, path: str, status: int
-) -> None:
-    response = await client.get(path, headers={"accept-language": "en"})
-    assert response.status_code == status
-    assert_secure(response)
-    assert response.headers["content-type"].startswith("text/html")
-    assert "Traceback" not in response.text
-    page = scan(response.text)
-    assert page.problems() == []
-    assert ("Not found" if status == 404 else "Bad request") in page.text
+ERROR_CASES = [
+    ("/a/999999", 404),
+    ("/a/abc", 404),
+    ("/a/99999999999999999999", 404),
+    ("/tags/no-such-tag", 404),
+    ("/digest/daily/2026-13-45", 400),
+    ("/digest/daily/yesterday", 400),
+    ("/digest/monthly/2026-11-28", 404),
+    ("/hn/0000-01-01", 400),
+    ("/hn/1900-01-01", 404),
+    ("/nowhere", 404),
+    ("/a/1?tl=%3Cscript%3E", 400),
+]
+
+
+async def test_errors_are_pages_not_tracebacks(client: httpx.AsyncClient, seeded: Seeded) -> None:
+    for path, status in ERROR_CASES:
+        response = await client.get(path, headers={"accept-language": "en"})
+        assert response.status_code == status, path
+        assert_secure(response)
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Traceback" not in response.text
+        page = scan(response.text)
+        assert page.problems() == []
+        assert ("Not found" if status == 404 else "Bad request") in page.text, path
 
 
 async def test_unknown_method_is_405_with_headers(client: httpx.AsyncClient) -> None:
@@ -200,7 +198,7 @@ async def test_archive_tags_and_search(client: httpx.AsyncClient, seeded: Seeded
     assert empty.status_code == 200
 
 
-async def test_extra_routes_are_served_with_the_same_headers(web_ctx: object) -> None:
+async def test_extra_routes_are_served_with_the_same_headers(web_ctx: AppContext) -> None:
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
@@ -212,7 +210,7 @@ async def test_extra_routes_are_served_with_the_same_headers(web_ctx: object) ->
 
     app = create_web_app(
         web_ctx, extra_routes=[Route("/slack/events", slack_events, methods=["POST"])]
-    )  # type: ignore[arg-type]
+    )
     async for url in serve(app):
         async with httpx.AsyncClient(base_url=url) as http:
             response = await http.post("/slack/events")
