@@ -1,1 +1,152 @@
-"""Command group placeholder; filled by its issue."""
+"""`ainews enrich`, `ainews article ID` and `ainews translate ID`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from adapters.cli.app import app, print_json, run_async, settings_from
+from bot.config import Settings
+from bot.context import build_context
+from bot.enrich.pipeline import EnrichReport, enrich_article, enrich_pending
+from bot.enrich.translate import NO_LLM_MESSAGE
+from bot.errors import CommandError
+from bot.store.enrichments import translation_state
+from bot.store.read import article_card
+from digest.models import ArticleCard, TranslationView
+
+
+async def _enrich(settings: Settings, limit: int | None) -> EnrichReport:
+    ctx = await build_context(settings)
+    try:
+        return await enrich_pending(ctx, limit=limit)
+    finally:
+        await ctx.aclose()
+
+
+@app.command("enrich")
+def enrich_command(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Enrich at most N articles."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Score and summarise every article without a current enrichment."""
+    report = run_async(_enrich(settings_from(ctx), limit))
+    if as_json:
+        print_json(report.to_json())
+    else:
+        typer.echo(
+            f"enriched {report.enriched} article(s), {report.failed} failed "
+            f"(engine: {report.engine})"
+        )
+
+
+async def _card(
+    settings: Settings, article_id: int
+) -> tuple[ArticleCard | None, tuple[str, str] | None]:
+    ctx = await build_context(settings)
+    try:
+        try:
+            await enrich_article(ctx, article_id)  # no-op when the enrichment is current
+        except CommandError:
+            return None, None
+        async with ctx.db.session() as session:
+            card = await article_card(session, article_id)
+            state = await translation_state(session, article_id, settings.translate.default_lang)
+        return card, state
+    finally:
+        await ctx.aclose()
+
+
+def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[str, Any]:
+    """The documented `ainews article ID --json` shape."""
+    return {
+        "id": card.article_id,
+        "title": card.title,
+        "url": card.url,
+        "source": card.source,
+        "published_at": card.published_at.isoformat(),
+        "tldr": card.tldr,
+        "key_points": list(card.key_points),
+        "tags": list(card.tags),
+        "scores": card.scores.as_dict() if card.scores else {},
+        "importance": card.importance,
+        "translation": {"lang": translation[0], "status": translation[1]} if translation else None,
+    }
+
+
+def card_text(card: ArticleCard, translation: tuple[str, str] | None) -> str:
+    lines = [
+        f"#{card.article_id} {card.title}",
+        f"{card.source} · {card.published_at:%Y-%m-%d %H:%M} UTC · {card.url}",
+    ]
+    if card.title_translated:
+        lines.append(card.title_translated)
+    if card.scores is None or card.importance is None:
+        lines.append("Not enriched yet (see `ainews enrich`).")
+        return "\n".join(lines)
+    lines += ["", f"Importance {card.importance}/5", "", f"TL;DR: {card.tldr}", "", "Key points:"]
+    lines += [f"  • {point}" for point in card.key_points]
+    lines += ["", "Scores:"]
+    for name, dim in card.scores.as_dict().items():
+        lines.append(f"  {name:<13}{dim['score']}  {dim['reason']}")
+    if card.impact:
+        lines += ["", f"Impact: {card.impact}"]
+    if card.editorial:
+        lines.append(f"Editorial: {card.editorial}")
+    lines += ["", f"Tags: {', '.join(card.tags) or '-'}"]
+    if translation:
+        lines.append(f"Translation ({translation[0]}): {translation[1]}")
+    return "\n".join(lines)
+
+
+@app.command("article")
+def article_command(
+    ctx: typer.Context,
+    article_id: int = typer.Argument(..., help="Article id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the card as one JSON object."),
+) -> None:
+    """The summary card of one article: TL;DR, key points, tags, scores with reasons."""
+    card, translation = run_async(_card(settings_from(ctx), article_id))
+    if card is None:
+        typer.echo(f"No article with id {article_id}.", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        print_json(card_json(card, translation))
+    else:
+        typer.echo(card_text(card, translation))
+
+
+async def _translate(settings: Settings, article_id: int, lang: str) -> TranslationView:
+    ctx = await build_context(settings)
+    try:
+        assert ctx.translator is not None
+        return await ctx.translator.translate_article(ctx, article_id, lang)
+    finally:
+        await ctx.aclose()
+
+
+@app.command("translate")
+def translate_command(
+    ctx: typer.Context,
+    article_id: int = typer.Argument(..., help="Article id."),
+    lang: str | None = typer.Option(None, "--lang", help="Target language (default from config)."),
+) -> None:
+    """Translate one article in full (needs an [llm] section)."""
+    settings = settings_from(ctx)
+    if settings.llm is None:
+        typer.echo(f"error: {NO_LLM_MESSAGE}", err=True)
+        raise typer.Exit(1)
+    try:
+        view = run_async(_translate(settings, article_id, lang or settings.translate.default_lang))
+    except CommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    if view.status != "complete":
+        sys.stderr.write(
+            f"warning: translation is {view.status} ({view.chunks_done}/{view.chunks_total} "
+            "parts translated); run the command again to retry the missing parts\n"
+        )
+    typer.echo(f"{view.title}\n\n{view.body}" if view.title else view.body)
