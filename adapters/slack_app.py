@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.slack_notifier import ChannelPacer, make_web_client, post_messages
 from adapters.slack_render import link, render_reply, section
-from bot.commands import CommandSpec, error_reply, parse_text, run
+from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, run
 from bot.errors import CommandError, ConfigError
 from bot.links import article_permalink
 from bot.messages import CommandRequest, Reply
@@ -169,12 +169,15 @@ def build_slack_app(
         signing_secret = secrets.slack_signing_secret.get_secret_value()
     web_client = client or make_web_client(ctx.settings)
     answerer = SlashCommandAnswerer(ctx, pacer or ChannelPacer())
+    # Bolt logs refused requests with their whole body at INFO; keep bodies out of the logs.
+    bolt_logger = logging.getLogger("adapters.slack_app.bolt")
+    bolt_logger.setLevel(logging.WARNING)
     app = AsyncApp(
         name="ainews",
         client=web_client,
         signing_secret=signing_secret or "",
         process_before_response=False,
-        logger=logging.getLogger("adapters.slack_app.bolt"),
+        logger=bolt_logger,
     )
 
     async def on_ainews(
@@ -195,6 +198,10 @@ def build_slack_app(
             await answerer.answer(spec, request, args, respond, client)
         except Exception:
             log.exception("slack command answer failed", extra={"command": spec.name})
+            try:
+                await respond(response_type="ephemeral", text=GENERIC_FAILURE)
+            except Exception:
+                log.warning("could not tell the user about the failure", exc_info=True)
 
     app.command(SLASH_COMMAND)(on_ainews)
     return app

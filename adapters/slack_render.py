@@ -51,6 +51,7 @@ MAX_TEXT_CHARS = 3000  # the top-level `text` fallback; Slack truncates long one
 # Slack rejects a message whose blocks total roughly 13.2k characters (`msg_blocks_too_long`)
 # even when each block is within its own limit; we stay well below, measured as serialised JSON.
 MAX_MESSAGE_CHARS = 11_000
+MAX_LABEL_CHARS = 300
 TLDR_CHARS = 600  # a digest is for skimming; `summary` shows the whole TL;DR
 
 _HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -109,7 +110,7 @@ def safe_url(url: str) -> str | None:
 
 def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is escaped web text; a bad URL leaves only the label."""
-    text = escape(label, single_line=True) or "link"
+    text = escape(clip(label, MAX_LABEL_CHARS), single_line=True) or "link"
     target = safe_url(url)
     return f"<{target}|{text}>" if target else text
 
@@ -208,20 +209,33 @@ def _pack(head: list[Block], units: Sequence[list[Block]]) -> list[list[Block]]:
     return messages
 
 
+def escaped_clip(text: str, limit: int) -> str:
+    """Escaped text whose escaped length is within `limit`, cut before escaping (no half entity)."""
+    budget = limit
+    while True:
+        escaped = escape(clip(text, budget))
+        if len(escaped) <= limit:
+            return escaped
+        budget = max(1, int(budget * 0.8))
+
+
 def _payload(fallback: str, blocks: list[Block]) -> Payload:
-    return {
-        "text": escape(clip(fallback, MAX_TEXT_CHARS)),
-        "blocks": blocks,
+    payload: Payload = {
+        "text": escaped_clip(fallback, MAX_TEXT_CHARS) or "-",
         "unfurl_links": False,
         "unfurl_media": False,
     }
+    if blocks:
+        payload["blocks"] = blocks
+    return payload
 
 
 def _payloads(fallback: str, messages: list[list[Block]]) -> list[Payload]:
     total = len(messages)
     out = []
     for index, blocks in enumerate(messages, 1):
-        text = fallback if index == 1 else f"{fallback.splitlines()[0]} ({index}/{total})"
+        first_line = fallback.split("\n", 1)[0]
+        text = fallback if index == 1 else f"{first_line} ({index}/{total})"
         if index > 1:
             blocks = [context([f"continued ({index}/{total})"]), *blocks]
         out.append(_payload(text, blocks))
@@ -235,7 +249,7 @@ def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) 
     if item.title_translated and item.title_translated != item.title:
         lines.append(escape(item.title, single_line=True))
     lines.append(f"{stars(item.importance)} {item.importance}/5 · {scores_line(item.scores)}")
-    lines.append("_" + escape(", ".join(item.sources), single_line=True) + "_")
+    lines.append("_" + escaped_clip(", ".join(item.sources), MAX_LABEL_CHARS) + "_")
     if item.tldr:
         lines.append(escape(clip(clean(item.tldr, single_line=True), TLDR_CHARS)))
     body = "\n".join(lines)
