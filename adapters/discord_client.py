@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import io
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,9 +24,17 @@ from discord.http import Route
 
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
-from bot.commands import GENERIC_FAILURE, CommandSpec, ParamSpec, commands, run
+from bot.commands import (
+    GENERIC_FAILURE,
+    MAX_COMMAND_CHARS,
+    CommandSpec,
+    ParamSpec,
+    commands,
+    error_reply,
+    run,
+)
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import CommandError, ConfigError
 from bot.messages import CommandRequest, Reply
 from bot.search import recent_tags
 
@@ -40,6 +49,8 @@ ACK_BUDGET_SECONDS = 2.0
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
 TAG_WINDOW = timedelta(weeks=4)
+# The same input rules `bot.commands.parse_text` applies to Slack's text (Trojan Source controls).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_CHOICES = 25
 
 
@@ -69,7 +80,8 @@ def _annotation(param: ParamSpec) -> Any:
         if param.min_value is None and param.max_value is None:
             return int
         return app_commands.Range[int, param.min_value, param.max_value]
-    return str
+    # Discord enforces the length in the client; `_refusal` re-checks what arrives.
+    return app_commands.Range[str, None, MAX_COMMAND_CHARS]
 
 
 def _typed_value(param: ParamSpec, value: Any) -> Any:
@@ -98,6 +110,20 @@ def _as_text(spec: CommandSpec, args: dict[str, Any]) -> str:
         shown = " ".join(value) if isinstance(value, list) else str(value)
         words.extend([param.name, shown] if spec.name == "settings" else [shown])
     return " ".join(words)
+
+
+def _refusal(text: str) -> Reply | None:
+    """Typed options skip `parse_text`, so its table-wide input checks are applied here."""
+    if len(text) > MAX_COMMAND_CHARS:
+        message = f"That command is too long (over {MAX_COMMAND_CHARS} characters)."
+        return error_reply(CommandError(message, "/ainews help"))
+    if any(
+        char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
+        for char in text
+    ):
+        message = "That command contains control or text-direction characters."
+        return error_reply(CommandError(message, "/ainews help"))
+    return None
 
 
 def _send_options(message: OutgoingMessage) -> dict[str, Any]:
@@ -199,6 +225,10 @@ class AinewsCommands:
             if (typed := _typed_value(params[name], value)) is not None
         }
         request = self.request_of(spec, interaction, args)
+        refusal = _refusal(request.text)
+        if refusal is not None:
+            await self.respond(interaction, refusal, ephemeral=True)
+            return
         if spec.slow:
             await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
         task = asyncio.ensure_future(run(self.ctx, spec, request, args))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord_client import start_discord
-from bot.commands import GENERIC_FAILURE, commands
+from bot.commands import GENERIC_FAILURE, MAX_COMMAND_CHARS, commands
 from bot.config import LLMSettings, Settings
 from bot.context import AppContext, build_context
 from bot.store.db import Database
@@ -82,6 +82,8 @@ async def test_sync_registers_one_group_built_from_the_table(
             assert option.get("autocomplete", False) is (param.kind in ("tag", "tags"))
             if param.choices:
                 assert [c["value"] for c in option["choices"]] == list(param.choices)
+            if option["type"] == 3:
+                assert option["max_length"] == MAX_COMMAND_CHARS
             if param.kind == "int":
                 assert (option["min_value"], option["max_value"]) == (
                     param.min_value,
@@ -362,3 +364,12 @@ async def test_a_command_slower_than_the_ack_budget_is_deferred(
     log = await interactions.run("today")
     assert log.callback is not None and log.callback["type"] == 5
     assert "Open weights model beats benchmarks" in _text(log)
+
+
+@pytest.mark.parametrize("words", ["ok \u202eevil", "ok \x07bell"])
+async def test_hidden_controls_are_refused_like_slack(
+    interactions: Interactions, ctx: AppContext, words: str
+) -> None:
+    log = await interactions.run("search", {"words": words})
+    assert "control or text-direction" in _text(log)
+    assert _flags(log) & EPHEMERAL
