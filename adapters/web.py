@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -84,8 +84,11 @@ class SecurityHeaders:
     that page carries the headers and no traceback ever reaches a browser.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, error_page: Callable[[Request], Response] | None = None
+    ) -> None:
         self.app = app
+        self.error_page = error_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,9 +115,15 @@ class SecurityHeaders:
             log.exception("web request failed", extra={"path": scope.get("path", "")})
             if started:
                 raise
-            await HTMLResponse("<!doctype html><title>500</title><h1>500</h1>", status_code=500)(
-                scope, receive, send_with_headers
-            )
+            await self._crash_response(scope)(scope, receive, send_with_headers)
+
+    def _crash_response(self, scope: Scope) -> Response:
+        if self.error_page is not None:
+            try:
+                return self.error_page(Request(scope))
+            except Exception:
+                log.exception("web error page failed")
+        return HTMLResponse("<!doctype html><title>500</title><h1>500</h1>", status_code=500)
 
 
 class TranslationJobs:
@@ -216,6 +225,10 @@ class WebViews:
             **{"search_query": "", **values},
         )
         return HTMLResponse(html, status_code=status_code)
+
+    def crash_page(self, request: Request) -> Response:
+        """The page for an unexpected error: generic, localised, no details."""
+        return self.page(request, "error.html", 500, title_key="server_error", detail="")
 
     async def error_page(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -412,7 +425,7 @@ def create_web_app(ctx: AppContext, *, extra_routes: Sequence[BaseRoute] = ()) -
 
     app = Starlette(
         routes=[*extra_routes, *views.routes()],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders, error_page=views.crash_page)],
         exception_handlers={HTTPException: views.error_page},
         lifespan=lifespan,
     )

@@ -132,4 +132,5 @@ async def test_unreachable_database_gives_503_health_and_a_500_page(
     assert health.json()["status"] == "error"
     assert page.status_code == 500
     assert "Traceback" not in page.text and "psycopg" not in page.text
+    assert "Something went wrong" in page.text or "エラーが発生しました" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
