@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_TOKEN = "xoxb-test-0000-ainews"
+APP_TOKEN = "xapp-test-0000-ainews"
 TEAM_ID = "T0AINEWS"
 BOT_USER_ID = "U0BOT"
 
@@ -54,6 +55,7 @@ class FakeSlack:
     """State and knobs of the fake; tests read `calls` and set faults."""
 
     token: str = BOT_TOKEN
+    app_token: str = APP_TOKEN
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channel_errors: dict[str, str] = field(default_factory=dict)
@@ -66,6 +68,12 @@ class FakeSlack:
     _last_post: dict[str, float] = field(default_factory=dict)
     _response_uses: dict[str, int] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope (e.g. `slash_commands`) to the newest connection."""
+        await self.sockets[-1].send_json(envelope)
 
     @property
     def api_url(self) -> str:
@@ -200,7 +208,8 @@ def build_app(fake: FakeSlack) -> web.Application:
         method = request.match_info["method"]
         params = await _params(request)
         call = Call(method=method, params=params, at=time.monotonic(), ok=False)
-        if request.headers.get("Authorization") != f"Bearer {fake.token}":
+        expected = fake.app_token if method == "apps.connections.open" else fake.token
+        if request.headers.get("Authorization") != f"Bearer {expected}":
             call.error = "invalid_auth" if request.headers.get("Authorization") else "not_authed"
             return _reply(fake, call, {"ok": False, "error": call.error})
         handler = HANDLERS.get(method)
@@ -228,7 +237,18 @@ def build_app(fake: FakeSlack) -> web.Application:
         fake.calls.append(call)
         return web.Response(text="ok")
 
+    async def socket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        fake.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                fake.socket_acks.append(json.loads(message.data))
+        return ws
+
     app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_get("/link", socket)
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/commands/{team}/{name}", response_url)
     return app
@@ -314,7 +334,14 @@ def _users_info(fake: FakeSlack, call: Call) -> web.Response:
     return _reply(fake, call, {"ok": True, "user": {"id": user, **fake.users[user]}})
 
 
+def _connections_open(fake: FakeSlack, call: Call) -> web.Response:
+    call.ok = True
+    url = fake.base_url.replace("http://", "ws://") + "/link"
+    return _reply(fake, call, {"ok": True, "url": url})
+
+
 HANDLERS = {
+    "apps.connections.open": _connections_open,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
@@ -340,5 +367,7 @@ class FakeSlackServer:
         return self.fake
 
     async def stop(self) -> None:
+        for ws in self.fake.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
