@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,7 @@ class Post:
 class RecorderState:
     posts: list[Post] = field(default_factory=list)
     deduped: int = 0
+    raw: Counter[str] = field(default_factory=Counter)  # every post seen, per nonce
     faults: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     permanent: set[str] = field(default_factory=set)
     retry_after: float = 1.0
@@ -97,6 +98,7 @@ class Recorder:
             headers = {"Retry-After": str(self.state.retry_after)} if status == 429 else {}
             return web.json_response({"error": status}, status=status, headers=headers)
         nonce_key = (channel, body["nonce"])
+        self.state.raw[body["nonce"]] += 1
         if body["nonce"] and nonce_key in self.state.nonce_ids:
             self.state.deduped += 1
             return web.json_response({"id": self.state.nonce_ids[nonce_key], "deduped": True})
