@@ -291,6 +291,7 @@ def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandT
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
     tree.add_command(AinewsCommands(ctx).group())
 
+    @tree.error
     async def on_error(
         interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -299,7 +300,6 @@ def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandT
             if not interaction.response.is_done():
                 await interaction.response.send_message(GENERIC_FAILURE, ephemeral=True)
 
-    tree.on_error = on_error  # type: ignore[method-assign]
     return tree
 
 

@@ -373,3 +373,16 @@ async def test_hidden_controls_are_refused_like_slack(
     log = await interactions.run("search", {"words": words})
     assert "control or text-direction" in _text(log)
     assert _flags(log) & EPHEMERAL
+
+
+async def test_stale_subcommand_gets_one_generic_line(
+    interactions: Interactions, discord_api: FakeDiscordAPI
+) -> None:
+    """A subcommand Discord still shows after ainews dropped it: logged, answered, no crash."""
+    payload = interactions.payload("help")
+    payload["data"]["options"][0]["name"] = "retired"
+    interactions.service.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    await discord_api.wait_for(lambda: payload["token"] in discord_api.interactions)
+    log = discord_api.interactions[payload["token"]]
+    assert GENERIC_FAILURE in _text(log)
+    assert _flags(log) & EPHEMERAL
