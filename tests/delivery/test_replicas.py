@@ -133,7 +133,7 @@ async def test_sigkill_mid_run_loses_nothing(database_url: str, recorder: Record
                 f"alert:story:{story}",
                 "alert",
                 {"type": "alert", "lang": "en", "item": {"story_id": story}},
-            )  # fmt: skip
+            )
             for story in range(8)
             for channel in channels
         ]
