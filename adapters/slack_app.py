@@ -227,6 +227,10 @@ def slack_events_route(app: AsyncApp) -> Route:
                     return PlainTextResponse("request too large", status_code=413)
         except ClientDisconnect:
             return PlainTextResponse("client went away", status_code=400)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return PlainTextResponse("body is not UTF-8", status_code=400)
         bolt_response = await app.async_dispatch(to_async_bolt_request(request, bytes(body)))
         return to_starlette_response(bolt_response)
 

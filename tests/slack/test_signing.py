@@ -93,3 +93,10 @@ async def test_oversized_request_is_refused_before_verification(slack: SlashDriv
     response = await slack.post(body)
     assert response.status_code == 413
     assert slack.fake.calls == []
+
+
+async def test_undecodable_body_is_refused_without_work(slack: SlashDriver) -> None:
+    body = b"text=\xff\xfe&command=%2Fainews"
+    response = await slack.post(body)
+    assert response.status_code == 400
+    assert slack.fake.calls == []
