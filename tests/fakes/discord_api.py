@@ -188,6 +188,8 @@ class FakeDiscordAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        # False hides X-RateLimit-* on successes (like a shared bucket), so clients meet real 429s.
+        self.advertise_limits = True
         self.base_url = ""
         self._scripted: dict[str, list[Scripted]] = {}
         self._gone: dict[str, int] = {}
@@ -318,6 +320,8 @@ class FakeDiscordAPI:
             return False, self._limit_headers(0, reset_after, scope="user")
         stamps.append(now)
         self._buckets[bucket] = stamps
+        if not self.advertise_limits:
+            return True, {}
         reset_after = self.rate_window - (now - stamps[0])
         return True, self._limit_headers(self.rate_limit - len(stamps), reset_after)
 
