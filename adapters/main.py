@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -40,7 +40,7 @@ class Service:
 
     ctx: AppContext
     notifiers: dict[str, Notifier] = field(default_factory=dict)
-    tasks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     closers: list[Closer] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
 
@@ -91,9 +91,20 @@ def _web_server(service: Service) -> Any:
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    # the service installs its own signal handlers and owns shutdown
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # the service owns SIGINT/SIGTERM and tells the server to exit; uvicorn must not take them
+    setattr(server, "capture_signals", contextlib.nullcontext)  # noqa: B010
     return server
+
+
+async def _run_web(server: Any, url: str) -> None:
+    """Serve the web view; a failure to start (port taken) is reported, not fatal."""
+    try:
+        await server.serve()
+    except SystemExit:
+        log.error("web view could not start on %s (is the port in use?)", url)
+        return
+    if not server.started:
+        log.error("web view could not start on %s (is the port in use?)", url)
 
 
 async def run_once(
@@ -129,10 +140,11 @@ async def serve(
     try:
         server = _web_server(service)
         if server is not None:
-            running.append(asyncio.create_task(server.serve(), name="web"))
-            say(f"ainews web view: http://{settings.web.host}:{settings.web.port}/")
-        for task in service.tasks:
-            running.append(asyncio.create_task(task()))
+            url = f"http://{settings.web.host}:{settings.web.port}/"
+            running.append(asyncio.create_task(_run_web(server, url), name="web"))
+            say(f"ainews web view: {url}")
+        for start in service.tasks:
+            running.append(asyncio.create_task(start()))
         platforms = ", ".join(sorted(service.notifiers)) or "none"
         say(f"ainews running: delivering to {platforms}; Ctrl-C stops it")
         # the first full cycle runs at once; the scheduler then keeps each job on its cadence
