@@ -102,7 +102,7 @@ def text_signals(
 ) -> TextSignals:
     """Measure an article once; the scores below only read this."""
     lowered = f"{title}\n{content}".lower()
-    counted = phrases(lowered)
+    counted = phrases(lowered, 2)  # the longest signal phrases have two words
     wanted = {i.lower() for i in interests}
     matched = [t for t in tags if t in wanted]
     matched += [i for i in interests if i.lower() not in matched and i.lower() in lowered]

@@ -103,6 +103,7 @@ class Taxonomy:
     """Keywords per tag: latin ones match whole words or phrases, CJK ones as substrings."""
 
     entries: tuple[tuple[str, tuple[str, ...]], ...]
+    longest: int = 1  # words in the longest latin keyword phrase
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -111,7 +112,7 @@ class Taxonomy:
     def match(self, text: str) -> list[tuple[str, int]]:
         """(tag, hits) for every tag whose keywords occur, most hits first."""
         lowered = text.lower()
-        counted = phrases(lowered)
+        counted = phrases(lowered, self.longest)
         hits: list[tuple[str, int]] = []
         for tag, keywords in self.entries:
             count = sum(
@@ -139,9 +140,9 @@ def merge_taxonomy(
 
 def build_taxonomy(overrides: Mapping[str, Sequence[str]] | None = None) -> Taxonomy:
     merged = merge_taxonomy(DEFAULT_TAXONOMY, overrides or {})
-    return Taxonomy(
-        tuple(
-            (tag, tuple(dict.fromkeys(k.lower().strip() for k in words)))
-            for tag, words in sorted(merged.items())
-        )
+    entries = tuple(
+        (tag, tuple(dict.fromkeys(k.lower().strip() for k in words)))
+        for tag, words in sorted(merged.items())
     )
+    longest = max((len(k.split()) for _, words in entries for k in words), default=1)
+    return Taxonomy(entries, longest)

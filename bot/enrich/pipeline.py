@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -152,12 +152,9 @@ async def _load(ctx: AppContext, ids: Sequence[int]) -> list[_Work]:
         ]
 
 
-async def _store_result(
-    ctx: AppContext, work: _Work, result: EnrichmentResult, fallback: bool
-) -> None:
-    """Write the one enrichment row of the article (update in place) and mark the article done."""
+def _row_values(ctx: AppContext, work: _Work, result: EnrichmentResult) -> dict[str, Any]:
     enrichment = result.enrichment
-    values = {
+    return {
         "tldr": enrichment.tldr,
         "key_points": list(enrichment.key_points),
         "tags": list(enrichment.tags),
@@ -181,88 +178,137 @@ async def _store_result(
         "note": result.note,
         "created_at": ctx.clock.now(),
     }
-    # A budget fallback is retried with the LLM once the budget resets, not on every run.
-    retry_at = next_utc_day(ctx.clock.now()) if fallback else None
-    for _ in range(2):
-        try:
-            async with ctx.db.session() as session:
-                row = await session.scalar(
-                    select(EnrichmentRow).where(EnrichmentRow.article_id == work.item.article_id)
-                )
-                if row is None:
-                    row = EnrichmentRow(article_id=work.item.article_id)
-                    session.add(row)
-                for key, value in values.items():
-                    setattr(row, key, value)
-                await session.execute(
-                    update(ArticleRow)
-                    .where(ArticleRow.id == work.item.article_id)
-                    .values(
-                        enrich_status="done",
-                        enrich_error=None,
-                        enrich_retry_at=retry_at,
-                        enrich_attempts=0,
-                    )
-                )
-            return
-        except IntegrityError:
-            continue  # another writer inserted the row first: update it instead
-    raise RuntimeError(f"could not store the enrichment of article {work.item.article_id}")
 
 
-async def _store_failure(ctx: AppContext, work: _Work, error: BaseException) -> None:
-    now = ctx.clock.now()
+async def _write_results(ctx: AppContext, done: Sequence[_Outcome]) -> None:
+    """Upsert the one enrichment row per article and mark the articles done, in one transaction.
+
+    A budget fallback gets `enrich_retry_at` = the next UTC midnight, so the LLM takes it over
+    once the budget resets instead of it being re-enriched offline on every run.
+    """
+    ids = [outcome.work.item.article_id for outcome in done]
+    next_day = next_utc_day(ctx.clock.now())
+    async with ctx.db.session() as session:
+        rows = await session.scalars(select(EnrichmentRow).where(EnrichmentRow.article_id.in_(ids)))
+        existing = {row.article_id: row for row in rows}
+        for outcome in done:
+            assert outcome.result is not None
+            article_id = outcome.work.item.article_id
+            row = existing.get(article_id)
+            if row is None:
+                row = EnrichmentRow(article_id=article_id)
+                session.add(row)
+            for key, value in _row_values(ctx, outcome.work, outcome.result).items():
+                setattr(row, key, value)
+            await session.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id == article_id)
+                .values(
+                    enrich_status="done",
+                    enrich_error=None,
+                    enrich_retry_at=next_day if outcome.fallback else None,
+                    enrich_attempts=0,
+                )
+            )
+
+
+async def _store_results(ctx: AppContext, done: Sequence[_Outcome]) -> None:
+    if not done:
+        return
+    try:
+        await _write_results(ctx, done)
+    except IntegrityError:
+        # Another writer (an on-demand `summary`) inserted one of the rows first; going one by
+        # one turns that row's insert into an update and keeps the others.
+        for outcome in done:
+            try:
+                await _write_results(ctx, [outcome])
+            except IntegrityError:
+                await _write_results(ctx, [outcome])
+
+
+def _retry_delay(ctx: AppContext, work: _Work, error: BaseException) -> timedelta:
+    """Exponential from `retry_minutes`, capped at a day; a longer `Retry-After` wins."""
     base = timedelta(minutes=ctx.settings.enrich.retry_minutes)
-    delay = min(MAX_RETRY_DELAY, base * 2 ** max(0, work.attempts - 1))
+    delay = min(MAX_RETRY_DELAY, base * (1 << min(max(0, work.attempts - 1), 16)))
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, int | float) and retry_after > delay.total_seconds():
         delay = timedelta(seconds=retry_after)
-    message = str(error) or type(error).__name__
+    return delay
+
+
+async def _store_failures(ctx: AppContext, failed: Sequence[_Outcome]) -> None:
+    if not failed:
+        return
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
-        await session.execute(
-            update(ArticleRow)
-            .where(ArticleRow.id == work.item.article_id)
-            .values(
-                enrich_status="failed",
-                enrich_error=message[:ERROR_MAX_CHARS],
-                enrich_retry_at=now + delay,
+        for outcome in failed:
+            assert outcome.error is not None
+            message = str(outcome.error) or type(outcome.error).__name__
+            await session.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id == outcome.work.item.article_id)
+                .values(
+                    enrich_status="failed",
+                    enrich_error=message[:ERROR_MAX_CHARS],
+                    enrich_retry_at=now + _retry_delay(ctx, outcome.work, outcome.error),
+                )
             )
-        )
 
 
-async def _process(ctx: AppContext, work: _Work, report: EnrichReport) -> None:
-    """Enrich and store one article; any failure stays on its row and never stops the others."""
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    work: _Work
+    result: EnrichmentResult | None = None
+    error: BaseException | None = None
+    fallback: bool = False
+
+
+async def _run(ctx: AppContext, work: _Work) -> _Outcome:
+    """Enrich one article; a failure becomes an outcome for its row and never stops the others."""
     article_id = work.item.article_id
     try:
         result = await ctx.enricher.enrich(work.item)
-        fallback = result.engine != ctx.enricher.name
-        await _store_result(ctx, work, result, fallback)
     except LLMError as error:
         log.warning("enrich: article_id=%s failed: %s", article_id, error)
-        await _store_failure(ctx, work, error)
-        report.failed += 1
-        return
+        return _Outcome(work, error=error)
     except Exception as error:
         log.exception("enrich: article_id=%s failed unexpectedly", article_id)
-        await _store_failure(ctx, work, error)
-        report.failed += 1
-        return
-    report.enriched += 1
-    report.fallbacks += int(fallback)
+        return _Outcome(work, error=error)
+    return _Outcome(work, result=result, fallback=result.engine != ctx.enricher.name)
+
+
+async def _run_batch(ctx: AppContext, claimed: Sequence[int], report: EnrichReport) -> None:
+    """Enrich claimed articles with bounded concurrency, then store the batch in two writes."""
+    slots = asyncio.Semaphore(ctx.settings.enrich.concurrency)
+
+    async def bounded(work: _Work) -> _Outcome:
+        async with slots:
+            return await _run(ctx, work)
+
+    outcomes = await asyncio.gather(*(bounded(work) for work in await _load(ctx, claimed)))
+    done = [o for o in outcomes if o.result is not None]
+    failed = [o for o in outcomes if o.result is None]
+    await _store_results(ctx, done)
+    await _store_failures(ctx, failed)
+    report.enriched += len(done)
+    report.failed += len(failed)
+    report.fallbacks += sum(1 for o in done if o.fallback)
+
+
+def _batch_size(ctx: AppContext) -> int:
+    # Offline results are cheap to recompute, so big batches (few transactions) win; LLM results
+    # cost money, so they are written after a few rounds of calls rather than at the very end.
+    if ctx.settings.llm is None:
+        return 200
+    return max(16, ctx.settings.enrich.concurrency * 4)
 
 
 async def enrich_pending(ctx: AppContext, *, limit: int | None = None) -> EnrichReport:
-    """Enrich every stale, due article (newest first), at most `limit`, claim by claim."""
+    """Enrich every stale, due article (newest first), at most `limit`, batch by batch."""
     report = EnrichReport(engine=ctx.enricher.name)
-    concurrency = ctx.settings.enrich.concurrency
-    slots = asyncio.Semaphore(concurrency)
-    batch_size = max(16, concurrency * 4)
+    batch_size = _batch_size(ctx)
     seen: set[int] = set()
-
-    async def bounded(work: _Work) -> None:
-        async with slots:
-            await _process(ctx, work, report)
-
     while limit is None or len(seen) < limit:
         now = ctx.clock.now()
         want = batch_size if limit is None else min(batch_size, limit - len(seen))
@@ -272,7 +318,7 @@ async def enrich_pending(ctx: AppContext, *, limit: int | None = None) -> Enrich
         claimed = await _claim(ctx, candidates[:want], now, _due(now))
         seen.update(candidates[:want])
         if claimed:
-            await asyncio.gather(*(bounded(work) for work in await _load(ctx, claimed)))
+            await _run_batch(ctx, claimed, report)
     if report.fallbacks:
         report.engine = f"{ctx.enricher.name}+offline"
         log.warning(
@@ -309,6 +355,4 @@ async def enrich_article(ctx: AppContext, article_id: int) -> None:
     if not claimed:
         log.info("enrich: article_id=%s is being enriched by another worker", article_id)
         return
-    report = EnrichReport(engine=ctx.enricher.name)
-    for work in await _load(ctx, claimed):
-        await _process(ctx, work, report)
+    await _run_batch(ctx, claimed, EnrichReport(engine=ctx.enricher.name))
