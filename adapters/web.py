@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.web_feed import render_feed
-from adapters.web_i18n import UIText, choose_lang
+from adapters.web_i18n import MESSAGES, UIText, choose_lang
 from adapters.web_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from adapters.web_metrics import render_metrics
 from adapters.web_render import (
@@ -168,11 +168,11 @@ class TranslationJobs:
 def parse_day(raw: str) -> date:
     """A YYYY-MM-DD path segment; anything else is a 400, never a traceback."""
     if not _DAY.fullmatch(raw):
-        raise HTTPException(400, "expected a date as YYYY-MM-DD")
+        raise HTTPException(400, "err_date")
     try:
         day = date.fromisoformat(raw)
     except ValueError as exc:
-        raise HTTPException(400, "no such date") from exc
+        raise HTTPException(400, "err_date") from exc
     if not 1970 <= day.year <= 2999:
         raise HTTPException(404)
     return day
@@ -235,7 +235,9 @@ class WebViews:
         if status == 405:
             return Response(status_code=405, headers=getattr(exc, "headers", None))
         key = "not_found" if status == 404 else "bad_request" if status < 500 else "server_error"
-        detail = exc.detail if isinstance(exc, HTTPException) and status == 400 else ""
+        # details are UI message keys, so they are shown in the reader's language
+        detail = getattr(exc, "detail", "")
+        detail = detail if detail in MESSAGES["en"] and status < 500 else ""
         return self.page(request, "error.html", status, title_key=key, detail=detail)
 
     # -- pages -------------------------------------------------------------------------------
@@ -252,7 +254,7 @@ class WebViews:
         lang, _ = self.ui_lang(request)
         target = request.query_params.get("tl", lang)
         if not _LANG_CODE.fullmatch(target):
-            raise HTTPException(400, "unknown translation language")
+            raise HTTPException(400, "err_lang")
         async with self.ctx.db.session() as session:
             card = await article_card(session, article_id, translation_lang=target)
         if card is None:
@@ -291,13 +293,13 @@ class WebViews:
             raise HTTPException(404)
         origin = request.headers.get("origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-            raise HTTPException(403)
+            raise HTTPException(403, "err_origin")
         if self.ctx.translator is None:
-            raise HTTPException(400, "translation needs an LLM; none is configured")
+            raise HTTPException(400, "no_llm")
         form = await request.form()
         target = str(form.get("lang", "")).strip()
         if not _LANG_CODE.fullmatch(target):
-            raise HTTPException(400, "unknown translation language")
+            raise HTTPException(400, "err_lang")
         async with self.ctx.db.session() as session:
             if await article_card(session, article_id) is None:
                 raise HTTPException(404)

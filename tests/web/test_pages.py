@@ -144,6 +144,8 @@ async def test_errors_are_pages_not_tracebacks(client: httpx.AsyncClient, seeded
         page = scan(response.text)
         assert page.problems() == []
         assert ("Not found" if status == 404 else "Bad request") in page.text, path
+    bad_date = await client.get("/digest/daily/2026-13-45", params={"lang": "ja"})
+    assert "日付は YYYY-MM-DD（例: 2026-11-28）で指定してください。" in scan(bad_date.text).text
 
 
 async def test_unknown_method_is_405_with_headers(client: httpx.AsyncClient) -> None:
