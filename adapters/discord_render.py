@@ -64,7 +64,7 @@ NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 IMPORTANCE_COLOURS = {5: 0xE74C3C, 4: 0xE67E22, 3: 0xF1C40F, 2: 0x3498DB, 1: 0x95A5A6}
 UNSCORED_COLOUR = 0x95A5A6
 
-_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
+_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"')\]」』]*\s+|(?<=[。！？])")
 _ZWJ = "\u200d"
 
@@ -75,7 +75,7 @@ def neutralise_mentions(text: str) -> str:
 
 
 def inert(text: str) -> str:
-    """Untrusted text as literal Discord text: Markdown escaped, mentions broken, one line kept."""
+    """Untrusted text as literal Discord text: Markdown escaped and mentions broken."""
     return neutralise_mentions(escape_markdown(text.replace("\r", "")))
 
 
@@ -116,6 +116,9 @@ def split_text(text: str, limit: int) -> list[str]:
         if at < limit // 2:
             space = rest.rfind(" ", 0, limit + 1)
             at = space if space > limit // 2 else limit
+        # Never split an escape (`\*`) across messages: the star would start Markdown.
+        while at > 1 and rest[at - 1] == "\\":
+            at -= 1
         pieces.append(rest[:at].rstrip())
         rest = rest[at:].lstrip()
     if rest:

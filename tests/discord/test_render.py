@@ -233,3 +233,11 @@ def test_text_reply_is_split_and_neutralised() -> None:
 def test_blank_reply_still_answers_the_interaction() -> None:
     [message] = render_reply(Reply(text="   \n  "), SETTINGS)
     assert message.content == "Done."
+
+
+def test_split_never_separates_an_escape_from_its_character() -> None:
+    text = "a" * 99 + "\\*" + "b" * 50
+    parts = split_text(text, 100)
+    assert not any(part.endswith("\\") for part in parts)
+    assert "".join(parts) == text
+    assert neutralise_mentions("@Everyone @HERE") == "@\u200dEveryone @\u200dHERE"
