@@ -350,7 +350,8 @@ async def sources(ctx: AppContext, request: CommandRequest, args: dict[str, Any]
 
 
 async def help_(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
-    from bot.commands import help_text
+    from bot.commands import commands, help_text
 
-    text = help_text()
-    return Reply(text=text, lines=tuple(text.splitlines()), ephemeral=True)
+    # `lines` carry no markup, so every renderer shows them as typed.
+    lines = tuple(f"{spec.usage} — {spec.description}" for spec in commands())
+    return Reply(text=help_text(), lines=lines, ephemeral=True)
