@@ -43,6 +43,8 @@ class FeedServer:
     _runner: web.AppRunner | None = None
     _server: asyncio.base_events.Server | None = None
     _hanging: list[asyncio.Event] = field(default_factory=list)
+    _extra: list[asyncio.base_events.Server] = field(default_factory=list)
+    _factory: Any = None
 
     @property
     def base(self) -> str:
@@ -66,14 +68,24 @@ class FeedServer:
             self.connections += 1
             return protocol_factory()
 
+        self._factory = counting
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(counting, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
+    async def listen_on_more_hosts(self, count: int) -> list[str]:
+        """Also listen on 127.0.0.2 … 127.0.0.<count> (same port): many hosts, all loopback."""
+        loop = asyncio.get_running_loop()
+        for n in range(2, count + 1):
+            self._extra.append(await loop.create_server(self._factory, f"127.0.0.{n}", self.port))
+        return [f"http://127.0.0.{n}:{self.port}" for n in range(1, count + 1)]
+
     async def stop(self) -> None:
         for event in self._hanging:
             event.set()
+        for extra in self._extra:
+            extra.close()
         if self._server is not None:
             self._server.close()
         if self._runner is not None:
