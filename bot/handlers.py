@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from bot.channels import (
     ChannelPrefs,
@@ -122,7 +122,7 @@ async def _find_by_url(ctx: AppContext, url: str) -> int | None:
     async with ctx.db.session() as session:
         found = await session.scalar(
             select(ArticleRow.id)
-            .where(or_(ArticleRow.canonical_url == canonical, ArticleRow.url == url))
+            .where(ArticleRow.canonical_url == canonical)  # indexed; `url` is not
             .order_by(ArticleRow.id)
             .limit(1)
         )
