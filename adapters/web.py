@@ -64,7 +64,7 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
         "base-uri 'none'; frame-ancestors 'none'",
     ),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("x-frame-options", "DENY"),
     ("cross-origin-opener-policy", "same-origin"),
 )
@@ -287,12 +287,22 @@ class WebViews:
             return "failed"
         return "none" if stored is None else stored.status
 
+    def cross_site(self, request: Request) -> bool:
+        """A browser POST from another site (translations spend LLM tokens: no CSRF)."""
+        fetch_site = request.headers.get("sec-fetch-site")
+        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+            return True
+        origin = request.headers.get("origin")
+        if origin is None:  # not a browser: browsers send Origin on every POST
+            return False
+        ours = {request.url.netloc, urlsplit(self.ctx.settings.web.base_url).netloc}
+        return urlsplit(origin).netloc not in ours  # "null" has no host: refused
+
     async def request_translation(self, request: Request) -> Response:
         article_id = int(request.path_params["article_id"])
         if article_id > MAX_DB_ID:
             raise HTTPException(404)
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        if self.cross_site(request):
             raise HTTPException(403, "err_origin")
         if self.ctx.translator is None:
             raise HTTPException(400, "no_llm")

@@ -1,4 +1,5 @@
-"""End to end in headless Chromium: home page → a story → its score breakdown and translation.
+"""End to end in headless Chromium: home page → a story → its score breakdown and translation,
+then a translation requested with the page's button (against the fake LLM on loopback).
 
 Skips when Chromium or Playwright is missing, unless AINEWS_REQUIRE_BROWSER=1 (CI) makes that a
 failure. Screenshots land in tests/artifacts/ (gitignored) for a human to look at.
@@ -6,15 +7,18 @@ failure. Screenshots land in tests/artifacts/ (gitignored) for a human to look a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adapters.web import create_web_app
 from bot.config import Settings
+from tests.fakes.llm_server import running_fake_llm
 from tests.web.conftest import serve, web_context
 from tests.web.seed import seed_store
 
@@ -41,16 +45,39 @@ def _need_browser(reason: str) -> None:
 
 @pytest.fixture
 async def site(sqlite_url: str) -> AsyncIterator[str]:
-    settings = Settings.model_validate(
-        {"database": {"url": sqlite_url}, "web": {"base_url": "https://news.example.org"}}
-    )
-    ctx = await web_context(settings)
-    try:
-        await seed_store(ctx.db)
-        async for url in serve(create_web_app(ctx)):
-            yield url
-    finally:
-        await ctx.aclose()
+    async with running_fake_llm() as fake:
+        llm = {"base_url": fake.base_url, "model": "fake-model", "timeout": 5.0, "max_retries": 0}
+        settings = Settings.model_validate(
+            {
+                "database": {"url": sqlite_url},
+                "web": {"base_url": "https://news.example.org"},
+                "llm": llm,
+            }
+        )
+        ctx = await web_context(settings)
+        try:
+            await seed_store(ctx.db)
+            async for url in serve(create_web_app(ctx)):
+                yield url
+        finally:
+            await ctx.aclose()
+
+
+async def request_a_translation(page: Any) -> None:
+    """Press the translate button (a plain form POST from the browser) and wait for the result."""
+    await page.locator("li.story a.title", has_text="GPU supply").click()
+    await page.wait_for_url("**/a/*")
+    button = page.locator(".translation-status button")
+    assert await button.inner_text() == "日本語に翻訳する"
+    await button.click()
+    await page.wait_for_url("**#translation")
+    for _ in range(100):
+        if await page.locator(".status-complete").count():
+            break
+        await asyncio.sleep(0.05)
+        await page.reload()
+    assert await page.locator(".status-complete").inner_text() == "翻訳済み"
+    assert "訳: It scores higher" in await page.locator(".column.translation").inner_text()
 
 
 async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -> None:
@@ -111,6 +138,8 @@ async def test_reader_follows_a_story_to_its_scores_and_translation(site: str) -
                 )
                 await page.goto(site + "/")
                 await page.screenshot(path=str(ARTIFACTS / f"web-home-{name}.png"), full_page=True)
+                if name == "desktop":
+                    await request_a_translation(page)
                 await context.close()
         finally:
             await browser.close()

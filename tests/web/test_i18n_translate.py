@@ -127,6 +127,12 @@ async def test_translation_request_is_refused_cross_site_bad_or_without_llm(
                 headers={"origin": "https://evil.example.com"},
             )
             assert cross.status_code == 403
+            for headers in ({"origin": "null"}, {"sec-fetch-site": "cross-site"}):
+                refused = await http.post(
+                    f"/a/{seeded.unscored}/translate", data={"lang": "ja"}, headers=headers
+                )
+                assert refused.status_code == 403, headers
+            assert "このフォームはこのサイトからのみ送信できます。" in scan(refused.text).text
             bad_lang = await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "<x>"})
             assert bad_lang.status_code == 400
             missing = await http.post("/a/424242/translate", data={"lang": "ja"})

@@ -16,7 +16,7 @@ def assert_secure(response: httpx.Response) -> None:
     assert response.headers["content-security-policy"] == CSP
     assert "default-src 'none'" in CSP and "frame-ancestors 'none'" in CSP
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 async def test_home_lists_one_line_per_story(client: httpx.AsyncClient, seeded: Seeded) -> None:
