@@ -9,6 +9,7 @@ logic lives here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ SLASH_COMMAND = "/ainews"
 WORKING_TEXT = "Working on it…"
 RESPONSE_URL_USES = 5  # Slack accepts at most five posts per response_url
 MAX_REQUEST_BYTES = 64 * 1024  # slash-command bodies are a few hundred bytes
+REPLAY_WINDOW_SECONDS = 6 * 60.0  # a little longer than the 5 minutes a timestamp is valid
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
@@ -214,7 +216,31 @@ def create_slack_routes(ctx: AppContext) -> list[BaseRoute]:
     return [slack_events_route(build_slack_app(ctx))]
 
 
+class ReplayGuard:
+    """Signatures already accepted within Slack's 5-minute window; a replayed request is refused.
+
+    Slack signs every delivery (retries included) afresh, so an identical signature means a copy.
+    Per process: with several replicas, a copy sent to another replica is still only 5 minutes'
+    worth of risk, which is what the timestamp window bounds anyway.
+    """
+
+    def __init__(self, window_seconds: float = REPLAY_WINDOW_SECONDS) -> None:
+        self.window = window_seconds
+        self._seen: dict[str, float] = {}
+
+    def seen(self, signature: str) -> bool:
+        return signature in self._seen and self._seen[signature] > time.monotonic()
+
+    def remember(self, signature: str) -> None:
+        now = time.monotonic()
+        if len(self._seen) > 50_000:
+            self._seen = {sig: until for sig, until in self._seen.items() if until > now}
+        self._seen[signature] = now + self.window
+
+
 def slack_events_route(app: AsyncApp) -> Route:
+    replays = ReplayGuard()
+
     async def slack_events(request: Request) -> Response:
         declared = request.headers.get("content-length", "0")
         if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
@@ -231,7 +257,12 @@ def slack_events_route(app: AsyncApp) -> Route:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
+        signature = request.headers.get("x-slack-signature", "")
+        if signature and replays.seen(signature):
+            return PlainTextResponse("replayed request", status_code=401)
         bolt_response = await app.async_dispatch(to_async_bolt_request(request, bytes(body)))
+        if signature and bolt_response.status != 401:
+            replays.remember(signature)
         return to_starlette_response(bolt_response)
 
     return Route(EVENTS_PATH, slack_events, methods=["POST"])

@@ -100,3 +100,16 @@ async def test_undecodable_body_is_refused_without_work(slack: SlashDriver) -> N
     response = await slack.post(body)
     assert response.status_code == 400
     assert slack.fake.calls == []
+
+
+async def test_replayed_request_is_refused_and_does_no_work_twice(slack: SlashDriver) -> None:
+    body = slack.body("subscribe llm")
+    timestamp = str(int(time.time()))
+    signature = sign(SIGNING_SECRET, timestamp, body)
+    first = await slack.post(body, timestamp=timestamp, signature=signature)
+    assert first.status_code == 200
+    await slack.wait_for(lambda: bool(slack.fake.posts()))
+    replay = await slack.post(body, timestamp=timestamp, signature=signature)
+    assert replay.status_code == 401
+    await slack.settle(0.2)
+    assert len(slack.fake.posts()) == 1
