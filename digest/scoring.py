@@ -148,7 +148,7 @@ def relevance_score(s: TextSignals) -> DimensionScore:
         reason = f"matches interests {_quote(s.interests)}"
     elif s.tags:
         base = 2
-        reason = f"AI-related tags {_quote(s.tags)} but none of the configured interests"
+        reason = f"tags {_quote(s.tags)} but none of the configured interests"
     else:
         base = 1
         reason = "no configured interest or AI topic found"

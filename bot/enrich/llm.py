@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PROMPT_VERSION = "enrich-v1"
 USER_AGENT = "ainews/0.1 (+enrichment)"
 MAX_BACKOFF_SECONDS = 30.0
+MAX_TITLE_CHARS = 500
 _URL = re.compile(r"(?:https?://|www\.)[^\s\"'<>)\]}]+", re.IGNORECASE)
 LANGUAGE_NAMES = {
     "ja": "Japanese",
@@ -115,7 +116,6 @@ class LLMClient:
             transport=transport,
         )
         self._slots = asyncio.Semaphore(settings.max_concurrency)
-        self.calls = 0
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -153,7 +153,6 @@ class LLMClient:
     ) -> ChatAnswer | tuple[LLMError, float]:
         try:
             async with self._slots, asyncio.timeout(self.settings.timeout):
-                self.calls += 1
                 response = await self._http.post("chat/completions", json=body)
         except (TimeoutError, httpx.TimeoutException):
             return LLMError(
@@ -290,7 +289,8 @@ def user_prompt(item: EnrichmentInput, max_chars: int) -> str:
     coverage = f"{item.source_count} sources" if item.source_count > 1 else "1 source"
     return (
         f"Analyse this article (published by {fence_safe(item.source)}, covered by {coverage}).\n"
-        f"{ARTICLE_OPEN}\nTitle: {fence_safe(item.title)}\nURL: {fence_safe(item.url)}\n\n"
+        f"{ARTICLE_OPEN}\nTitle: {fence_safe(item.title[:MAX_TITLE_CHARS])}\n"
+        f"URL: {fence_safe(item.url[:MAX_TITLE_CHARS])}\n\n"
         f"{fence_safe(content)}\n{ARTICLE_CLOSE}"
     )
 

@@ -267,6 +267,20 @@ async def test_api_key_is_sent_but_never_logged(
     assert secret not in caplog.text
 
 
+async def test_a_huge_article_is_capped_before_it_reaches_the_model(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    paragraph = "A long paragraph about language models and their evaluation. " * 20
+    item = EnrichmentInput(
+        article_id=8, title="T" * 5000, content="\n\n".join([paragraph] * 200),
+        url="https://example.com/a/8", source="Example", lang="en",
+    )  # fmt: skip
+    assert len(item.content) > 200_000
+    await enricher_for().enrich(item)
+    user = fake_llm.requests[0]["messages"][1]["content"]
+    assert len(user) < 6000 + 1000  # [enrich] max_input_chars plus the frame and title
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
