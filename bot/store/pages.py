@@ -88,9 +88,11 @@ def newest_first(candidates: Sequence[StoryCandidate], limit: int) -> list[Story
 
 
 def tag_filter(tag: str) -> ColumnElement[bool]:
-    """A portable prefilter on the JSON tag list (SQLite and PostgreSQL store it as text)."""
-    needle = _like_escape(json.dumps(tag.lower()))
-    return cast(EnrichmentRow.tags, Text).ilike(f"%{needle}%", escape="\\")
+    """A portable prefilter on the JSON tag list (SQLite and PostgreSQL store it as text);
+    both spellings of non-ASCII tags match, whichever JSON serialiser wrote the row."""
+    as_text = cast(EnrichmentRow.tags, Text)
+    spellings = {json.dumps(tag.lower()), json.dumps(tag.lower(), ensure_ascii=False)}
+    return or_(*(as_text.ilike(f"%{_like_escape(quoted)}%", escape="\\") for quoted in spellings))
 
 
 async def latest_stories(

@@ -188,7 +188,11 @@ async def seed_store(db: Database) -> Seeded:
                     reasons={"depth": "<script>alert(9)</script>"},
                 ),
                 _enrichment(
-                    japanese.id, 2, (2, 2, 2, 2), tldr="国産LLMの新版。", tags=["japan", "llm"]
+                    japanese.id,
+                    2,
+                    (2, 2, 2, 2),
+                    tldr="国産LLMの新版。",
+                    tags=["japan", "llm", "国産"],
                 ),
                 _enrichment(old.id, 4, (4, 4, 4, 4), tldr="An agent framework.", tags=["agents"]),
             ]

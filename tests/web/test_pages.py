@@ -187,6 +187,9 @@ async def test_archive_tags_and_search(client: httpx.AsyncClient, seeded: Seeded
     assert tagged.status_code == 200
     assert "Last week's agent framework" in scan(tagged.text).text
     assert "OpenAI releases" not in scan(tagged.text).text
+    japanese_tag = await client.get("/tags/国産")
+    assert japanese_tag.status_code == 200
+    assert scan(japanese_tag.text).hrefs().count(f"/a/{seeded.japanese}") == 1
     found = await client.get("/search", params={"q": "reasoning", "lang": "en"})
     found_text = scan(found.text).text
     assert "Results for “reasoning”" in found_text
