@@ -119,7 +119,7 @@ class SlashCommandAnswerer:
     async def _post_thread(
         self, client: AsyncWebClient, channel: str, payloads: Sequence[dict[str, Any]]
     ) -> bool:
-        """A long translation as a thread; False when the bot may not post in the channel."""
+        """The answer as a thread of chat.postMessage; False when the bot may not post there."""
         try:
             await post_messages(client, channel, payloads, self.pacer, thread=True)
         except SlackApiError as error:
