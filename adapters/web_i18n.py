@@ -30,7 +30,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "source": "Source",
         "published": "Published",
         "reading": "Reading time",
-        "reading_time": "{n} min read",
+        "reading_time": "{n} min",
         "tags": "Tags",
         "tldr": "TL;DR",
         "key_points": "Key points",

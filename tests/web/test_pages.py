@@ -52,7 +52,7 @@ async def test_article_page_shows_rubric_weights_translation_and_related(
     assert "OpenAI releases a reasoning model" in text
     assert "OpenAIが推論モデルを公開" in text  # translated title
     assert "Example AI Blog" in text and "2026-11-28 08:00" in text  # Tokyo time
-    assert "3 min read" in text
+    assert "Reading time 3 min" in text
     for dimension, score, weight in (
         ("Depth", 5, 40),
         ("Relevance", 4, 30),
