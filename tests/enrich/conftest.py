@@ -16,8 +16,6 @@ import pytest
 
 from bot.config import Settings
 from bot.context import AppContext, build_context
-from bot.enrich.budget import UsageLedger
-from bot.enrich.llm import LLMClient, LLMEnricher
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, Source, Story
 from tests.fakes.llm_server import FakeLLM, running_fake_llm
@@ -61,17 +59,6 @@ def llm_settings(
         return make_settings(llm=section, **({"enrich": enrich} if enrich else {}))
 
     return factory
-
-
-def fast_enricher(settings: Settings, db: Database, clock: FixedClock) -> LLMEnricher:
-    """The real LLM enricher with millisecond backoff, so fault tests stay fast."""
-    assert settings.llm is not None
-    return LLMEnricher(
-        settings,
-        client=LLMClient(settings.llm, backoff_base=0.01, max_wait=5.0),
-        ledger=UsageLedger(db, settings.llm),
-        clock=clock,
-    )
 
 
 async def make_ctx(settings: Settings, clock: FixedClock | None = None) -> AppContext:
