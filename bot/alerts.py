@@ -58,7 +58,7 @@ async def enqueue_alerts(ctx: StoreContext) -> int:
             for channel_id, key in rows:
                 if channel_id in sent:
                     sent[channel_id].add(int(key.removeprefix(ALERT_KEY_PREFIX)))
-    entries: list[OutboxEntry] = []
+    per_story: dict[int, list[OutboxEntry]] = {}
     items: dict[int, dict[str, Any]] = {}
     for channel in channels:
         prefs = prefs_of(ctx.settings, channel)
@@ -71,7 +71,7 @@ async def enqueue_alerts(ctx: StoreContext) -> int:
             item = items.get(story.story_id)
             if item is None:
                 item = items[story.story_id] = item_to_dict(digest_item(story))
-            entries.append(
+            per_story.setdefault(story.story_id, []).append(
                 OutboxEntry(
                     channel_id=channel.id,
                     key=alert_key(story.story_id),
@@ -79,6 +79,9 @@ async def enqueue_alerts(ctx: StoreContext) -> int:
                     payload=alert_payload(prefs.lang, item),
                 )
             )
+    # story-major order: workers claim by id, so one story reaches every channel before the
+    # next story goes out, which spaces a channel's messages under per-channel rate limits
+    entries = [entry for rows in per_story.values() for entry in rows]
     async with ctx.db.session() as session:
         created = await enqueue_many(session, entries, now)
     if created:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,7 @@ from bot.logs import redact
 from bot.ports import Notifier
 from bot.runtime import StoreContext
 from bot.store.db import Database
-from bot.store.schema import Channel, Delivery
+from bot.store.schema import Base, Channel, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +196,10 @@ async def claim_due(
 
 
 def backoff_delay(attempts: int, base_seconds: float, retry_after: float | None) -> timedelta:
-    """Exponential backoff from the base, capped; never sooner than the platform's Retry-After."""
-    exponential = base_seconds * 2 ** max(attempts - 1, 0)
-    delay = min(timedelta(seconds=exponential), MAX_BACKOFF)
+    """The platform's Retry-After when it gave one; else exponential from the base, capped."""
     if retry_after is not None:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return delay
+        return min(timedelta(seconds=max(retry_after, 0.0)), MAX_BACKOFF)
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 @dataclass
@@ -272,26 +270,36 @@ class Outbox:
         )
 
     async def _send_batch(self, claimed: list[ClaimedDelivery], report: DeliveryReport) -> None:
-        """Rows of one channel go out in order, one at a time; channels proceed concurrently."""
+        """Rows of one channel go out in order, one at a time; channels proceed concurrently.
+
+        Successes are marked together when the batch is done (one transaction instead of one
+        per row); a crash before that leaves them leased, to be re-sent once with their nonce.
+        """
         by_channel: dict[int, list[ClaimedDelivery]] = defaultdict(list)
         for row in claimed:
             by_channel[row.channel_id].append(row)
+        sent: list[dict[str, Any]] = []
 
         async def one_channel(rows: list[ClaimedDelivery]) -> None:
             for index, row in enumerate(rows):
-                if not await self._send_one(row, report):
+                if not await self._send_one(row, report, sent):
                     await self._skip_claimed(rows[index + 1 :], report)
                     return
 
-        await asyncio.gather(*(one_channel(rows) for rows in by_channel.values()))
+        try:
+            await asyncio.gather(*(one_channel(rows) for rows in by_channel.values()))
+        finally:
+            await self._mark_sent(sent)
 
-    async def _send_one(self, row: ClaimedDelivery, report: DeliveryReport) -> bool:
-        """Send one row and record the outcome; False when its channel was just disabled."""
+    async def _send_one(
+        self, row: ClaimedDelivery, report: DeliveryReport, sent: list[dict[str, Any]]
+    ) -> bool:
+        """Send one row; failures are recorded at once. False when its channel was disabled."""
         notifier = self.notifiers[row.platform]
         timeout = max(self._settings.lease_seconds - 5.0, self._settings.lease_seconds * 0.8)
         try:
             async with asyncio.timeout(timeout):
-                sent = await notifier.send(row.workspace, row.channel, row.payload, row.nonce)
+                message = await notifier.send(row.workspace, row.channel, row.payload, row.nonce)
         except DeliveryError as error:
             if error.permanent:
                 await self._disable_channel(row, str(error), report)
@@ -306,26 +314,35 @@ class Outbox:
             )
             await self._retry_or_fail(row, f"{type(error).__name__}: {error}", None, report)
         else:
-            await self._mark_sent(row, sent.platform_message_id)
+            sent.append(
+                {
+                    "row_id": row.id,
+                    "message_id": message.platform_message_id[:200],
+                    "at": self.ctx.clock.now(),
+                }
+            )
             report.sent += 1
         return True
 
-    async def _mark_sent(self, row: ClaimedDelivery, message_id: str) -> None:
+    async def _mark_sent(self, sent: list[dict[str, Any]]) -> None:
+        if not sent:
+            return
+        table = Base.metadata.tables[Delivery.__tablename__]
         # Success is the truth even if our lease lapsed meanwhile, so no owner condition here.
-        async with self.ctx.db.session() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id == row.id)
-                .values(
-                    status=SENT,
-                    platform_message_id=message_id[:200],
-                    sent_at=self.ctx.clock.now(),
-                    lease_owner=None,
-                    lease_until=None,
-                    last_error=None,
-                )
-                .execution_options(synchronize_session=False)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                status=SENT,
+                platform_message_id=bindparam("message_id"),
+                sent_at=bindparam("at"),
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
             )
+        )
+        async with self.ctx.db.session() as session:
+            await session.execute(statement, sent)
 
     async def _retry_or_fail(
         self,
@@ -336,8 +353,11 @@ class Outbox:
     ) -> None:
         message = redact(error)[:MAX_ERROR_CHARS]
         now = self.ctx.clock.now()
-        gave_up = row.attempts >= self._settings.max_attempts
         values: dict[str, Any] = {"last_error": message, "lease_owner": None, "lease_until": None}
+        if retry_after is not None:
+            # a rate limit says "later", not "broken": it does not use up an attempt
+            values["attempts"] = Delivery.attempts - 1
+        gave_up = retry_after is None and row.attempts >= self._settings.max_attempts
         if gave_up:
             values["status"] = FAILED
             report.failed += 1
