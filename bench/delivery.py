@@ -328,7 +328,7 @@ def seed_postgres(url: str, articles: int, only_day: date | None) -> None:
         conn.commit()
         for table in ("sources", "stories", "articles", "enrichments"):
             cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
             )
         conn.commit()
