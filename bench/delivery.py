@@ -397,7 +397,9 @@ class PostgresScratch:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-async def digest_bench(backend: str, articles: int, scratch: Path, admin: str | None) -> dict:
+async def digest_bench(
+    backend: str, articles: int, scratch: Path, admin: str | None
+) -> dict[str, Any]:
     day = (NOW - timedelta(days=30)).date()
     out: dict[str, Any] = {"backend": backend, "articles": articles, "day": day}
     if backend == "sqlite":
