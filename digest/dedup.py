@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 STORY_WINDOW = timedelta(days=3)
 _TITLE_THRESHOLD = 0.6
+_MIN_TOKENS = 3
 _CONTENT_THRESHOLD = 0.5
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -188,7 +190,7 @@ def match_story(
             if candidate.canonical_url == canonical:
                 return candidate.story_id
     tokens = title_tokens(title)
-    if len(tokens) < 3:
+    if len(tokens) < _MIN_TOKENS:
         return None
     body = _content_tokens(content) if len(content) >= 200 else frozenset()
     best: tuple[float, int] | None = None
@@ -206,21 +208,33 @@ def match_story(
 
 
 class StoryIndex:
-    """Recent stories by canonical URL and title tokens, so matching scans only close titles."""
+    """Recent stories by canonical URL and title tokens, so matching scans only close titles.
+
+    Title similarity is counted through an inverted index (token → entries), which gives the
+    exact Jaccard overlap without comparing against every recent story.
+    """
+
+    _BUCKET_LIMIT = 500
 
     def __init__(self, window: timedelta = STORY_WINDOW) -> None:
         self.window = window
         self._by_url: dict[str, int] = {}
-        self._by_token: dict[str, list[StoryKey]] = {}
+        self._entries: list[tuple[StoryKey, int]] = []
+        self._by_token: dict[str, list[int]] = {}
         self._renamed: dict[int, int] = {}
 
     def add(self, key: StoryKey) -> None:
         if key.canonical_url:
             self._by_url.setdefault(key.canonical_url, key.story_id)
-        for token in title_tokens(key.title):
+        tokens = title_tokens(key.title)
+        if len(tokens) < _MIN_TOKENS:
+            return
+        position = len(self._entries)
+        self._entries.append((key, len(tokens)))
+        for token in tokens:
             bucket = self._by_token.setdefault(token, [])
-            if len(bucket) < 200:
-                bucket.append(key)
+            if len(bucket) < self._BUCKET_LIMIT:
+                bucket.append(position)
 
     def rename(self, ids: dict[int, int]) -> None:
         """Map temporary story ids (given before the stories were stored) to the real ones."""
@@ -232,21 +246,25 @@ class StoryIndex:
         """The story this article belongs to, or None for a new story."""
         if canonical and canonical in self._by_url:
             return self._real(self._by_url[canonical])
-        seen: dict[tuple[int, str], StoryKey] = {}
-        for token in title_tokens(title):
-            for key in self._by_token.get(token, ()):
-                seen.setdefault((key.story_id, key.title), key)
-        if not seen:
+        tokens = title_tokens(title)
+        if len(tokens) < _MIN_TOKENS:
             return None
-        found = match_story(
-            canonical=canonical,
-            title=title,
-            content=content,
-            published_at=published_at,
-            candidates=list(seen.values()),
-            window=self.window,
-        )
-        return None if found is None else self._real(found)
+        shared: dict[int, int] = {}
+        for token in tokens:
+            for position in self._by_token.get(token, ()):
+                shared[position] = shared.get(position, 0) + 1
+        needed = math.ceil(_TITLE_THRESHOLD * len(tokens))
+        best: tuple[float, int] | None = None
+        for position, overlap in shared.items():
+            if overlap < needed:
+                continue
+            key, size = self._entries[position]
+            if abs(key.published_at - published_at) > self.window:
+                continue
+            score = overlap / (len(tokens) + size - overlap)
+            if score >= _TITLE_THRESHOLD and (best is None or score > best[0]):
+                best = (score, key.story_id)
+        return None if best is None else self._real(best[1])
 
     def _real(self, story_id: int) -> int:
         return self._renamed.get(story_id, story_id)

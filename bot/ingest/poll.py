@@ -187,8 +187,12 @@ async def poll_sources(
         if progress:
             progress(results[row.id])
 
+    # Bounds the feeds held in memory between fetch and commit, not only the open requests.
+    in_flight = asyncio.Semaphore(ctx.settings.fetch.concurrency)
+
     async def run(source: Source) -> None:
-        result = await _poll_guarded(cycle, source)
+        async with in_flight:
+            result = await _poll_guarded(cycle, source)
         results[source.id] = result
         if progress:
             progress(result)
@@ -252,7 +256,8 @@ def normalise_entries(
     """Parsed entries → articles: UTC dates (fetch time when undated), canonical URL, language."""
     feed_hint = feed_lang.split("-")[0].lower()[:8]
     if not source_lang and not feed_hint:
-        sample = " ".join(f"{e.title} {e.content[:300]}" for e in entries[:5])
+        # Titles alone: langdetect's cost grows with the sample, and the hint is per feed.
+        sample = " ".join(e.title or e.content[:100] for e in entries[:6])[:300]
         feed_hint = detect_lang(sample)
     out: list[Article] = []
     for entry in entries:
@@ -305,10 +310,10 @@ async def _prepare(
     for article, match in zip(articles, matched, strict=True):
         if match is None:
             continue
-        if match.existing is None:
+        if match.existing_id is None:
             new_items.append((article, match.identity))
         else:
-            known.append((match.existing.id, article))
+            known.append((match.existing_id, article))
     fetch_pages = cycle.full_text and not backlog
     wanted = [
         i
@@ -507,7 +512,7 @@ async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:
     async with cycle.ctx.db.session() as session:
         matched = await match_existing(session, source.id, [article])
         match = matched[0]
-        if match is None or match.existing is not None:
+        if match is None or match.existing_id is not None:
             return
         row = await session.get(Source, source.id)
         assert row is not None

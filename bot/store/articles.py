@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, Source, Story
@@ -45,9 +46,9 @@ class NewArticle:
 
 @dataclass(frozen=True, slots=True)
 class Matched:
-    """Per incoming item: the stored row it is, or the identity it gets as a new row."""
+    """Per incoming item: the id of the stored row it is, or the identity it gets as a new row."""
 
-    existing: ArticleRow | None
+    existing_id: int | None
     identity: str
 
 
@@ -61,7 +62,7 @@ class _Known:
     canonical: str
     title: str
     identity: str
-    row: ArticleRow | None
+    row_id: int | None
 
 
 def _same_item(known: _Known, item: Article) -> bool:
@@ -93,14 +94,16 @@ async def match_existing(
             conditions.append(ArticleRow.identity.in_(identities[start : start + _CHUNK]))
         if canonicals[start : start + _CHUNK]:
             conditions.append(ArticleRow.canonical_url.in_(canonicals[start : start + _CHUNK]))
-        rows = await session.scalars(
-            select(ArticleRow).where(ArticleRow.source_id == source_id, or_(*conditions))
+        rows = await session.execute(
+            select(
+                ArticleRow.id, ArticleRow.identity, ArticleRow.canonical_url, ArticleRow.title
+            ).where(ArticleRow.source_id == source_id, or_(*conditions))
         )
-        for row in rows:
-            stored = _Known(row.canonical_url, row.title, row.identity, row)
-            known[row.identity] = stored
-            if row.canonical_url and row.title:
-                by_link_title.setdefault((row.canonical_url, row.title), stored)
+        for row_id, identity, canonical, title in rows:
+            stored = _Known(canonical, title, identity, row_id)
+            known[identity] = stored
+            if canonical and title:
+                by_link_title.setdefault((canonical, title), stored)
     out: list[Matched | None] = []
     for item, key, alternate in zip(items, keys, alternates, strict=True):
         entry: _Known | None = known.get(key)
@@ -109,13 +112,13 @@ async def match_existing(
         if entry is None and item.canonical_url and item.title:
             entry = by_link_title.get((item.canonical_url, item.title))
         if entry is not None:
-            out.append(Matched(entry.row, entry.identity) if entry.row is not None else None)
+            out.append(Matched(entry.row_id, entry.identity) if entry.row_id is not None else None)
             continue
         fresh = _Known(item.canonical_url, item.title, key, None)
         known[key] = fresh
         if item.canonical_url and item.title:
             by_link_title.setdefault((item.canonical_url, item.title), fresh)
-        out.append(Matched(existing=None, identity=key))
+        out.append(Matched(existing_id=None, identity=key))
     return out
 
 
@@ -177,14 +180,16 @@ async def insert_articles(
     fetched_at: datetime,
     is_backlog: bool,
     index: StoryIndex,
-) -> list[ArticleRow]:
+) -> int:
     """Insert new articles and put each into a story (joined or new); keeps source counts.
 
-    New stories get temporary negative ids while the batch is clustered, so that all of them are
-    inserted in one flush.
+    New stories get temporary negative ids while the batch is clustered, so that stories and
+    articles are each written with one bulk INSERT.
     """
+    if not items:
+        return 0
     by_url = await _stories_for_urls(session, [new.article.canonical_url for new in items])
-    pending: dict[int, Story] = {}
+    pending: dict[int, dict[str, Any]] = {}
     joined: set[int] = set()
     assigned: list[int] = []
     for new in items:
@@ -199,52 +204,64 @@ async def insert_articles(
             )
         if story_id is None:
             story_id = -(len(pending) + 1)
-            pending[story_id] = Story(
-                title=item.title or item.content[:200],
-                fingerprint=title_fingerprint(item.title),
-                source_count=1,
-                first_seen_at=fetched_at,
-                updated_at=fetched_at,
-            )
+            pending[story_id] = {
+                "title": item.title or item.content[:200],
+                "fingerprint": title_fingerprint(item.title),
+                "source_count": 1,
+                "first_seen_at": fetched_at,
+                "updated_at": fetched_at,
+            }
         elif story_id > 0:
             joined.add(story_id)
         if item.canonical_url:
             by_url.setdefault(item.canonical_url, story_id)
         index.add(StoryKey(story_id, item.canonical_url, item.title, "", item.published_at))
         assigned.append(story_id)
+    real: dict[int, int] = {}
     if pending:
-        session.add_all(pending.values())
-        await session.flush()
-        index.rename({temp: story.id for temp, story in pending.items()})
-    rows: list[ArticleRow] = []
-    for new, story_id in zip(items, assigned, strict=True):
-        item = new.article
-        row = ArticleRow(
-            source_id=source.id,
-            story_id=pending[story_id].id if story_id < 0 else story_id,
-            identity=new.identity,
-            guid=item.guid[:2000],
-            url=item.url[:2000],
-            canonical_url=item.canonical_url[:2000],
-            title=item.title,
-            content=item.content,
-            author=item.author[:500],
-            lang=item.lang[:16],
-            published_at=item.published_at,
-            dated=item.dated,
-            fetched_at=fetched_at,
-            content_hash=new.content_hash,
-            reading_minutes=new.reading_minutes,
-            full_text=new.full_text,
-            is_backlog=is_backlog,
-            points=item.points,
-            comments=item.comments,
+        created = await session.scalars(
+            insert(Story).returning(Story.id, sort_by_parameter_order=True),
+            list(pending.values()),
         )
-        rows.append(row)
-    session.add_all(rows)
-    await session.flush()
+        real = dict(zip(pending, created.all(), strict=True))
+        index.rename(real)
+    await session.execute(
+        insert(ArticleRow),
+        [
+            _article_values(source.id, new, real.get(story_id, story_id), fetched_at, is_backlog)
+            for new, story_id in zip(items, assigned, strict=True)
+        ],
+    )
     await _recount_sources(session, sorted(joined), fetched_at)
-    return rows
+    return len(items)
+
+
+def _article_values(
+    source_id: int, new: NewArticle, story_id: int, fetched_at: datetime, is_backlog: bool
+) -> dict[str, Any]:
+    item = new.article
+    return {
+        "source_id": source_id,
+        "story_id": story_id,
+        "identity": new.identity,
+        "guid": item.guid[:2000],
+        "url": item.url[:2000],
+        "canonical_url": item.canonical_url[:2000],
+        "title": item.title,
+        "content": item.content,
+        "author": item.author[:500],
+        "lang": item.lang[:16],
+        "published_at": item.published_at,
+        "dated": item.dated,
+        "fetched_at": fetched_at,
+        "content_hash": new.content_hash,
+        "reading_minutes": new.reading_minutes,
+        "full_text": new.full_text,
+        "is_backlog": is_backlog,
+        "points": item.points,
+        "comments": item.comments,
+        "enrich_status": "pending",
+    }
 
 
 async def _recount_sources(session: AsyncSession, story_ids: list[int], now: datetime) -> None:
