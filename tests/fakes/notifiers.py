@@ -25,7 +25,7 @@ class RecordingNotifier:
         self.sent.append((workspace, channel, payload, nonce))
         return SentMessage(platform_message_id=f"msg-{len(self.sent)}")
 
-    def keys(self) -> list[tuple[str, str]]:
+    def delivered_keys(self) -> list[tuple[str, str]]:
         out = []
         for _, channel, payload, _ in self.sent:
             if payload["type"] == "alert":

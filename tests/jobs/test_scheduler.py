@@ -50,5 +50,5 @@ async def test_scheduler_fires_the_worker(
             await asyncio.sleep(0.02)
     finally:
         scheduler.shutdown(wait=False)
-    assert [key for _, key in notifier.keys()] == ["alert:story:1"]
+    assert [key for _, key in notifier.delivered_keys()] == ["alert:story:1"]
     assert {job.id for job in scheduler.get_jobs()} >= {"deliver", "alerts"}
