@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 
 from bot.config import Settings
 from bot.errors import BlockedAddressError, FetchError
@@ -141,6 +141,7 @@ class _Cycle:
     full_text: bool
     index: StoryIndex | None = None
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
     pages: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
     )
@@ -197,7 +198,10 @@ async def poll_sources(
         if progress:
             progress(result)
 
-    await asyncio.gather(*(run(source) for source in claimed))
+    try:
+        await asyncio.gather(*(run(source) for source in claimed))
+    finally:
+        await _flush_unchanged(cycle)
     return PollReport([results[key] for key in sorted(results)])
 
 
@@ -224,7 +228,7 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
         source.url, etag=source.etag, last_modified=source.last_modified
     )
     if response.not_modified:
-        await _record_unchanged(cycle, source, response)
+        _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
     if not response.ok:
         message = f"HTTP {response.status} from {response.final_url}"
@@ -232,7 +236,7 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
         return SourceResult(source.name, source.url, "error", 0, message)
     body_hash = content_hash(response.body.hex()) if response.body else ""
     if body_hash and body_hash == source.body_hash:
-        await _record_unchanged(cycle, source, response)
+        _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
     parsed = parse_feed(response.body, response.final_url, cap=ctx.settings.fetch.max_body_bytes)
     if not parsed.entries and parsed.error:
@@ -393,19 +397,41 @@ async def _commit(
     return len(prepared)
 
 
-async def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
+def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
+    """Queue the row update of an unchanged feed; `_flush_unchanged` writes them all at once."""
+    cycle.unchanged.append(
+        {
+            "source_id": source.id,
+            "etag": response.etag or source.etag,
+            "last_modified": response.last_modified or source.last_modified,
+        }
+    )
+
+
+async def _flush_unchanged(cycle: _Cycle) -> None:
+    """One statement for every 304 of the cycle (a lost batch only means an early re-poll)."""
+    if not cycle.unchanged:
+        return
     interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
+    table = cast(Table, Source.__table__)
     async with cycle.write_lock, cycle.ctx.db.session() as session:
-        row = await session.get(Source, source.id)
-        if row is None:
-            return
-        row.etag = response.etag or row.etag
-        row.last_modified = response.last_modified or row.last_modified
-        row.error_count, row.last_error = 0, None
-        row.last_checked_at = row.last_success_at = cycle.now
-        row.next_check_at = cycle.now + interval
-        if row.lease_owner == cycle.owner:
-            row.lease_owner, row.lease_until = None, None
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("source_id"))
+            .values(
+                etag=bindparam("etag"),
+                last_modified=bindparam("last_modified"),
+                error_count=0,
+                last_error=None,
+                last_checked_at=cycle.now,
+                last_success_at=cycle.now,
+                next_check_at=cycle.now + interval,
+                lease_owner=None,
+                lease_until=None,
+            ),
+            cycle.unchanged,
+        )
+    cycle.unchanged = []
 
 
 async def _record_failure(

@@ -14,14 +14,15 @@ import re
 
 __all__ = ["plain_text"]
 
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_BLOCKS = re.compile(
-    r"<(script|style|noscript|iframe|object|template)\b.*?(?:</\1\s*>|\Z)",
+# One pass for everything that becomes a space: comments, script-like blocks with their content,
+# CDATA markers, declarations, processing instructions and any other tag.
+_MARKUP = re.compile(
+    r"<(?:!--.*?(?:-->|\Z)"
+    r"|(script|style|noscript|iframe|object|template)\b.*?(?:</\1\s*>|\Z)"
+    r"|!\[CDATA\[|![a-zA-Z][^>]*>|\?.*?(?:\?>|\Z)|/?[a-zA-Z][^>]*(?:>|\Z))",
     re.IGNORECASE | re.DOTALL,
 )
-_DECLARATIONS = re.compile(r"<!\[CDATA\[|<![a-zA-Z][^>]*>|<\?.*?(?:\?>|\Z)", re.DOTALL)
 _BREAKS = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote)\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"</?[a-zA-Z][^>]*(?:>|\Z)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A rare printable symbol (U+2424) marks block ends while spaces are collapsed: str.split()
 # would eat a newline, and a printable mark keeps the fast isprintable() check meaningful.
@@ -33,15 +34,9 @@ MAX_CHARS = 200_000
 def _strip(markup: str) -> str:
     if "<" not in markup:
         return markup
-    if "<!--" in markup:
-        markup = _COMMENT.sub(" ", markup)
-    markup = _BLOCKS.sub(" ", markup)
-    if "<!" in markup or "<?" in markup:
-        markup = _DECLARATIONS.sub(" ", markup)
-    if "]]>" in markup:
-        markup = markup.replace("]]>", " ")
     markup = _BREAKS.sub(_BREAK, markup)
-    return _TAG.sub(" ", markup)
+    markup = _MARKUP.sub(" ", markup)
+    return markup.replace("]]>", " ") if "]]>" in markup else markup
 
 
 def plain_text(markup: str | None, *, single_line: bool = False) -> str:

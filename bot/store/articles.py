@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, Source, Story
@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 _CHUNK = 400
+# Core tables for bulk INSERTs: the ORM bulk path adds per-row work that ingest does not need.
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_STORIES = cast(Table, Story.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,22 +91,24 @@ async def match_existing(
     canonicals = list({i.canonical_url for i in items if i.canonical_url})
     known: dict[str, _Known] = {}
     by_link_title: dict[tuple[str, str], _Known] = {}
-    for start in range(0, max(len(identities), len(canonicals)), _CHUNK):
-        conditions = []
-        if identities[start : start + _CHUNK]:
-            conditions.append(ArticleRow.identity.in_(identities[start : start + _CHUNK]))
-        if canonicals[start : start + _CHUNK]:
-            conditions.append(ArticleRow.canonical_url.in_(canonicals[start : start + _CHUNK]))
-        rows = await session.execute(
-            select(
-                ArticleRow.id, ArticleRow.identity, ArticleRow.canonical_url, ArticleRow.title
-            ).where(ArticleRow.source_id == source_id, or_(*conditions))
-        )
-        for row_id, identity, canonical, title in rows:
-            stored = _Known(canonical, title, identity, row_id)
-            known[identity] = stored
-            if canonical and title:
-                by_link_title.setdefault((canonical, title), stored)
+    columns = (ArticleRow.id, ArticleRow.identity, ArticleRow.canonical_url, ArticleRow.title)
+    # Two indexed lookups ((source_id, identity) and (source_id, canonical_url)) rather than
+    # one OR, which SQLite would answer by scanning the source's rows.
+    for column, values in (
+        (ArticleRow.identity, identities),
+        (ArticleRow.canonical_url, canonicals),
+    ):
+        for start in range(0, len(values), _CHUNK):
+            rows = await session.execute(
+                select(*columns).where(
+                    ArticleRow.source_id == source_id, column.in_(values[start : start + _CHUNK])
+                )
+            )
+            for row_id, identity, canonical, title in rows:
+                stored = _Known(canonical, title, identity, row_id)
+                known[identity] = stored
+                if canonical and title:
+                    by_link_title.setdefault((canonical, title), stored)
     out: list[Matched | None] = []
     for item, key, alternate in zip(items, keys, alternates, strict=True):
         entry: _Known | None = known.get(key)
@@ -219,14 +224,11 @@ async def insert_articles(
         assigned.append(story_id)
     real: dict[int, int] = {}
     if pending:
-        created = await session.scalars(
-            insert(Story).returning(Story.id, sort_by_parameter_order=True),
-            list(pending.values()),
-        )
-        real = dict(zip(pending, created.all(), strict=True))
+        created = await _insert_stories(session, list(pending.values()))
+        real = dict(zip(pending, created, strict=True))
         index.rename(real)
     await session.execute(
-        insert(ArticleRow),
+        insert(_ARTICLES),
         [
             _article_values(source.id, new, real.get(story_id, story_id), fetched_at, is_backlog)
             for new, story_id in zip(items, assigned, strict=True)
@@ -234,6 +236,25 @@ async def insert_articles(
     )
     await _recount_sources(session, sorted(joined), fetched_at)
     return len(items)
+
+
+async def _insert_stories(session: AsyncSession, values: list[dict[str, Any]]) -> list[int]:
+    """Insert stories in one statement and return their ids in the order given.
+
+    SQLite cannot order a bulk RETURNING, so SQLAlchemy would send one INSERT per row; instead
+    the ids are read back: after its INSERT this transaction holds SQLite's only write lock, so
+    the newest ids are exactly these rows, ascending in insertion order.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(insert(_STORIES), values)
+        newest = await session.scalars(
+            select(Story.id).order_by(Story.id.desc()).limit(len(values))
+        )
+        return sorted(newest.all())
+    created = await session.scalars(
+        insert(Story).returning(Story.id, sort_by_parameter_order=True), values
+    )
+    return list(created.all())
 
 
 def _article_values(
@@ -273,10 +294,14 @@ async def _recount_sources(session: AsyncSession, story_ids: list[int], now: dat
             .where(ArticleRow.story_id.in_(chunk))
             .group_by(ArticleRow.story_id)
         )
-        for story_id, count in counts:
+        values = [
+            {"story_id": story_id, "count": max(1, int(count)), "now": now}
+            for story_id, count in counts
+        ]
+        if values:
             await session.execute(
-                update(Story)
-                .where(Story.id == story_id)
-                .values(source_count=max(1, int(count)), updated_at=now)
-                .execution_options(synchronize_session=False)
+                update(_STORIES)
+                .where(_STORIES.c.id == bindparam("story_id"))
+                .values(source_count=bindparam("count"), updated_at=bindparam("now")),
+                values,
             )

@@ -192,20 +192,30 @@ async def claim_sources(
     async with db.session() as session:
         if db.is_sqlite:
             candidates = (await session.scalars(wanted)).all()
-            for row in candidates:
-                if row.disabled:
-                    skipped.append(row)
-                    continue
-                result = await session.execute(
+            skipped = [row for row in candidates if row.disabled]
+            ids = [row.id for row in candidates if not row.disabled]
+            for start in range(0, len(ids), 500):
+                await session.execute(
                     update(Source)
-                    .where(Source.id == row.id, free)
+                    .where(Source.id.in_(ids[start : start + 500]), free)
                     .values(lease_owner=owner, lease_until=now + lease)
                     .execution_options(synchronize_session=False)
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(row)
-                elif all_sources:
-                    skipped.append(row)
+            mine: set[int] = set()
+            for start in range(0, len(ids), 500):
+                mine.update(
+                    (
+                        await session.scalars(
+                            select(Source.id).where(
+                                Source.id.in_(ids[start : start + 500]),
+                                Source.lease_owner == owner,
+                            )
+                        )
+                    ).all()
+                )
+            claimed = [row for row in candidates if row.id in mine]
+            if all_sources:
+                skipped += [r for r in candidates if not r.disabled and r.id not in mine]
         else:
             candidates = (
                 await session.scalars(wanted.where(free).with_for_update(skip_locked=True))
