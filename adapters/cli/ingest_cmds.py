@@ -96,8 +96,7 @@ def fetch_command(
                 TextColumn("{task.description}"),
                 transient=True,
             ) as bar:
-                async with _database(settings) as db:
-                    total = len(await _listing(db))
+                total = len(await _listing(services.db)) if all_sources else None
                 task = bar.add_task("", total=total)
 
                 def advance(result: SourceResult) -> None:
