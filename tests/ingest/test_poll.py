@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import bot.ingest.poll as poll_module
 import bot.store.articles as articles_repo
 from bot.ingest.poll import PollReport, poll_sources
 from bot.store.schema import ArticleRow, Source, Story
@@ -49,7 +50,10 @@ def _by_url(report: PollReport) -> dict[str, Any]:
 
 
 async def test_real_feeds_ingest_and_refetch_is_free(
-    feed_server: FeedServer, make_ingest: Any, fixtures_dir: Path
+    feed_server: FeedServer,
+    make_ingest: Any,
+    fixtures_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     names = sorted(p.name for p in (fixtures_dir / "feeds" / "real").iterdir())
     sources = [{"name": n, "url": feed_server.feed_url(f"real/{n}")} for n in names]
@@ -63,7 +67,17 @@ async def test_real_feeds_ingest_and_refetch_is_free(
     assert await _count(ctx, ArticleRow.story_id.is_(None)) == 0
     assert await _count(ctx, ArticleRow.enrich_status != "pending") == 0
 
+    parses = 0
+    real_parse = poll_module.parse_feed
+
+    def counting_parse(*args: Any, **kwargs: Any) -> Any:
+        nonlocal parses
+        parses += 1
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(poll_module, "parse_feed", counting_parse)
     second = await poll_sources(ctx, all_sources=True)
+    assert parses == 0
     assert {r.status for r in second.sources} == {"not_modified"}
     assert second.new_articles == 0 and await _count(ctx) == total
     assert feed_server.responses[304] == len(names)
