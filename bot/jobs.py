@@ -20,6 +20,8 @@ from bot.alerts import enqueue_alerts
 from bot.channels import ensure_console_channel
 from bot.delivery import DeliveryReport, Outbox
 from bot.digests import enqueue_due_digests
+from bot.enrich.pipeline import EnrichReport, enrich_pending
+from bot.ingest.poll import PollReport, poll_sources, sync_sources
 from bot.ports import Notifier
 
 if TYPE_CHECKING:
@@ -63,22 +65,6 @@ class CycleReport:
         )
 
 
-def _count(report: object, *names: str) -> int:
-    """Read a count off another package's report without depending on its exact class."""
-    for name in names:
-        value = getattr(report, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, list | tuple):
-            return len(value)
-    return 0
-
-
-def _failed_sources(report: object) -> int:
-    sources = getattr(report, "sources", None) or ()
-    return sum(1 for s in sources if getattr(s, "status", "") == "error")
-
-
 class Jobs:
     """The service's recurring work, bound to one context and one notifier registry."""
 
@@ -92,14 +78,10 @@ class Jobs:
         self.ctx = ctx
         self.outbox = Outbox(ctx, notifiers, owner=owner)
 
-    async def poll(self) -> object:
-        from bot.ingest.poll import poll_sources
-
+    async def poll(self) -> PollReport:
         return await poll_sources(self.ctx, all_sources=False)
 
-    async def enrich(self) -> object:
-        from bot.enrich.pipeline import enrich_pending
-
+    async def enrich(self) -> EnrichReport:
         return await enrich_pending(self.ctx)
 
     async def due_digests(self) -> int:
@@ -120,8 +102,6 @@ class Jobs:
 
     async def prepare(self) -> None:
         """Sources from config into the store, and the console destination when it is wanted."""
-        from bot.ingest.poll import sync_sources
-
         await sync_sources(self.ctx.db, self.ctx.settings)
         async with self.ctx.db.session() as session:
             await ensure_console_channel(session, self.ctx.settings)
@@ -140,10 +120,12 @@ class Jobs:
 
         await step("prepare", self.prepare)
         polled = await step("poll", self.poll)
-        report.new_articles = _count(polled, "new_articles")
-        report.sources_failed = _failed_sources(polled)
+        if isinstance(polled, PollReport):
+            report.new_articles = polled.new_articles
+            report.sources_failed = polled.count("error")
         enriched = await step("enrich", self.enrich)
-        report.enriched = _count(enriched, "enriched", "done", "ok")
+        if isinstance(enriched, EnrichReport):
+            report.enriched = enriched.enriched
         report.digests_queued = await step("digests", self.due_digests_only) or 0
         report.alerts_queued = await step("alerts", self.alerts_only) or 0
         delivered = await step("deliver", self.deliver)

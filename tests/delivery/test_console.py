@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+
+from pydantic import SecretStr
 
 from adapters.console import ConsoleNotifier, render_digest_text
 from bot.alerts import alert_payload
+from bot.channels import CONSOLE_DESTINATION, active_channels, ensure_console_channel, find_channel
+from bot.config import Secrets, Settings
 from bot.digests import digest_payload
+from bot.store.db import Database
 from digest.models import Digest, DigestItem, DimensionScore, Scores
 from digest.serialize import item_to_dict
 
@@ -49,3 +55,29 @@ async def test_console_prints_digests_and_alerts() -> None:
 def test_empty_digest_says_so() -> None:
     text = render_digest_text(Digest("weekly", date(2026, 11, 29), "en", (), tag="agents"))
     assert "Weekly AI digest — 2026-11-29 — #agents" in text and "No stories" in text
+
+
+async def test_console_destination_exists_only_without_platform_tokens(
+    db: Database, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings()
+    async with db.session() as session:
+        channel = await ensure_console_channel(session, settings)
+    assert channel is not None and (channel.platform, channel.workspace, channel.channel) == (
+        "console", "local", "stdout",
+    )  # fmt: skip
+    with_token = settings.model_copy(
+        update={"secrets": Secrets(slack_bot_token=SecretStr("xoxb-not-a-real-token"))}
+    )
+    async with db.session() as session:
+        assert await ensure_console_channel(session, with_token) is None
+    async with db.session() as session:
+        paused = await find_channel(session, CONSOLE_DESTINATION)
+        assert paused is not None and paused.status == "disabled"
+        assert [c.id for c in await active_channels(session)] == []
+    async with db.session() as session:
+        again = await ensure_console_channel(session, settings)
+    assert again is not None and again.id == channel.id and again.status == "active"
+    off = make_settings(console={"enabled": False})
+    async with db.session() as session:
+        assert await ensure_console_channel(session, off) is None
