@@ -8,6 +8,7 @@ transaction as the articles, so a crash between fetch and commit re-reads the fe
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
@@ -234,7 +235,7 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
         message = f"HTTP {response.status} from {response.final_url}"
         await _record_failure(cycle, source, message, response)
         return SourceResult(source.name, source.url, "error", 0, message)
-    body_hash = content_hash(response.body.hex()) if response.body else ""
+    body_hash = hashlib.sha256(response.body).hexdigest() if response.body else ""
     if body_hash and body_hash == source.body_hash:
         _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
