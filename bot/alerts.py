@@ -6,14 +6,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.channels import active_channels, prefs_of, tags_by_channel
 from bot.delivery import OutboxEntry, enqueue_many
-from bot.digests import ALERT_KEY_PREFIX
+from bot.digests import ALERT_KEY_PREFIX, alerted_by_channel
 from bot.runtime import StoreContext
 from bot.store.read import candidates_between
-from bot.store.schema import Delivery
 from digest.build import digest_item, select_alerts
 from digest.serialize import item_to_dict
 
@@ -47,17 +44,9 @@ async def enqueue_alerts(ctx: StoreContext) -> int:
         if not candidates:
             return 0
         tags = await tags_by_channel(session, [c.id for c in channels])
-        keys = sorted({alert_key(c.story_id) for c in candidates})
-        sent: dict[int, set[int]] = {c.id: set() for c in channels}
-        for start in range(0, len(keys), 500):
-            rows = await session.execute(
-                select(Delivery.channel_id, Delivery.key).where(
-                    Delivery.key.in_(keys[start : start + 500])
-                )
-            )
-            for channel_id, key in rows:
-                if channel_id in sent:
-                    sent[channel_id].add(int(key.removeprefix(ALERT_KEY_PREFIX)))
+        sent = await alerted_by_channel(
+            session, {c.id for c in channels}, {c.story_id for c in candidates}
+        )
     per_story: dict[int, list[OutboxEntry]] = {}
     items: dict[int, dict[str, Any]] = {}
     for channel in channels:

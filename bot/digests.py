@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels import active_channels, prefs_of, tags_by_channel
-from bot.config import parse_hh_mm
+from bot.config import Settings, parse_hh_mm
 from bot.delivery import SKIPPED, OutboxEntry, enqueue_many
 from bot.runtime import StoreContext
 from bot.store.read import candidates_between
@@ -24,7 +25,7 @@ from digest.build import (
     local_day_window,
     week_window,
 )
-from digest.models import Digest, DigestKind
+from digest.models import Digest, DigestKind, StoryCandidate
 from digest.serialize import digest_to_dict
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,55 @@ def local_today(ctx: StoreContext, tz: str) -> date:
     return ctx.clock.now().astimezone(ZoneInfo(tz)).date()
 
 
+@dataclass(frozen=True, slots=True)
+class WindowCandidates:
+    """What one (kind, local day, zone) digest window holds, read once, shared by channels."""
+
+    kind: DigestKind
+    day: date
+    current: list[StoryCandidate]
+    previous: list[StoryCandidate]
+
+
+async def window_candidates(
+    session: AsyncSession, kind: DigestKind, day: date, tz: str
+) -> WindowCandidates:
+    """Read a digest window's candidates; weekly also reads the week before (rising tags)."""
+    zone = ZoneInfo(tz)
+    if kind == "weekly":
+        start, end = week_window(day, zone)
+        before_start, _ = week_window(day - timedelta(days=7), zone)
+        current = await candidates_between(session, start, end)
+        previous = await candidates_between(session, before_start, start)
+        return WindowCandidates(kind, day, current, previous)
+    start, end = local_day_window(day, zone)
+    source_kind = "hackernews" if kind == "hn" else None
+    current = await candidates_between(session, start, end, source_kind=source_kind)
+    return WindowCandidates(kind, day, current, [])
+
+
+def assemble_digest(
+    settings: Settings,
+    window: WindowCandidates,
+    *,
+    lang: str,
+    tags: Iterable[str],
+    size: int,
+    alerted: set[int],
+) -> Digest:
+    """Build one reader's digest from a shared window: their tags, language and alert marks."""
+    current = window.current
+    if alerted:
+        current = [replace(c, alerted=c.story_id in alerted) for c in current]
+    if window.kind == "hn":
+        return build_hn_digest(
+            window.day, lang, current, size=size, min_points=settings.digest.hn_min_points
+        )
+    return build_digest(
+        window.kind, window.day, lang, current, size=size, tags=tags, previous=window.previous
+    )
+
+
 async def digest_for(
     ctx: StoreContext,
     kind: DigestKind,
@@ -62,30 +112,36 @@ async def digest_for(
     """The daily, weekly or HN digest of a local calendar day (default: today in `tz`)."""
     settings = ctx.settings
     zone_name = tz or settings.digest.timezone
-    zone = ZoneInfo(zone_name)
     the_day = day or local_today(ctx, zone_name)
-    the_lang = lang or settings.enrich.lang
-    the_size = size or settings.digest.size
     async with ctx.db.session() as session:
         alerted = await alerted_story_ids(session, channel_id)
-        if kind == "weekly":
-            start, end = week_window(the_day, zone)
-            before_start, _ = week_window(the_day - timedelta(days=7), zone)
-            current = await candidates_between(session, start, end, alerted_story_ids=alerted)
-            previous = await candidates_between(session, before_start, start)
-            return build_digest(
-                "weekly", the_day, the_lang, current, size=the_size, tags=tags, previous=previous
+        window = await window_candidates(session, kind, the_day, zone_name)
+    return assemble_digest(
+        settings,
+        window,
+        lang=lang or settings.enrich.lang,
+        tags=tags,
+        size=size or settings.digest.size,
+        alerted=alerted,
+    )
+
+
+async def alerted_by_channel(
+    session: AsyncSession, channel_ids: set[int], story_ids: set[int]
+) -> dict[int, set[int]]:
+    """Which of these stories each channel was alerted to, in a few queries for all channels."""
+    found: dict[int, set[int]] = {channel_id: set() for channel_id in channel_ids}
+    keys = sorted(f"{ALERT_KEY_PREFIX}{story_id}" for story_id in story_ids)
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(Delivery.channel_id, Delivery.key).where(
+                Delivery.key.in_(keys[start : start + 500])
             )
-        start, end = local_day_window(the_day, zone)
-        if kind == "hn":
-            hn = await candidates_between(
-                session, start, end, source_kind="hackernews", alerted_story_ids=alerted
-            )
-            return build_hn_digest(
-                the_day, the_lang, hn, size=the_size, min_points=settings.digest.hn_min_points
-            )
-        daily = await candidates_between(session, start, end, alerted_story_ids=alerted)
-        return build_digest("daily", the_day, the_lang, daily, size=the_size, tags=tags)
+        )
+        for channel_id, key in rows:
+            if channel_id in found:
+                found[channel_id].add(int(key.removeprefix(ALERT_KEY_PREFIX)))
+    return found
 
 
 def digest_payload(digest: Digest) -> dict[str, object]:
@@ -142,19 +198,31 @@ async def enqueue_due_digests(ctx: StoreContext) -> int:
             )
             existing.update((channel_id, key) for channel_id, key in rows)
         missing = [pair for pair in pairs if pair not in existing]
+        if not missing:
+            return 0
         tags = await tags_by_channel(session, {channel_id for channel_id, _ in missing})
+        # channels sharing a zone share the window: read once, then cut per channel
+        windows: dict[tuple[DigestKind, date, str], WindowCandidates] = {}
+        for pair in missing:
+            channel, kind, day = wanted[pair]
+            tz = prefs_of(ctx.settings, channel).tz
+            if (kind, day, tz) not in windows:
+                windows[(kind, day, tz)] = await window_candidates(session, kind, day, tz)
+        story_ids = {c.story_id for w in windows.values() for c in w.current}
+        alerted = await alerted_by_channel(
+            session, {channel_id for channel_id, _ in missing}, story_ids
+        )
     entries: list[OutboxEntry] = []
     for channel_id, key in missing:
         channel, kind, day = wanted[(channel_id, key)]
         prefs = prefs_of(ctx.settings, channel)
-        digest = await digest_for(
-            ctx,
-            kind,
-            day=day,
-            tz=prefs.tz,
+        digest = assemble_digest(
+            ctx.settings,
+            windows[(kind, day, prefs.tz)],
             lang=prefs.lang,
             tags=tags.get(channel_id, ()),
-            channel_id=channel_id,
+            size=ctx.settings.digest.size,
+            alerted=alerted.get(channel_id, set()),
         )
         empty = not digest.items
         entries.append(
