@@ -41,7 +41,7 @@ from sqlalchemy import update  # noqa: E402
 from bot.alerts import enqueue_alerts  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.delivery import Outbox  # noqa: E402
-from bot.digests import digest_for  # noqa: E402
+from bot.digests import digest_for, enqueue_due_digests  # noqa: E402
 from bot.errors import DeliveryError  # noqa: E402
 from bot.ports import SentMessage  # noqa: E402
 from bot.runtime import StoreOnlyContext  # noqa: E402
@@ -110,6 +110,14 @@ class RateLimitedNotifier:
 
 
 # --------------------------------------------------------------------------- fan-out
+
+
+@dataclass
+class FixedClock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
 
 
 def seed_fanout(url: str, destinations: int, stories: int) -> None:
@@ -187,6 +195,15 @@ async def fanout(url: str, destinations: int, stories: int, rate: float) -> dict
             more = await Outbox(ctx, {"console": notifier}).deliver_due()
             report.add(more)
         limited_s = time.perf_counter() - t0
+
+        # the next evening in Tokyo, every channel is owed yesterday's daily digest
+        ctx.clock = FixedClock(NOW + timedelta(days=1))
+        t0 = time.perf_counter()
+        digests_queued = await enqueue_due_digests(ctx)
+        digests_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await enqueue_due_digests(ctx)
+        digest_check_s = time.perf_counter() - t0
     finally:
         await ctx.db.dispose()
     allowed = min(rate, destinations / notifier.per_destination_interval)
@@ -204,6 +221,9 @@ async def fanout(url: str, destinations: int, stories: int, rate: float) -> dict
         "achieved_rate": achieved,
         "fraction": achieved / allowed,
         "violations": notifier.violations,
+        "digests_queued": digests_queued,
+        "digests_s": digests_s,
+        "digest_check_s": digest_check_s,
     }
 
 
@@ -467,6 +487,9 @@ def report(fan: dict[str, Any], digests: list[dict[str, Any]], command: str) -> 
         f"{fan['limited_s']:.2f} s = {fan['achieved_rate']:,.0f} msg/s |",
         f"| achieved / allowed rate | **{fan['fraction']:.2f}** (target ≥ 0.9) |",
         f"| per-destination limit violations (429s) | {fan['violations']} |",
+        f"| queue the daily digest for every destination ({fan['digests_queued']:,} rows) | "
+        f"{fan['digests_s']:.2f} s |",
+        f"| the every-minute due check once they are queued | {fan['digest_check_s']:.2f} s |",
         "",
         "**Daily digest build** (`digest_for(ctx, 'daily')`, median of 5 after a warm-up), one "
         "year of enriched articles, one story each; baseline = the same day's articles alone "
