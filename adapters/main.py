@@ -154,7 +154,8 @@ async def serve(
         await stop.wait()
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=False)  # cancels running jobs; let them unwind before closing
+            await asyncio.sleep(0.1)
         if server is not None:
             server.should_exit = True
         web = [task for task in running if task.get_name() == "web"]
