@@ -34,12 +34,14 @@ Closer = Callable[[], Awaitable[None]]
 class Service:
     """What `serve()` runs: the context, notifiers by platform, background tasks and closers.
 
-    A platform adapter joins by adding its notifier to `notifiers`, its long-running coroutine
-    to `tasks` and its shutdown to `closers` — nothing else changes.
+    A platform adapter joins by adding its notifier to `notifiers`, its HTTP endpoints to
+    `routes` (served by the web server), its long-running coroutine to `tasks` and its shutdown
+    to `closers` — nothing else changes.
     """
 
     ctx: AppContext
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    routes: list[Any] = field(default_factory=list)
     tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     closers: list[Closer] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
@@ -82,7 +84,7 @@ def _web_server(service: Service) -> Any:
         return None
     import uvicorn
 
-    web_app = create_web_app(service.ctx)
+    web_app = create_web_app(service.ctx, extra_routes=service.routes)
     config = uvicorn.Config(
         web_app,
         host=settings.web.host,
