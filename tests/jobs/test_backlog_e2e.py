@@ -25,8 +25,9 @@ EXTRA_ITEM = b"""
       <link>https://sample.ainews.invalid/ai-wire/helix-eval-server</link>
       <guid>ai-wire-helix-eval</guid>
       <pubDate>Thu, 15 Jan 2026 07:55:00 +0000</pubDate>
-      <description>Helix Labs opened a public evaluation server where anyone can submit an open-weight
-      model and get reproducible scores on reasoning, coding and agent benchmarks.</description>
+      <description>Helix Labs opened a public evaluation server where anyone can submit an
+      open-weight model and get reproducible scores on reasoning, coding and agent
+      benchmarks.</description>
     </item>
   </channel>"""
 
