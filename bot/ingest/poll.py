@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, case, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.errors import BlockedAddressError, FetchError
@@ -35,6 +36,7 @@ from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
 from bot.ingest.sanitize import plain_text
 from bot.ports import Clock
 from bot.store.articles import (
+    Matched,
     NewArticle,
     article_by_canonical,
     insert_articles,
@@ -142,16 +144,19 @@ class _Cycle:
     full_text: bool
     index: StoryIndex | None = None
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     unchanged: list[dict[str, Any]] = field(default_factory=list)
     pages: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
     )
 
     async def story_index(self) -> StoryIndex:
-        if self.index is None:
-            async with self.ctx.db.session() as session:
-                self.index = await load_story_index(session, self.now)
-        return self.index
+        """The cycle's one index, loaded once (concurrent callers wait for the same load)."""
+        async with self.index_lock:
+            if self.index is None:
+                async with self.ctx.db.session() as session:
+                    self.index = await load_story_index(session, self.now)
+            return self.index
 
 
 async def sync_sources(db: Database, settings: Settings) -> None:
@@ -261,8 +266,8 @@ def normalise_entries(
     """Parsed entries → articles: UTC dates (fetch time when undated), canonical URL, language."""
     feed_hint = feed_lang.split("-")[0].lower()[:8]
     if not source_lang and not feed_hint:
-        # Titles alone: langdetect's cost grows with the sample, and the hint is per feed.
-        sample = " ".join(e.title or e.content[:100] for e in entries[:6])[:300]
+        # A short sample: the hint is per feed, and langdetect's cost grows with the text.
+        sample = " ".join(f"{e.title} {e.content[:200]}" for e in entries[:4])[:600]
         feed_hint = detect_lang(sample)
     out: list[Article] = []
     for entry in entries:
@@ -304,12 +309,10 @@ async def _full_text(cycle: _Cycle, article: Article) -> tuple[Article, bool]:
     return replace(article, content=text), True
 
 
-async def _prepare(
-    cycle: _Cycle, source: Source, articles: Sequence[Article], *, backlog: bool
-) -> tuple[list[NewArticle], list[tuple[int, Article]]]:
-    """Split into new articles (with full text fetched) and known ones (for HN counts)."""
-    async with cycle.write_lock, cycle.ctx.db.session() as session:
-        matched = await match_existing(session, source.id, articles)
+def _split(
+    articles: Sequence[Article], matched: Sequence[Matched | None]
+) -> tuple[list[tuple[Article, str]], list[tuple[int, Article]]]:
+    """New items with their identities, and known items with their row ids (for HN counts)."""
     new_items: list[tuple[Article, str]] = []
     known: list[tuple[int, Article]] = []
     for article, match in zip(articles, matched, strict=True):
@@ -319,16 +322,21 @@ async def _prepare(
             new_items.append((article, match.identity))
         else:
             known.append((match.existing_id, article))
-    fetch_pages = cycle.full_text and not backlog
-    wanted = [
-        i
-        for i, (article, _) in enumerate(new_items)
-        if fetch_pages and article.url and is_teaser(article.content)
+    return new_items, known
+
+
+def _teasers(cycle: _Cycle, new_items: list[tuple[Article, str]], backlog: bool) -> list[int]:
+    """Positions of new items whose page should be fetched for full text."""
+    if not cycle.full_text or backlog:
+        return []
+    return [
+        i for i, (article, _) in enumerate(new_items) if article.url and is_teaser(article.content)
     ][:FULL_TEXT_PER_SOURCE]
-    full: dict[int, tuple[Article, bool]] = {}
-    if wanted:
-        done = await asyncio.gather(*(_full_text(cycle, new_items[i][0]) for i in wanted))
-        full = dict(zip(wanted, done, strict=True))
+
+
+def _finish(
+    new_items: list[tuple[Article, str]], full: dict[int, tuple[Article, bool]]
+) -> list[NewArticle]:
     prepared: list[NewArticle] = []
     for i, (article, identity) in enumerate(new_items):
         article, extracted = full.get(i, (article, False))
@@ -343,24 +351,43 @@ async def _prepare(
                 full_text=extracted,
             )
         )
-    return prepared, known
+    return prepared
 
 
 async def _store(
     cycle: _Cycle, source: Source, articles: Sequence[Article], *, state: dict[str, str | None]
 ) -> int:
+    """Match, (fetch full text,) insert and update the source: one transaction unless pages
+    must be fetched first, which happens outside the write lock."""
     backlog = not source.polled_once
-    prepared, known = await _prepare(cycle, source, articles, backlog=backlog)
     index = await cycle.story_index()
     async with cycle.write_lock:
         try:
-            return await _commit(cycle, source, prepared, known, state, backlog, index)
+            async with cycle.ctx.db.session() as session:
+                matched = await match_existing(session, source.id, articles)
+                new_items, known = _split(articles, matched)
+                wanted = _teasers(cycle, new_items, backlog)
+                if not wanted:
+                    prepared = _finish(new_items, {})
+                    await _commit(session, cycle, source, prepared, known, state, backlog, index)
+                    return len(prepared)
         except BaseException:
             cycle.index = None  # it may name stories of the rolled-back transaction
             raise
+    done = await asyncio.gather(*(_full_text(cycle, new_items[i][0]) for i in wanted))
+    prepared = _finish(new_items, dict(zip(wanted, done, strict=True)))
+    async with cycle.write_lock:
+        try:
+            async with cycle.ctx.db.session() as session:
+                await _commit(session, cycle, source, prepared, known, state, backlog, index)
+        except BaseException:
+            cycle.index = None
+            raise
+    return len(prepared)
 
 
 async def _commit(
+    session: AsyncSession,
     cycle: _Cycle,
     source: Source,
     prepared: list[NewArticle],
@@ -368,34 +395,42 @@ async def _commit(
     state: dict[str, str | None],
     backlog: bool,
     index: StoryIndex,
-) -> int:
+) -> None:
     """Articles and the source's new fetch state in one transaction (see the module note)."""
     interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
-    async with cycle.ctx.db.session() as session:
-        row = await session.get(Source, source.id)
-        if row is None:
-            return 0
-        await insert_articles(
-            session, row, prepared, fetched_at=cycle.now, is_backlog=backlog, index=index
+    await insert_articles(
+        session, source, prepared, fetched_at=cycle.now, is_backlog=backlog, index=index
+    )
+    counts = [
+        {"article_id": article_id, "points": article.points, "comments": article.comments}
+        for article_id, article in known
+        if article.points is not None
+    ]
+    if counts:
+        table = cast(Table, ArticleRow.__table__)
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("article_id"))
+            .values(points=bindparam("points"), comments=bindparam("comments")),
+            counts,
         )
-        for article_id, article in known:
-            if article.points is not None:
-                await session.execute(
-                    update(ArticleRow)
-                    .where(ArticleRow.id == article_id)
-                    .values(points=article.points, comments=article.comments)
-                )
-        for key, value in state.items():
-            setattr(row, key, value)
-        row.polled_once = True
-        row.error_count = 0
-        row.last_error = None
-        row.disabled = False
-        row.last_checked_at = row.last_success_at = cycle.now
-        row.next_check_at = cycle.now + interval
-        if row.lease_owner == cycle.owner:
-            row.lease_owner, row.lease_until = None, None
-    return len(prepared)
+    await session.execute(
+        update(Source)
+        .where(Source.id == source.id)
+        .values(
+            **state,
+            polled_once=True,
+            error_count=0,
+            last_error=None,
+            disabled=False,
+            last_checked_at=cycle.now,
+            last_success_at=cycle.now,
+            next_check_at=cycle.now + interval,
+            lease_owner=case((Source.lease_owner == cycle.owner, None), else_=Source.lease_owner),
+            lease_until=case((Source.lease_owner == cycle.owner, None), else_=Source.lease_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
