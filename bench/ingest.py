@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -117,13 +118,18 @@ def _naive_loop(urls: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def _parse_cpu(files: list[Path]) -> tuple[list[float], list[float], dict[str, int]]:
+def _parse_cpu(
+    files: list[Path],
+) -> tuple[list[float], list[float], list[float], dict[str, int]]:
+    """CPU per feed: our parse_feed, plain feedparser.parse, and fastfeedparser alone."""
+    import fastfeedparser
     import feedparser
 
     from bot.ingest.parse import parse_feed
 
     ours: list[float] = []
     theirs: list[float] = []
+    bare: list[float] = []
     parsers: dict[str, int] = {}
     for file in files:
         body = file.read_bytes()
@@ -134,7 +140,11 @@ def _parse_cpu(files: list[Path]) -> tuple[list[float], list[float], dict[str, i
         started = time.process_time()
         feedparser.parse(body)
         theirs.append(time.process_time() - started)
-    return ours, theirs, parsers
+        started = time.process_time()
+        with contextlib.suppress(ValueError):
+            fastfeedparser.parse(body)
+        bare.append(time.process_time() - started)
+    return ours, theirs, bare, parsers
 
 
 def _peak_rss_mb() -> float:
@@ -161,7 +171,7 @@ def main() -> None:
         child.stdin.close()
         child.wait(timeout=30)
     naive = naive_sample / len(sample) * len(urls)
-    ours, theirs, parsers = _parse_cpu(files)
+    ours, theirs, bare, parsers = _parse_cpu(files)
 
     speedup = naive / first
     parse_ratio = sum(theirs) / sum(ours)
@@ -195,7 +205,9 @@ def main() -> None:
         f"(fastfeedparser first, feedparser fallback when it fails or finds nothing): "
         + ", ".join(f"{k} {v}" for k, v in sorted(parsers.items()))
         + ". Our parse time includes DOCTYPE defusing, encoding repair and plain-text "
-        "sanitising of every title and body.",
+        "sanitising of every title and body; fastfeedparser alone takes "
+        f"{statistics.mean(bare) * 1000:.2f} ms per feed ({sum(theirs) / sum(bare):.0f}× less "
+        "than feedparser), so the plain-text conversion is most of our parse cost.",
         "",
     ]
     text = "\n".join(lines)
