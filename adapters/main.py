@@ -56,20 +56,75 @@ class Service:
 
 
 async def build_service(
-    settings: Settings, *, clock: Clock | None = None, stream: TextIO | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    stream: TextIO | None = None,
+    long_running: bool = False,
 ) -> Service:
-    """Open the store and build the notifier registry; adapters are added here by platform."""
+    """Open the store, build the notifier registry and the platform adapters whose tokens are set.
+
+    `long_running` adds what only a serving process needs: Slack's endpoint or Socket Mode and
+    Discord's gateway; a one-shot cycle only needs the notifiers.
+    """
     from bot.context import build_context
 
     ctx = await build_context(settings, clock=clock)
     service = Service(ctx=ctx)
     if console_wanted(settings):
         service.notifiers["console"] = ConsoleNotifier(stream)
+    try:
+        await _add_slack(service, long_running=long_running)
+        await _add_discord(service, long_running=long_running)
+    except BaseException:
+        await service.aclose()
+        raise
     for notifier in service.notifiers.values():
         closer = getattr(notifier, "aclose", None)
         if closer is not None:
             service.closers.append(closer)
     return service
+
+
+async def _add_slack(service: Service, *, long_running: bool) -> None:
+    """Slack joins when SLACK_BOT_TOKEN is set: HTTP with the signing secret, else Socket Mode."""
+    secrets = service.ctx.settings.secrets
+    if secrets.slack_bot_token is None:
+        return
+    from adapters.slack_app import create_slack_routes, start_socket_mode
+    from adapters.slack_notifier import SlackNotifier
+
+    service.notifiers["slack"] = SlackNotifier(service.ctx.settings)
+    if not long_running:
+        return
+    if secrets.slack_app_token is not None:
+        try:
+            socket = await start_socket_mode(service.ctx)
+        except Exception:
+            log.exception("Slack Socket Mode could not connect; commands are off, delivery stays")
+        else:
+            service.closers.append(socket.close)
+    elif secrets.slack_signing_secret is not None:
+        service.routes.extend(create_slack_routes(service.ctx))
+    else:
+        log.warning(
+            "SLACK_BOT_TOKEN without SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: delivery only"
+        )
+
+
+async def _add_discord(service: Service, *, long_running: bool) -> None:
+    """Discord joins when DISCORD_BOT_TOKEN is set; a failed login leaves its rows pending."""
+    if service.ctx.settings.secrets.discord_bot_token is None:
+        return
+    from adapters.discord_client import start_discord
+
+    try:
+        discord_service = await start_discord(service.ctx, connect_gateway=long_running)
+    except Exception:
+        log.exception("Discord login failed; Discord deliveries stay queued until it works")
+        return
+    service.notifiers["discord"] = discord_service.notifier
+    service.closers.append(discord_service.close)
 
 
 def _web_server(service: Service) -> Any:
@@ -90,7 +145,7 @@ def _web_server(service: Service) -> Any:
         host=settings.web.host,
         port=settings.web.port,
         log_level="warning",
-        lifespan="off",
+        lifespan="on",  # the web view cancels its running translations on shutdown
     )
     server = uvicorn.Server(config)
     # the service owns SIGINT/SIGTERM and tells the server to exit; uvicorn must not take them
@@ -134,7 +189,7 @@ async def serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     say = announce or (lambda line: print(line, flush=True))
-    service = await build_service(settings, stream=stream)
+    service = await build_service(settings, stream=stream, long_running=True)
     jobs = Jobs(service.ctx, service.notifiers)
     running: list[asyncio.Task[Any]] = []
     scheduler = None
