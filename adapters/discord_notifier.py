@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 # Above this, waiting inside one send would hold a worker too long: hand the wait to the outbox.
 # discord.py's own floor for `max_ratelimit_timeout` is 30 s; the client is built with it.
 SEND_TIMEOUT_SECONDS = 90.0
-PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 413})
+# the destination is gone or closed to us: disable the channel
+PERMANENT_STATUSES = frozenset({401, 403, 404})
+# Discord refused this message's body: fail this delivery only
+REJECTED_STATUSES = frozenset({400, 413})
 
 
 def _retry_after(error: discord.HTTPException) -> float | None:
@@ -40,8 +43,8 @@ def _retry_after(error: discord.HTTPException) -> float | None:
 def classify(error: BaseException) -> DeliveryError:
     """Map a discord.py failure to the outbox's two kinds: retry later, or never for this row.
 
-    403/404 mean the channel is gone or closed to us; 400 means Discord rejected this message's
-    body, which no retry can change — both are permanent for the delivery.
+    403/404 mean the channel is gone or closed to us (the channel is disabled); 400/413 mean
+    Discord rejected this message's body, which no retry can change (only this delivery fails).
     """
     if isinstance(error, discord.RateLimited):
         return DeliveryError(
@@ -53,6 +56,8 @@ def classify(error: BaseException) -> DeliveryError:
             return DeliveryError(detail, retry_after=_retry_after(error) or 5.0)
         if error.status in PERMANENT_STATUSES:
             return DeliveryError(detail, permanent=True)
+        if error.status in REJECTED_STATUSES:
+            return DeliveryError(detail, rejected=True)
         return DeliveryError(detail)
     if isinstance(error, TimeoutError):
         return DeliveryError("discord send timed out")
@@ -74,7 +79,7 @@ class DiscordNotifier:
         try:
             messages = render_outbox_payload(payload, self.settings, nonce)
         except (KeyError, ValueError, TypeError) as error:
-            raise DeliveryError(f"unrenderable payload: {error}", permanent=True) from error
+            raise DeliveryError(f"unrenderable payload: {error}", rejected=True) from error
         if not channel.isdigit():
             raise DeliveryError(f"not a Discord channel id: {channel[:40]!r}", permanent=True)
         first_id = ""

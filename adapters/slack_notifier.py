@@ -96,8 +96,10 @@ def delivery_error(error: SlackApiError) -> DeliveryError:
         raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
         retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else 1.0
         return DeliveryError("slack rate limited", retry_after=retry_after)
-    if code in PERMANENT_ERRORS or code in REJECTED_PAYLOAD_ERRORS:
+    if code in PERMANENT_ERRORS:
         return DeliveryError(f"slack refused: {code}", permanent=True)
+    if code in REJECTED_PAYLOAD_ERRORS:
+        return DeliveryError(f"slack rejected the message: {code}", rejected=True)
     return DeliveryError(f"slack error: {code or 'unknown'}")
 
 
@@ -160,8 +162,8 @@ class SlackNotifier:
                 item = item_from_dict(payload["item"])
                 return render_alert_payloads(item, self.settings, str(payload.get("lang", "")))
         except (KeyError, TypeError, ValueError) as error:
-            raise DeliveryError(f"malformed {kind} payload: {error}", permanent=True) from error
-        raise DeliveryError(f"unknown payload type {kind!r}", permanent=True)
+            raise DeliveryError(f"malformed {kind} payload: {error}", rejected=True) from error
+        raise DeliveryError(f"unknown payload type {kind!r}", rejected=True)
 
     async def send(
         self, workspace: str, channel: str, payload: dict[str, Any], nonce: str

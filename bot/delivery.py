@@ -304,7 +304,9 @@ class Outbox:
             if error.permanent:
                 await self._disable_channel(row, str(error), report)
                 return False
-            await self._retry_or_fail(row, str(error), error.retry_after, report)
+            await self._retry_or_fail(
+                row, str(error), error.retry_after, report, final=error.rejected
+            )
         except TimeoutError:
             await self._retry_or_fail(row, f"notifier timed out after {timeout:.0f}s", None, report)
         except Exception as error:
@@ -350,14 +352,17 @@ class Outbox:
         error: str,
         retry_after: float | None,
         report: DeliveryReport,
+        *,
+        final: bool = False,
     ) -> None:
+        """Back off and retry, or fail the row after the last attempt (at once when `final`)."""
         message = redact(error)[:MAX_ERROR_CHARS]
         now = self.ctx.clock.now()
         values: dict[str, Any] = {"last_error": message, "lease_owner": None, "lease_until": None}
         if retry_after is not None:
             # a rate limit says "later", not "broken": it does not use up an attempt
             values["attempts"] = Delivery.attempts - 1
-        gave_up = retry_after is None and row.attempts >= self._settings.max_attempts
+        gave_up = final or (retry_after is None and row.attempts >= self._settings.max_attempts)
         if gave_up:
             values["status"] = FAILED
             report.failed += 1

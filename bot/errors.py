@@ -28,11 +28,24 @@ class BlockedAddressError(FetchError):
 
 
 class DeliveryError(AinewsError):
-    """A notifier could not deliver; `permanent` marks destinations that will never accept it."""
+    """A notifier could not deliver.
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+    `permanent`: the destination will never accept anything (channel gone, no access), so the
+    channel is disabled. `rejected`: the platform refused this one message (bad request), so only
+    that delivery fails and the channel keeps receiving. Neither: retry later.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        rejected: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.permanent = permanent
+        self.rejected = rejected
         self.retry_after = retry_after
 
 

@@ -125,6 +125,24 @@ async def test_gives_up_after_max_attempts_and_keeps_the_row(
     assert notifier.calls == 3
 
 
+async def test_a_rejected_message_fails_alone_and_its_channel_keeps_receiving(
+    ctx: StoreOnlyContext,
+) -> None:
+    a = await add_channel(ctx.db, "a")
+    await _enqueue(ctx, _alert(a, 1), _alert(a, 2))
+    notifier = RecordingNotifier(failures=[DeliveryError("400 invalid body", rejected=True)])
+    report = await Outbox(ctx, {"console": notifier}).deliver_due()
+    assert report.failed == 1 and report.sent == 1 and report.disabled_channels == []
+    rows = await _rows(ctx)
+    assert sorted(r.status for r in rows) == ["failed", "sent"]
+    failed = next(r for r in rows if r.status == "failed")
+    assert failed.attempts == 1 and "400 invalid body" in (failed.last_error or "")
+    async with ctx.db.session() as session:
+        channel = await session.get(Channel, a)
+    assert channel is not None and channel.status == "active"
+    assert notifier.calls == 2  # the rejected row was not retried
+
+
 async def test_permanent_failure_disables_only_that_channel(
     ctx: StoreOnlyContext, recorder: Recorder
 ) -> None:

@@ -107,16 +107,16 @@ async def test_400_is_not_retried(service: DiscordService, discord_api: FakeDisc
     discord_api.fail_next(CHANNEL, 400)
     with pytest.raises(DeliveryError) as caught:
         await service.notifier.send("guild", CHANNEL, digest_payload(1), "n-400")
-    assert caught.value.permanent
+    assert caught.value.rejected and not caught.value.permanent  # this message, not the channel
     assert len(discord_api.calls_to(rf"/channels/{CHANNEL}/messages$")) == 1
 
 
-async def test_bad_payload_or_channel_is_permanent_without_a_request(
+async def test_bad_payload_or_channel_is_refused_without_a_request(
     service: DiscordService, discord_api: FakeDiscordAPI
 ) -> None:
     with pytest.raises(DeliveryError) as caught:
         await service.notifier.send("guild", CHANNEL, {"type": "nope"}, "n")
-    assert caught.value.permanent
+    assert caught.value.rejected and not caught.value.permanent
     with pytest.raises(DeliveryError) as caught:
         await service.notifier.send("guild", "#general", digest_payload(1), "n")
     assert caught.value.permanent

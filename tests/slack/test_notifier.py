@@ -127,8 +127,8 @@ async def test_dead_destinations_are_permanent(
     assert problem in str(caught.value)
 
 
-async def test_malformed_payload_is_permanent(notifier: SlackNotifier) -> None:
+async def test_malformed_payload_is_rejected_not_the_channel(notifier: SlackNotifier) -> None:
     for payload in ({"type": "nope"}, {"type": "digest", "digest": {"kind": "daily"}}):
         with pytest.raises(DeliveryError) as caught:
             await notifier.send("T0AINEWS", CHANNEL, payload, "n7")
-        assert caught.value.permanent
+        assert caught.value.rejected and not caught.value.permanent
