@@ -181,31 +181,33 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
     ) -> FetchResponse:
-        """GET url under the policy; any final status is returned, transport failures raise."""
+        """GET url under the policy; any final status is returned, transport failures raise.
+
+        The total deadline starts when the first hop gets its concurrency slots, so time spent
+        queueing behind other feeds is not counted against this one.
+        """
+        deadline: float | None = None
+        current = url
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                return await self._follow(url, etag, last_modified, accept)
+            for _hop in range(self.settings.max_redirects + 1):
+                check_url(current)
+                headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+                async with self._global, self._host_limit(current):
+                    if deadline is None:
+                        deadline = asyncio.get_running_loop().time() + self.settings.total_timeout
+                    async with asyncio.timeout_at(deadline):
+                        response = await self._request(current, headers)
+                if isinstance(response, FetchResponse):
+                    return response
+                current = response
         except TimeoutError as exc:
             raise FetchError(
                 f"no complete answer within {self.settings.total_timeout:g} s from {url}"
             ) from exc
-
-    async def _follow(
-        self, url: str, etag: str | None, last_modified: str | None, accept: str
-    ) -> FetchResponse:
-        current = url
-        for _hop in range(self.settings.max_redirects + 1):
-            check_url(current)
-            headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
-            if etag:
-                headers["If-None-Match"] = etag
-            if last_modified:
-                headers["If-Modified-Since"] = last_modified
-            async with self._global, self._host_limit(current):
-                response = await self._request(current, headers)
-            if isinstance(response, FetchResponse):
-                return response
-            current = response
         raise FetchError(f"more than {self.settings.max_redirects} redirects from {url}")
 
     async def _request(self, url: str, headers: dict[str, str]) -> FetchResponse | str:

@@ -272,3 +272,13 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 - 60) == 60.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+async def test_queueing_for_a_slot_does_not_count_against_the_deadline(
+    server: FeedServer, make_fetcher
+) -> None:
+    server.latency = 0.3
+    server.body("/feed", FEED)
+    fetcher = make_fetcher(_settings(per_host=1, total_timeout=0.5))
+    responses = await asyncio.gather(*(fetcher.get(server.url("/feed")) for _ in range(3)))
+    assert [r.status for r in responses] == [200, 200, 200]
