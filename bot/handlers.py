@@ -26,7 +26,10 @@ from bot.channels import subscribe as add_tags
 from bot.channels import unsubscribe as drop_tags
 from bot.config import parse_hh_mm
 from bot.digests import digest_for
+from bot.enrich.pipeline import enrich_article
+from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.errors import CommandError, FetchError
+from bot.ingest.poll import fetch_article
 from bot.messages import CommandRequest, Destination, Reply
 from bot.replies import card_text, cards_text, digest_text, translation_text
 from bot.search import recent_tags, search_articles, source_health
@@ -43,10 +46,6 @@ MAX_TAGS_PER_COMMAND = 20
 MAX_SEARCH_WORDS = 8
 _TAG = re.compile(r"^[\w][\w.+#-]{0,49}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-NO_LLM_FALLBACK = (
-    "Translation needs an LLM. Add an [llm] section (base_url, model) to config.toml and set "
-    "AINEWS_LLM_API_KEY, then restart ainews."
-)
 
 
 def _destination(request: CommandRequest) -> Destination:
@@ -130,16 +129,11 @@ async def _find_by_url(ctx: AppContext, url: str) -> int | None:
 
 
 async def _fetch_on_demand(ctx: AppContext, url: str) -> int:
-    """Fetch and enrich an unknown URL with the ingest policy (SSRF guard included)."""
-    from bot.enrich.pipeline import enrich_article
-    from bot.ingest.poll import fetch_article
-
+    """Fetch an unknown URL with the ingest policy (SSRF guard included)."""
     try:
-        article_id = await fetch_article(ctx, url)
+        return await fetch_article(ctx, url)
     except FetchError as error:
         raise CommandError(f"Could not fetch that page: {str(error)[:300]}") from error
-    await enrich_article(ctx, article_id)
-    return article_id
 
 
 async def resolve_article(ctx: AppContext, raw: str) -> int:
@@ -159,21 +153,21 @@ async def _card(ctx: AppContext, article_id: int) -> ArticleCard:
 
 
 async def summary(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
-    card = await _card(ctx, await resolve_article(ctx, args["article"]))
+    article_id = await resolve_article(ctx, args["article"])
+    card = await _card(ctx, article_id)
+    if card.importance is None:
+        # not enriched yet (new, or its last try failed): do it now rather than show a bare card;
+        # a stale enrichment is still shown and the pipeline refreshes it in the background
+        await enrich_article(ctx, article_id)
+        card = await _card(ctx, article_id)
     return Reply(text=card_text(card), card=card)
-
-
-def _no_llm_message() -> str:
-    from bot.enrich import translate as translate_module
-
-    return str(getattr(translate_module, "NO_LLM_MESSAGE", NO_LLM_FALLBACK))
 
 
 async def translate(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     parse_ref(args["article"])
     lang = _valid_lang(args["lang"]) if args.get("lang") else ctx.settings.translate.default_lang
     if ctx.translator is None:
-        raise CommandError(_no_llm_message())
+        raise CommandError(NO_LLM_MESSAGE)
     card = await _card(ctx, await resolve_article(ctx, args["article"]))
     view = await ctx.translator.translate_article(ctx, card.article_id, lang)
     return Reply(

@@ -131,3 +131,23 @@ async def test_unexpected_failure_is_one_generic_line_and_a_logged_traceback(
     assert reply.text == GENERIC_FAILURE and reply.is_error and reply.ephemeral
     assert "no such table" in caplog.text
     assert find("today") is not None
+
+
+async def test_summary_of_an_unenriched_article_enriches_it_on_demand(ctx: AppContext) -> None:
+    source = await add_source(ctx.db)
+    article = await add_article(
+        ctx.db,
+        source,
+        "Open weights model released",
+        NOW - timedelta(hours=2),
+        importance=None,
+        content=(
+            "A lab released an open-weights language model today. It scores well on reasoning "
+            "benchmarks. The weights are available under a permissive licence. Developers can "
+            "run it locally with common inference servers."
+        ),
+    )
+    reply = await dispatch(ctx, request(f"summary {article}"))
+    assert not reply.is_error
+    assert reply.card is not None and reply.card.importance is not None
+    assert reply.card.scores is not None and reply.card.tldr
