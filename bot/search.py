@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.read import scores_of
+from bot.store.read import like_contains, scores_of
 from bot.store.schema import ArticleRow, EnrichmentRow, Source
 from digest.models import ArticleCard
 
@@ -32,19 +32,14 @@ class SourceHealth:
     last_success_at: datetime | None
 
 
-def _like_pattern(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def search_articles(
     session: AsyncSession, words: list[str], *, limit: int = MAX_RESULTS
 ) -> list[ArticleCard]:
     """Articles whose title or text contains every word, most important then newest first."""
     conditions = [
         or_(
-            ArticleRow.title.ilike(_like_pattern(word), escape="\\"),
-            ArticleRow.content.ilike(_like_pattern(word), escape="\\"),
+            ArticleRow.title.ilike(like_contains(word), escape="\\"),
+            ArticleRow.content.ilike(like_contains(word), escape="\\"),
         )
         for word in words
     ]

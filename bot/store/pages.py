@@ -14,10 +14,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.read import UNSCORED_IMPORTANCE, scores_of, story_sources
+from bot.store.read import candidate_query, like_contains, load_candidates
 from bot.store.schema import (
     ArticleRow,
     Delivery,
@@ -36,50 +36,6 @@ MAX_SEARCH_WORDS = 8
 MAX_WORD_CHARS = 100
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _candidate_query() -> Select[ArticleRow, EnrichmentRow, Source, int]:
-    return (
-        select(ArticleRow, EnrichmentRow, Source, Story.source_count)
-        .join(Source, Source.id == ArticleRow.source_id)
-        .outerjoin(EnrichmentRow, EnrichmentRow.article_id == ArticleRow.id)
-        .outerjoin(Story, Story.id == ArticleRow.story_id)
-    )
-
-
-async def _candidates(
-    session: AsyncSession, query: Select[ArticleRow, EnrichmentRow, Source, int]
-) -> list[StoryCandidate]:
-    rows = (await session.execute(query)).all()
-    names = await story_sources(session, {row[0].story_id for row in rows if row[0].story_id})
-    out: list[StoryCandidate] = []
-    for article, enrichment, source, source_count in rows:
-        story_id = article.story_id if article.story_id is not None else -article.id
-        out.append(
-            StoryCandidate(
-                story_id=story_id,
-                article_id=article.id,
-                title=article.title,
-                url=article.url or article.canonical_url,
-                sources=tuple(names.get(story_id, [source.name])),
-                published_at=article.published_at,
-                importance=enrichment.importance if enrichment else UNSCORED_IMPORTANCE,
-                scores=scores_of(enrichment) if enrichment else None,
-                tldr=enrichment.tldr if enrichment else "",
-                tags=tuple(enrichment.tags) if enrichment else (),
-                source_count=source_count or 1,
-                is_backlog=article.is_backlog,
-                points=article.points,
-                comments=article.comments,
-                title_translated=enrichment.title_translated if enrichment else "",
-                source_kind=source.kind,
-            )
-        )
-    return out
-
-
 def newest_first(candidates: Sequence[StoryCandidate], limit: int) -> list[StoryCandidate]:
     """One line per story (its best article), newest story first."""
     best = one_per_story(candidates)
@@ -92,7 +48,7 @@ def tag_filter(tag: str) -> ColumnElement[bool]:
     both spellings of non-ASCII tags match, whichever JSON serialiser wrote the row."""
     as_text = cast(EnrichmentRow.tags, Text)
     spellings = {json.dumps(tag.lower()), json.dumps(tag.lower(), ensure_ascii=False)}
-    return or_(*(as_text.ilike(f"%{_like_escape(quoted)}%", escape="\\") for quoted in spellings))
+    return or_(*(as_text.ilike(like_contains(quoted), escape="\\") for quoted in spellings))
 
 
 async def latest_stories(
@@ -103,12 +59,12 @@ async def latest_stories(
     min_importance: int | None = None,
 ) -> list[StoryCandidate]:
     """The newest stories, optionally only those with a tag or at least some importance."""
-    query = _candidate_query().order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+    query = candidate_query().order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
     if tag is not None:
         query = query.where(tag_filter(tag))
     if min_importance is not None:
         query = query.where(EnrichmentRow.importance >= min_importance)
-    candidates = await _candidates(session, query.limit(limit * OVERFETCH))
+    candidates = await load_candidates(session, query.limit(limit * OVERFETCH))
     if tag is not None:
         wanted = tag.lower()
         candidates = [c for c in candidates if wanted in {t.lower() for t in c.tags}]
@@ -127,9 +83,9 @@ async def search_stories(
     words = search_words(text)
     if not words:
         return []
-    query = _candidate_query().order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+    query = candidate_query().order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
     for word in words:
-        pattern = f"%{_like_escape(word)}%"
+        pattern = like_contains(word)
         query = query.where(
             or_(
                 ArticleRow.title.ilike(pattern, escape="\\"),
@@ -138,7 +94,7 @@ async def search_stories(
                 tag_filter(word),
             )
         )
-    return newest_first(await _candidates(session, query.limit(limit * OVERFETCH)), limit)
+    return newest_first(await load_candidates(session, query.limit(limit * OVERFETCH)), limit)
 
 
 async def tag_counts(session: AsyncSession, *, recent: int = 2000) -> list[tuple[str, int]]:

@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story, TranslationRow
 from digest.models import ArticleCard, DimensionScore, Scores, StoryCandidate, TranslationView
 
 UNSCORED_IMPORTANCE = 1
+CandidateQuery = Select[ArticleRow, EnrichmentRow, Source, int]
 
 
 def scores_of(row: EnrichmentRow) -> Scores:
@@ -43,32 +44,29 @@ async def story_sources(session: AsyncSession, story_ids: Iterable[int]) -> dict
     return found
 
 
-async def candidates_between(
-    session: AsyncSession,
-    start: datetime,
-    end: datetime,
-    *,
-    source_kind: str | None = None,
-    alerted_story_ids: Iterable[int] = (),
-    limit: int | None = None,
-) -> list[StoryCandidate]:
-    """Articles published in [start, end) as story candidates; unenriched ones still count."""
-    query = (
+def like_contains(word: str) -> str:
+    """A LIKE pattern matching `word` anywhere, with LIKE's wildcards escaped (escape char `\\`)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def candidate_query() -> CandidateQuery:
+    """Articles with their enrichment (if any), source and story size: the rows of a candidate."""
+    return (
         select(ArticleRow, EnrichmentRow, Source, Story.source_count)
         .join(Source, Source.id == ArticleRow.source_id)
         .outerjoin(EnrichmentRow, EnrichmentRow.article_id == ArticleRow.id)
         .outerjoin(Story, Story.id == ArticleRow.story_id)
-        .where(ArticleRow.published_at >= start, ArticleRow.published_at < end)
-        .order_by(ArticleRow.id)
     )
-    if source_kind is not None:
-        query = query.where(Source.kind == source_kind)
-    if limit is not None:
-        query = (
-            query.order_by(None)
-            .order_by(EnrichmentRow.importance.desc().nulls_last(), ArticleRow.id)
-            .limit(limit)
-        )
+
+
+async def load_candidates(
+    session: AsyncSession,
+    query: CandidateQuery,
+    *,
+    alerted_story_ids: Iterable[int] = (),
+) -> list[StoryCandidate]:
+    """Run a `candidate_query()` (filtered and ordered by the caller) into story candidates."""
     rows = (await session.execute(query)).all()
     alerted = set(alerted_story_ids)
     names = await story_sources(session, {a.story_id for a, *_ in rows if a.story_id})
@@ -97,6 +95,25 @@ async def candidates_between(
             )
         )
     return out
+
+
+async def candidates_between(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    source_kind: str | None = None,
+    alerted_story_ids: Iterable[int] = (),
+) -> list[StoryCandidate]:
+    """Articles published in [start, end) as story candidates; unenriched ones still count."""
+    query = (
+        candidate_query()
+        .where(ArticleRow.published_at >= start, ArticleRow.published_at < end)
+        .order_by(ArticleRow.id)
+    )
+    if source_kind is not None:
+        query = query.where(Source.kind == source_kind)
+    return await load_candidates(session, query, alerted_story_ids=alerted_story_ids)
 
 
 def translation_view(row: TranslationRow) -> TranslationView:
