@@ -255,6 +255,8 @@ class WebViews:
         target = request.query_params.get("tl", lang)
         if not _LANG_CODE.fullmatch(target):
             raise HTTPException(400, "err_lang")
+        # read before the store: a job that ends between the two reads has committed its row
+        running = self.jobs.is_running(article_id, target)
         async with self.ctx.db.session() as session:
             card = await article_card(session, article_id, translation_lang=target)
         if card is None:
@@ -270,15 +272,15 @@ class WebViews:
             mean=f"{weighted_mean(card.scores, weights):.1f}" if card.scores else "",
             target=target,
             tr=card.translation,
-            state=self.translation_state(card, target),
+            state=self.translation_state(card, target, running=running),
             can_translate=self.ctx.translator is not None,
         )
 
-    def translation_state(self, card: ArticleCard, target: str) -> str:
+    def translation_state(self, card: ArticleCard, target: str, *, running: bool) -> str:
         """same, running, complete, partial, failed, pending or none: what the page says."""
         if card.lang and card.lang.split("-")[0] == target.split("-")[0]:
             return "same"
-        if self.jobs.is_running(card.article_id, target):
+        if running:
             return "running"
         stored = card.translation
         if stored is not None and stored.status == "complete":
