@@ -62,6 +62,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _postgres_database() -> Iterator[str | None]:
     admin_url = os.environ.get("AINEWS_TEST_POSTGRES_URL")
     if not admin_url:
+        if os.environ.get("AINEWS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("AINEWS_REQUIRE_POSTGRES=1 but AINEWS_TEST_POSTGRES_URL is not set")
         yield None
         return
     import psycopg
