@@ -27,13 +27,14 @@ class ChannelPrefs:
     alerts_enabled: bool
 
 
-def prefs_of(settings: Settings, channel: Channel) -> ChannelPrefs:
+def prefs_of(settings: Settings, channel: Channel | None) -> ChannelPrefs:
+    """A channel's prefs; `None` (a channel that never changed anything) gets the defaults."""
     return ChannelPrefs(
-        lang=channel.lang or settings.enrich.lang,
-        tz=channel.tz or settings.digest.timezone,
-        digest_time=channel.digest_time or settings.digest.daily_time,
-        alert_threshold=channel.alert_threshold or settings.digest.alert_threshold,
-        alerts_enabled=channel.alerts_enabled,
+        lang=(channel and channel.lang) or settings.enrich.lang,
+        tz=(channel and channel.tz) or settings.digest.timezone,
+        digest_time=(channel and channel.digest_time) or settings.digest.daily_time,
+        alert_threshold=(channel and channel.alert_threshold) or settings.digest.alert_threshold,
+        alerts_enabled=channel.alerts_enabled if channel is not None else True,
     )
 
 

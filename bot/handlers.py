@@ -52,17 +52,6 @@ def _destination(request: CommandRequest) -> Destination:
     return Destination(request.platform, request.workspace, request.channel)
 
 
-def _default_prefs(ctx: AppContext) -> ChannelPrefs:
-    digest = ctx.settings.digest
-    return ChannelPrefs(
-        lang=ctx.settings.enrich.lang,
-        tz=digest.timezone,
-        digest_time=digest.daily_time,
-        alert_threshold=digest.alert_threshold,
-        alerts_enabled=True,
-    )
-
-
 async def _channel_view(
     ctx: AppContext, request: CommandRequest
 ) -> tuple[ChannelPrefs, int | None, list[str]]:
@@ -70,7 +59,7 @@ async def _channel_view(
     async with ctx.db.session() as session:
         channel = await find_channel(session, _destination(request))
         if channel is None:
-            return _default_prefs(ctx), None, []
+            return prefs_of(ctx.settings, None), None, []
         return prefs_of(ctx.settings, channel), channel.id, await channel_tags(session, channel.id)
 
 

@@ -130,6 +130,13 @@ def _listing_json(row: SourceListing) -> dict[str, Any]:
     }
 
 
+async def _synced_listing(settings: Settings) -> list[SourceListing]:
+    """Config sources synced into the store, then listed with their state."""
+    async with _database(settings) as db:
+        await sync_sources(db, settings)
+        return await _listing(db)
+
+
 @sources_app.command("list")
 def sources_list(
     ctx: typer.Context,
@@ -138,12 +145,7 @@ def sources_list(
     """Every source with its article count, error count, last error and next check."""
     settings = settings_from(ctx)
 
-    async def run() -> list[SourceListing]:
-        async with _database(settings) as db:
-            await sync_sources(db, settings)
-            return await _listing(db)
-
-    rows = run_async(run())
+    rows = run_async(_synced_listing(settings))
     if as_json:
         print_json([_listing_json(row) for row in rows])
         return
@@ -238,12 +240,7 @@ def sources_export(
     """Write the feed sources as OPML."""
     settings = settings_from(ctx)
 
-    async def run() -> list[SourceListing]:
-        async with _database(settings) as db:
-            await sync_sources(db, settings)
-            return await _listing(db)
-
-    rows = [r for r in run_async(run()) if r.kind == "feed"]
+    rows = [r for r in run_async(_synced_listing(settings)) if r.kind == "feed"]
     document = write_opml([OpmlSource(r.name, r.url, r.lang) for r in rows])
     if file is None:
         sys.stdout.write(document.decode("utf-8"))
