@@ -38,9 +38,28 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """Appends a record's structured keys (`extra=`) as `key=value`, redacted like the message,
+    so `log.warning("source failed", extra={"source": url})` still says which source."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
+        line = super().formatMessage(record)
+        extras = {
+            key: value
+            for key, value in vars(record).items()
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+        }
+        if not extras:
+            return line
+        return line + " " + redact(" ".join(f"{key}={value!r}" for key, value in extras.items()))
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import REDACTED, RedactingFilter, redact
+from bot.logs import REDACTED, KeyValueFormatter, RedactingFilter, redact
 
 SLACK_TOKEN = "xoxb-1111111111-2222222222-abcdefghijklmnopqrstuvwx"
 DISCORD_TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEw.GhIjKl.abcdefghijklmnopqrstuvwxyz012345"
@@ -91,3 +91,19 @@ def test_a_debug_run_with_failing_platforms_logs_no_secret(tmp_path: Path) -> No
     assert "Discord login failed" in output  # the failure itself is reported
     for secret in (SLACK_TOKEN, DISCORD_TOKEN, LLM_KEY, "signing-secret-value-0123456789"):
         assert secret not in output
+
+
+def test_structured_keys_are_shown_and_redacted() -> None:
+    formatter = KeyValueFormatter("%(levelname)s %(message)s")
+    record = logging.makeLogRecord(
+        {
+            "levelname": "WARNING",
+            "msg": "source failed",
+            "source": "https://example.com/feed",
+            "error": f"401 with {SLACK_TOKEN}",
+        }
+    )
+    line = formatter.format(record)
+    assert line.startswith("WARNING source failed ")
+    assert "source='https://example.com/feed'" in line
+    assert SLACK_TOKEN not in line and REDACTED in line
