@@ -55,7 +55,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "congress | senate | government | antitrust | privacy | 規制 | 法案 | 著作権 | 政府 | 訴訟"
     ),
     "coding": _kw(
-        "code | coding | programming | developer | developers | copilot | ide | python | "
+        "source code | code generation | code review | codebase | coding | programming | "
+        "developer | developers | copilot | python | "
         "javascript | typescript | rust | api | sdk | コード | プログラミング | 開発者"
     ),
     "funding": _kw(
@@ -66,7 +67,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "inference | serving | quantization | vllm | llama.cpp | ollama | latency | "
         "throughput | 推論 | 量子化"
     ),
-    "education": _kw("students | school | university | education | teacher | 教育 | 学生"),
+    "education": _kw("students | school | classroom | education | teacher | 教育 | 学生"),
 }
 
 COMPANIES: dict[str, tuple[str, ...]] = {

@@ -185,6 +185,8 @@ def keywords(text: str, *, title: str = "", limit: int = 8) -> list[str]:
 _GENERIC_TAG_WORDS = _words(
     "ai model models data system systems article blog news post report company people thing "
     "things work world zenn itmedia トレンド 記事 今回 記事一覧 総合記事一覧 "
+    "task tasks provider providers user users team teams way ways time year years week "
+    "today percent method methods result results paper papers version release "
     "実際 必要 場合 利用 可能"
 )
 

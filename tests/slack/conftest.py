@@ -171,7 +171,7 @@ async def slack_app_factory(
 
     async def factory(clock: FixedClock | None = None, **overrides: Any) -> SlashDriver:
         ctx = await open_context(slack_settings(**overrides), clock)
-        app = build_slack_app(ctx, pacer=ChannelPacer(interval=0.3))
+        app = build_slack_app(ctx, pacer=ChannelPacer(interval=0.45))
         web = Starlette(routes=[slack_events_route(app)])
         http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=web), base_url="http://ainews.test"
