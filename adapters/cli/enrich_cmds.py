@@ -134,7 +134,7 @@ def translate_command(
     article_id: int = typer.Argument(..., help="Article id."),
     lang: str | None = typer.Option(None, "--lang", help="Target language (default from config)."),
 ) -> None:
-    """Translate one article in full (needs an [llm] section)."""
+    """Translate one article in full (needs an LLM: the `llm` section of the config)."""
     settings = settings_from(ctx)
     if settings.llm is None:
         typer.echo(f"error: {NO_LLM_MESSAGE}", err=True)
