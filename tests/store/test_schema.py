@@ -55,3 +55,38 @@ async def test_delivery_key_is_unique_per_channel(db: Database) -> None:
     with pytest.raises(IntegrityError):
         async with db.session() as session:
             session.add(Delivery(channel_id=channel.id, key="daily:2026-11-28", kind="daily"))
+
+
+def test_migrations_match_the_orm_schema(database_url: str) -> None:
+    """The migrated database has exactly the tables, columns and indexes schema.py declares,
+    so a model change without a migration fails here (on SQLite and PostgreSQL)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from bot.store.db import sync_url, upgrade_sync
+    from bot.store.schema import Base
+
+    upgrade_sync(database_url)  # a second upgrade is a no-op
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///data/a.db", "sqlite+aiosqlite:///data/a.db"),
+        ("postgresql://u:secret@h/db", "postgresql+psycopg://u:secret@h/db"),
+    ],
+)
+def test_plain_urls_get_the_async_driver(url: str, expected: str) -> None:
+    from bot.store.db import async_url
+
+    assert async_url(url) == expected
+    with pytest.raises(ValueError, match="unsupported"):
+        async_url("mysql://h/db")
