@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -196,9 +197,9 @@ class Secrets(BaseModel):
     discord_bot_token: SecretStr | None = None
 
     @classmethod
-    def from_env(cls) -> Secrets:
+    def from_env(cls, environ: Mapping[str, str]) -> Secrets:
         def read(name: str) -> SecretStr | None:
-            value = os.environ.get(name, "").strip()
+            value = environ.get(name, "").strip()
             return SecretStr(value) if value else None
 
         return cls(
@@ -226,7 +227,6 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     sources: tuple[SourceSettings, ...] = ()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
-    config_path: str = Field("", exclude=True)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Settings:
@@ -264,7 +264,7 @@ def load_settings(
     path: Path | str | None = None,
     *,
     database_url: str | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Read config (path, else $AINEWS_CONFIG, else ./config.toml) and the environment."""
     env = os.environ if environ is None else environ
@@ -292,6 +292,4 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, chosen or Path("<defaults>"))) from exc
-    return settings.model_copy(
-        update={"secrets": Secrets.from_env(), "config_path": str(chosen or "")}
-    )
+    return settings.model_copy(update={"secrets": Secrets.from_env(env)})

@@ -44,13 +44,11 @@ def test_bad_value_says_what_is_expected(tmp_path: Path) -> None:
     assert "digest.daily_time" in message and "HH:MM" in message
 
 
-def test_database_url_override_and_secret_redaction(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_database_url_override_and_secret_redaction(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[database]\nurl = "sqlite:///a.db"\n')
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-123-secret")
-    settings = load_settings(path, database_url="sqlite:///b.db", environ={})
+    environ = {"SLACK_BOT_TOKEN": "xoxb-123-secret"}
+    settings = load_settings(path, database_url="sqlite:///b.db", environ=environ)
     assert settings.database.url == "sqlite:///b.db"
     assert settings.secrets.slack_bot_token is not None
     assert "xoxb-123-secret" not in repr(settings)

@@ -271,13 +271,3 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
-
-
-class JobLock(Base):
-    """A named lease so that singleton work (e.g. a digest run) has one owner at a time."""
-
-    __tablename__ = "job_locks"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(100))
-    until: Mapped[datetime] = mapped_column()

@@ -40,12 +40,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channels')),
     sa.UniqueConstraint('platform', 'workspace', 'channel', name=op.f('uq_channels_platform_workspace_channel'))
     )
-    op.create_table('job_locks',
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('owner', sa.String(length=100), nullable=False),
-    sa.Column('until', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_locks'))
-    )
     op.create_table('llm_usage',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -256,6 +250,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_llm_usage_at'))
 
     op.drop_table('llm_usage')
-    op.drop_table('job_locks')
     op.drop_table('channels')
     # ### end Alembic commands ###
