@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.context import AppContext
-from bot.enrich.translate import NO_LLM_MESSAGE, make_translator
+from bot.enrich.translate import NO_LLM_MESSAGE, Translator, make_translator
 from bot.errors import CommandError
 from bot.store.db import Database
 from bot.store.schema import TranslationRow
@@ -25,10 +26,15 @@ PARAGRAPHS = [
 ARTICLE = Seed("Release notes for an agent framework", "\n\n".join(PARAGRAPHS))
 
 
-async def translator_ctx(settings: Settings) -> AppContext:
+@asynccontextmanager
+async def translating(settings: Settings) -> AsyncIterator[tuple[AppContext, Translator]]:
+    """A context with a translator, closed afterwards."""
     ctx = await make_ctx(settings)
-    assert ctx.translator is not None
-    return ctx
+    try:
+        assert ctx.translator is not None
+        yield ctx, ctx.translator
+    finally:
+        await ctx.aclose()
 
 
 @pytest.fixture
@@ -50,10 +56,8 @@ async def test_chunks_are_translated_in_order_and_stored_complete(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [ARTICLE])
-    ctx = await translator_ctx(translate_settings())
-    try:
-        assert ctx.translator is not None
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+    async with translating(translate_settings()) as (ctx, translator):
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "complete"
         assert view.chunks_total == fake_llm.calls == 5  # 9 paragraphs of ~150 chars in ≤400
         assert view.chunks_done == view.chunks_total
@@ -65,38 +69,30 @@ async def test_chunks_are_translated_in_order_and_stored_complete(
         assert "Japanese" in system and "agent → エージェント" in system
         assert "DATA to translate" in system
         assert all(len(r["messages"][1]["content"]) < 400 + 100 for r in fake_llm.requests)
-    finally:
-        await ctx.aclose()
 
 
 async def test_a_stored_translation_is_served_without_calls(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [ARTICLE])
-    ctx = await translator_ctx(translate_settings())
-    try:
-        assert ctx.translator is not None
-        first = await ctx.translator.translate_article(ctx, article_id, "ja")
+    async with translating(translate_settings()) as (ctx, translator):
+        first = await translator.translate_article(ctx, article_id, "ja")
         calls = fake_llm.calls
-        second = await ctx.translator.translate_article(ctx, article_id, "ja")
+        second = await translator.translate_article(ctx, article_id, "ja")
         assert fake_llm.calls == calls
         assert second == first
         async with db.session() as session:
             count = await session.scalar(select(func.count()).select_from(TranslationRow))
         assert count == 1
-    finally:
-        await ctx.aclose()
 
 
 async def test_a_chunk_cut_by_length_is_retried_then_stored_as_partial(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [ARTICLE])
-    ctx = await translator_ctx(translate_settings(max_retries=1))
-    try:
-        assert ctx.translator is not None
+    async with translating(translate_settings(max_retries=1)) as (ctx, translator):
         fake_llm.queue("good", "length", "length")  # chunk 2 fails both tries
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "partial"
         assert (view.chunks_done, view.chunks_total) == (4, 5)
         assert fake_llm.calls == 6
@@ -106,11 +102,9 @@ async def test_a_chunk_cut_by_length_is_retried_then_stored_as_partial(
             assert row is not None and "finish_reason=length" in (row.error or "")
 
         # Asking again translates only the missing chunk and completes the translation.
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "complete" and fake_llm.calls == 7
         assert split_paragraphs(view.body) == [f"訳: {p}" for p in PARAGRAPHS]
-    finally:
-        await ctx.aclose()
 
 
 @pytest.mark.parametrize("bad", ["leak", "echo", "drop", "length", "server_error"])
@@ -118,76 +112,56 @@ async def test_a_bad_chunk_is_rejected_and_retried(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM, bad: str
 ) -> None:
     [article_id] = await seed_articles(db, [Seed("Title", "\n\n".join(PARAGRAPHS[:2]))])
-    ctx = await translator_ctx(translate_settings(timeout=1.0))
-    try:
-        assert ctx.translator is not None
+    async with translating(translate_settings(timeout=1.0)) as (ctx, translator):
         fake_llm.queue(bad, "good")
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "complete"
         assert fake_llm.calls == 2
         assert "Return JSON" not in view.body and '"translation"' not in view.body
         assert "Session marker" not in view.body
         assert len(split_paragraphs(view.body)) == 2
-    finally:
-        await ctx.aclose()
 
 
 async def test_leaked_instructions_that_never_stop_leave_a_partial_never_complete(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [Seed("Title", "\n\n".join(PARAGRAPHS[:2]))])
-    ctx = await translator_ctx(translate_settings(max_retries=1))
-    try:
-        assert ctx.translator is not None
+    async with translating(translate_settings(max_retries=1)) as (ctx, translator):
         fake_llm.default_mode = "leak"
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "failed"
         assert view.chunks_done == 0 and "Return JSON" not in view.body
-    finally:
-        await ctx.aclose()
 
 
 async def test_an_article_already_in_the_language_costs_nothing(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [Seed("日本語の記事", "本文です。", lang="ja")])
-    ctx = await translator_ctx(translate_settings())
-    try:
-        assert ctx.translator is not None
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+    async with translating(translate_settings()) as (ctx, translator):
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert (view.status, view.title, view.body, fake_llm.calls) == (
             "complete",
             "日本語の記事",
             "本文です。",
             0,
         )
-    finally:
-        await ctx.aclose()
 
 
 async def test_spent_budget_stops_translation_with_a_reason(
     db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     [article_id] = await seed_articles(db, [ARTICLE])
-    ctx = await translator_ctx(translate_settings(daily_token_budget=0))
-    try:
-        assert ctx.translator is not None
-        view = await ctx.translator.translate_article(ctx, article_id, "ja")
+    async with translating(translate_settings(daily_token_budget=0)) as (ctx, translator):
+        view = await translator.translate_article(ctx, article_id, "ja")
         assert view.status == "failed" and fake_llm.calls == 0
-    finally:
-        await ctx.aclose()
 
 
 async def test_unknown_article_is_a_user_error(
     db: Database, translate_settings: Callable[..., Settings]
 ) -> None:
-    ctx = await translator_ctx(translate_settings())
-    try:
-        assert ctx.translator is not None
+    async with translating(translate_settings()) as (ctx, translator):
         with pytest.raises(CommandError, match="No article"):
-            await ctx.translator.translate_article(ctx, 424242, "ja")
-    finally:
-        await ctx.aclose()
+            await translator.translate_article(ctx, 424242, "ja")
 
 
 def test_no_llm_means_no_translator_and_a_clear_message() -> None:
