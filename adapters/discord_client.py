@@ -13,7 +13,6 @@ import contextlib
 import inspect
 import io
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from bot.commands import (
     ParamSpec,
     commands,
     error_reply,
+    is_hidden_control,
     run,
 )
 from bot.config import Settings
@@ -49,8 +49,6 @@ ACK_BUDGET_SECONDS = 2.0
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
 TAG_WINDOW = timedelta(weeks=4)
-# The same input rules `bot.commands.parse_text` applies to Slack's text (Trojan Source controls).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_CHOICES = 25
 
 
@@ -117,10 +115,7 @@ def _refusal(text: str) -> Reply | None:
     if len(text) > MAX_COMMAND_CHARS:
         message = f"That command is too long (over {MAX_COMMAND_CHARS} characters)."
         return error_reply(CommandError(message, "/ainews help"))
-    if any(
-        char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
-        for char in text
-    ):
+    if any(is_hidden_control(char) for char in text):
         message = "That command contains control or text-direction characters."
         return error_reply(CommandError(message, "/ainews help"))
     return None

@@ -191,7 +191,7 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
         raise CommandError(
             f"That command is too long (over {MAX_COMMAND_CHARS} characters).", "/ainews help"
         )
-    if any(_is_hidden_control(char) for char in text):
+    if any(is_hidden_control(char) for char in text):
         raise CommandError(
             "That command contains control or text-direction characters.", "/ainews help"
         )
@@ -235,7 +235,7 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
     return spec, args
 
 
-def _is_hidden_control(char: str) -> bool:
+def is_hidden_control(char: str) -> bool:
     return char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
 
 
