@@ -262,7 +262,7 @@ def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) 
         notes.append(f"{item.points} points · {item.comments or 0} comments")
     if item.alerted:
         notes.append("alerted earlier")
-    notes.append(f"<{safe_url(article_permalink(settings, item.article_id))}|details>")
+    notes.append(link(article_permalink(settings, item.article_id), "details"))
     return [section(body), context(notes), DIVIDER]
 
 
@@ -303,7 +303,7 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
         card.published_at.strftime("%Y-%m-%d %H:%M UTC"),
         f"{card.reading_minutes} min read",
         f"id {card.article_id}",
-        f"<{safe_url(article_permalink(settings, card.article_id))}|details>",
+        link(article_permalink(settings, card.article_id), "details"),
     ]
     head = [header(title), section(f"*{link(card.url, card.title)}*"), context(meta)]
     units: list[list[Block]] = []

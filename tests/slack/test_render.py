@@ -192,3 +192,17 @@ def test_card_and_plain_replies_fit() -> None:
     ]
     for reply in replies:
         assert_accepted(render_reply(reply, SETTINGS))
+
+
+def test_bad_web_base_url_leaves_plain_labels() -> None:
+    settings = Settings.model_validate({"web": {"base_url": "ainews.example.org"}})
+    card = ArticleCard(
+        article_id=7, story_id=1, title="T", url="https://x.example/a", source="Wire",
+        published_at=WHEN, lang="en", reading_minutes=1, tldr="", key_points=(), tags=(),
+        scores=None, importance=None,
+    )  # fmt: skip
+    digest = Digest("daily", date(2026, 11, 28), "en", (item(1),))
+    payloads = render_digest_payloads(digest, settings) + render_card_payloads(card, settings)
+    assert_accepted(payloads)
+    text = parsed_text(payloads)
+    assert "None" not in text and "details" in text
