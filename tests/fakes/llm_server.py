@@ -18,28 +18,15 @@ from typing import Any
 
 from aiohttp import web
 
-ENRICH_MODES = (
-    "good",
-    "truncated",
-    "length",
-    "prose",
-    "fenced",
-    "echo",
-    "out_of_range",
-    "links",
-    "mentions",
-    "english",
-    "rate_limit",
-    "server_error",
-    "hang",
-    "obey",
-)
-TRANSLATE_MODES = ("good", "length", "echo", "leak", "drop", "rate_limit", "server_error", "hang")
-
 
 @dataclass
 class FakeLLM:
-    """Handle on a running fake: its base URL, the recorded requests and the mode script."""
+    """Handle on a running fake: its base URL, the recorded requests and the mode script.
+
+    Enrichment modes: good, truncated, length, prose, fenced, echo, out_of_range, links,
+    mentions, english, rate_limit, server_error, hang, obey. Translation modes: good, length,
+    echo, leak, drop, rate_limit, server_error, hang.
+    """
 
     base_url: str = ""
     default_mode: str = "good"
@@ -193,9 +180,7 @@ async def running_fake_llm(fake: FakeLLM | None = None) -> AsyncIterator[FakeLLM
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     fake.base_url = f"http://127.0.0.1:{port}/v1"
     try:
         yield fake
