@@ -17,8 +17,8 @@ from discord.utils import escape_markdown
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
 from bot.messages import Reply
-from bot.replies import digest_heading, stars, translation_status
-from digest.models import ArticleCard, Digest, DigestItem, Scores, TranslationView
+from bot.replies import digest_heading, scores_line, stars, translation_status
+from digest.models import ArticleCard, Digest, DigestItem, TranslationView
 from digest.serialize import digest_from_dict, item_from_dict
 
 __all__ = [
@@ -159,15 +159,6 @@ def _field(name: str, value: str, *, inline: bool = True) -> dict[str, Any]:
     }
 
 
-def _scores_value(scores: Scores | None) -> str:
-    if scores is None:
-        return "not scored yet"
-    return (
-        f"depth {scores.depth.score} · relevance {scores.relevance.score} · "
-        f"practicality {scores.practicality.score} · innovation {scores.innovation.score}"
-    )
-
-
 def _tags_value(tags: tuple[str, ...]) -> str:
     return inert(", ".join(tags)) if tags else "—"
 
@@ -184,7 +175,7 @@ def item_embed(item: DigestItem, settings: Settings) -> dict[str, Any]:
         "author": {"name": cut(inert(", ".join(item.sources)) or "ainews", MAX_AUTHOR)},
         "fields": [
             _field("Importance", f"{stars(item.importance)} {item.importance}/5"),
-            _field("Scores", _scores_value(item.scores)),
+            _field("Scores", scores_line(item.scores)),
             _field("Tags", _tags_value(item.tags)),
             _field(
                 "ainews", f"[#{item.article_id}]({article_permalink(settings, item.article_id)})"
