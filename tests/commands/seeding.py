@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,16 +12,6 @@ from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
 
 HOSTILE_TITLE = "@everyone <@&1> <!channel> <!here> <@U1> *bold* _it_ ~s~ `code` <http://x|y> & co"
 _serial = itertools.count(1)
-
-
-@dataclass
-class FixedClock:
-    """A clock that stays where the test put it."""
-
-    current: datetime
-
-    def now(self) -> datetime:
-        return self.current
 
 
 async def add_source(

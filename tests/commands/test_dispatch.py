@@ -15,14 +15,15 @@ from bot.config import Settings
 from bot.context import AppContext, build_context
 from bot.errors import CommandError
 from bot.messages import CommandRequest
-from tests.commands.seeding import FixedClock, add_article, add_source
+from tests.commands.seeding import add_article, add_source
+from tests.fakes.store_seed import FakeClock
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def ctx(make_settings: Callable[..., Settings]) -> AsyncIterator[AppContext]:
-    context = await build_context(make_settings(), clock=FixedClock(NOW), upgrade=False)
+    context = await build_context(make_settings(), clock=FakeClock(NOW), upgrade=False)
     yield context
     await context.aclose()
 
@@ -122,7 +123,7 @@ async def test_unexpected_failure_is_one_generic_line_and_a_logged_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     empty = Settings.model_validate({"database": {"url": f"sqlite:///{tmp_path / 'none.db'}"}})
-    context = await build_context(empty, clock=FixedClock(NOW), upgrade=False)
+    context = await build_context(empty, clock=FakeClock(NOW), upgrade=False)
     try:
         with caplog.at_level(logging.ERROR, logger="bot.commands"):
             reply = await dispatch(context, request("today"))

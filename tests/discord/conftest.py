@@ -25,22 +25,13 @@ from bot.context import AppContext, build_context
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, Channel, EnrichmentRow, Source, Story, Subscription
 from tests.fakes.discord_api import APP_ID, BOT_TOKEN, FakeDiscordAPI, InteractionLog
+from tests.fakes.store_seed import FakeClock
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 in Asia/Tokyo, the default zone
 GUILD_ID = "290926798626357999"
 CHANNEL_ID = "645027906669510667"
 ALL_PERMISSIONS = "2147483647"
 VIEW_AND_SEND = str(1024 | 2048)  # View Channel + Send Messages: no Manage Channels
-
-
-class FixedClock:
-    """A clock standing still at NOW, so 'today' is the seeded day."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
 
 
 @pytest.fixture
@@ -67,7 +58,7 @@ def discord_settings(
 @pytest.fixture
 async def ctx(db: Database, discord_settings: Settings) -> AsyncIterator[AppContext]:
     """The real application context (offline enricher; a translator only when `[llm]` is set)."""
-    context = await build_context(discord_settings, clock=FixedClock(), upgrade=False)
+    context = await build_context(discord_settings, clock=FakeClock(NOW), upgrade=False)
     yield context
     await context.aclose()
 

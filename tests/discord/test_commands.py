@@ -17,8 +17,8 @@ from bot.context import AppContext, build_context
 from bot.store.db import Database
 from bot.store.schema import Channel
 from tests.discord.conftest import (
+    NOW,
     VIEW_AND_SEND,
-    FixedClock,
     Interactions,
     channel_tags,
     seed_article,
@@ -26,6 +26,7 @@ from tests.discord.conftest import (
 )
 from tests.fakes.discord_api import FakeDiscordAPI, InteractionLog
 from tests.fakes.llm_server import running_fake_llm
+from tests.fakes.store_seed import FakeClock
 
 EPHEMERAL = 64
 SLASH_FIXTURE = "application-commands_slash-command-interaction.json"
@@ -326,7 +327,7 @@ async def test_translate_with_the_llm_goes_out_as_several_messages(
     async with running_fake_llm() as llm:
         llm_section = LLMSettings(base_url=llm.base_url, model="fake-model", timeout=5.0)
         settings = discord_settings.model_copy(update={"llm": llm_section})
-        ctx = await build_context(settings, clock=FixedClock(), upgrade=False)
+        ctx = await build_context(settings, clock=FakeClock(NOW), upgrade=False)
         service = await start_discord(ctx, connect_gateway=False)
         try:
             source = await seed_source(ctx.db)

@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 from adapters.slack_app import build_slack_app, slack_events_route
 from adapters.slack_notifier import ChannelPacer
 from bot.config import Secrets, Settings
-from tests.commands.seeding import FixedClock
 from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, Call, FakeSlack, FakeSlackServer
+from tests.fakes.store_seed import FakeClock
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0NEWS"
@@ -71,10 +71,10 @@ def slack_settings(
     return factory
 
 
-async def open_context(settings: Settings, clock: FixedClock | None = None) -> Any:
+async def open_context(settings: Settings, clock: FakeClock | None = None) -> Any:
     from bot.context import build_context
 
-    return await build_context(settings, clock=clock or FixedClock(NOW), upgrade=False)
+    return await build_context(settings, clock=clock or FakeClock(NOW), upgrade=False)
 
 
 class SlashDriver:
@@ -169,7 +169,7 @@ async def slack_app_factory(
 ) -> AsyncIterator[Callable[..., Any]]:
     opened: list[tuple[Any, httpx.AsyncClient]] = []
 
-    async def factory(clock: FixedClock | None = None, **overrides: Any) -> SlashDriver:
+    async def factory(clock: FakeClock | None = None, **overrides: Any) -> SlashDriver:
         ctx = await open_context(slack_settings(**overrides), clock)
         app = build_slack_app(ctx, pacer=ChannelPacer(interval=0.45))
         web = Starlette(routes=[slack_events_route(app)])
