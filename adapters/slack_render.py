@@ -310,8 +310,8 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
     if card.scores is not None:
         score_lines = [f"{stars(card.importance)} *{card.importance}/5*"]
         for name, dim in card.scores.as_dict().items():
-            reason = escape(clean(str(dim["reason"]), single_line=True))
-            score_lines.append(f"• {name} {dim['score']}: {clip(reason, 400)}")
+            reason = escaped_clip(clean(str(dim["reason"]), single_line=True), 400)
+            score_lines.append(f"• {name} {dim['score']}: {reason}")
         units.append([section("\n".join(score_lines))])
     else:
         units.append([section("Not scored yet.")])
@@ -321,7 +321,7 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
             units.append([section(f"*{label}:* {pieces[0]}")])
             units.extend([section(piece)] for piece in pieces[1:])
     if card.key_points:
-        points = "\n".join("• " + escape(clean(p, single_line=True)) for p in card.key_points)
+        points = "\n".join("• " + escape(p, single_line=True) for p in card.key_points)
         units.extend([section(piece)] for piece in escaped_sections_raw(points))
     if card.tags:
         units.append([context([escape(" ".join(f"#{t}" for t in card.tags), single_line=True)])])

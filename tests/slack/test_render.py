@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -206,3 +207,16 @@ def test_bad_web_base_url_leaves_plain_labels() -> None:
     assert_accepted(payloads)
     text = parsed_text(payloads)
     assert "None" not in text and "details" in text
+
+
+def test_long_score_reason_is_cut_before_escaping() -> None:
+    reason = "a&" * 300  # no space to cut at, and escaping makes it longer than the cut
+    scores = Scores(*(DimensionScore(3, reason) for _ in range(4)))
+    card = ArticleCard(
+        article_id=7, story_id=1, title="T", url="https://x.example/a", source="Wire",
+        published_at=WHEN, lang="en", reading_minutes=1, tldr="", key_points=(), tags=(),
+        scores=scores, importance=3,
+    )  # fmt: skip
+    text = parsed_text(render_card_payloads(card, SETTINGS))
+    assert "a&amp;a" in text
+    assert not re.search(r"&(?!amp;|lt;|gt;)", text)  # no entity cut in half
