@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +22,6 @@ __all__ = [
     "find_source",
     "list_sources",
     "on_demand_source",
-    "release_lease",
     "remove_source",
     "upsert_sources",
 ]
@@ -232,13 +231,3 @@ async def claim_sources(
                     if row.id not in seen:
                         skipped.append(row)
     return list(claimed), list(skipped)
-
-
-async def release_lease(session: AsyncSession, source_ids: Sequence[int], owner: str) -> None:
-    if source_ids:
-        await session.execute(
-            update(Source)
-            .where(Source.id.in_(source_ids), Source.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
