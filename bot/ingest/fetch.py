@@ -10,7 +10,6 @@ import asyncio
 import email.utils
 import time
 import zlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -252,7 +251,7 @@ class Fetcher:
         decoder = _Decoder(response.headers.get("Content-Encoding", ""), cap)
         raw_size = 0
         try:
-            async for chunk in _raw(response):
+            async for chunk in response.aiter_raw(_CHUNK):
                 raw_size += len(chunk)
                 if raw_size > cap:
                     raise FetchError(f"body larger than {cap} bytes from {url}")
@@ -265,8 +264,3 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-async def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
-    async for chunk in response.aiter_raw(_CHUNK):
-        yield chunk
