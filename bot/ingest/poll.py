@@ -576,8 +576,6 @@ async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:
         match = matched[0]
         if match is None or match.existing_id is not None:
             return
-        row = await session.get(Source, source.id)
-        assert row is not None
         item = NewArticle(
             article=article,
             identity=match.identity,
@@ -586,5 +584,5 @@ async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:
             full_text=True,
         )
         await insert_articles(
-            session, row, [item], fetched_at=cycle.now, is_backlog=False, index=index
+            session, source, [item], fetched_at=cycle.now, is_backlog=False, index=index
         )
