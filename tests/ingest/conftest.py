@@ -14,16 +14,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.poll import IngestServices, sync_sources
 from bot.store.db import Database
 from tests.fakes.feed_server import FeedServer
-
-
-class FixedClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
+from tests.fakes.store_seed import FakeClock
 
 
 @pytest.fixture
@@ -33,13 +24,13 @@ async def feed_server(fixtures_dir: Path) -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
 async def make_ingest(
-    make_settings: Callable[..., Settings], clock: FixedClock
+    make_settings: Callable[..., Settings], clock: FakeClock
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build an IngestServices on the test database; sources given as (name, url[, kind])."""
     made: list[IngestServices] = []
