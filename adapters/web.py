@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -204,6 +204,9 @@ class WebViews:
         zone = ZoneInfo(tz)
         today = local_today(self.ctx, tz).isoformat()
         query = dict(request.query_params)
+        # the decoded path, re-quoted and with one leading slash: "///evil.example" or a
+        # backslash would otherwise make the language links point at another host
+        here = "/" + quote(request.url.path).lstrip("/")
 
         def link(path: str, **params: str) -> str:
             wanted = {k: v for k, v in params.items() if v}
@@ -212,7 +215,7 @@ class WebViews:
             return f"{path}?{urlencode(wanted)}" if wanted else path
 
         def switch_lang(code: str) -> str:
-            return f"{request.url.path}?{urlencode({**query, 'lang': code})}"
+            return f"{here}?{urlencode({**query, 'lang': code})}"
 
         html = self.env.get_template(template).render(
             t=UIText(lang),

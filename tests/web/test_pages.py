@@ -222,3 +222,12 @@ async def test_extra_routes_are_served_with_the_same_headers(web_ctx: AppContext
             assert response.text == "slack ok"
             assert_secure(response)
             assert (await http.get("/")).status_code == 200
+
+
+async def test_language_links_stay_on_this_site(client: httpx.AsyncClient) -> None:
+    # %2F%2F decodes to a path starting "///", which a browser reads as another host
+    for path in ("/%2F%2Fevil.example.com", "/%5C%5Cevil.example.com", "/tags/%2F%2Fevil.example"):
+        response = await client.get(path, headers={"accept-language": "en"})
+        for href in scan(response.text).hrefs():
+            assert href.startswith("/") and not href.startswith("//"), (path, href)
+            assert "\\\\" not in href, (path, href)
