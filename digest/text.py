@@ -21,7 +21,6 @@ _CJK_TERMINATORS = "。！？"
 _CLOSERS = "\"'”’)]」』）】"
 _BOUNDARY = re.compile(rf"[.!?{_CJK_TERMINATORS}]+[{re.escape(_CLOSERS)}]*")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_LINE_BREAK = re.compile(r"\s*\n\s*")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000]+")
 
 
@@ -57,12 +56,6 @@ STOPWORDS: frozenset[str] = _words(
     years day days week today read more continue post posted comments comment http https www
     com"""
 )
-
-
-def normalize_space(text: str) -> str:
-    """Collapse runs of spaces inside lines; keep paragraph breaks as one blank line."""
-    paragraphs = [_SPACES.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(text)]
-    return "\n\n".join(_LINE_BREAK.sub(" ", p) for p in paragraphs if p)
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -52,13 +52,6 @@ LEAK_PHRASES = (
 UNTRANSLATED = "[untranslated part {index}/{total}]"
 
 
-class NoLLMConfiguredError(CommandError):
-    """Translation needs an LLM; the message tells the user how to configure one."""
-
-    def __init__(self) -> None:
-        super().__init__(NO_LLM_MESSAGE)
-
-
 class RejectedChunkError(Exception):
     """One chunk's answer failed verification; the reason names the check."""
 
@@ -315,7 +308,6 @@ def make_translator(settings: Settings) -> Translator | None:
 
 __all__ = [
     "NO_LLM_MESSAGE",
-    "NoLLMConfiguredError",
     "Translator",
     "make_translator",
     "verify_chunk",
