@@ -32,8 +32,7 @@ REJECTED_STATUSES = frozenset({400, 413})
 
 def _retry_after(error: discord.HTTPException) -> float | None:
     """The `Retry-After` header of a 429 (discord.py keeps only the body's message text)."""
-    response = getattr(error, "response", None)
-    header = response.headers.get("Retry-After") if response is not None else None
+    header = error.response.headers.get("Retry-After")
     try:
         return float(header) if header else None
     except ValueError:
