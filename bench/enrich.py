@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
-import re
 import sys
 import tempfile
 import time
@@ -19,8 +17,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import feedparser  # noqa: E402
-
 from bot.config import Settings  # noqa: E402
 from bot.context import build_context  # noqa: E402
 from bot.enrich.offline import OfflineEnricher  # noqa: E402
@@ -29,6 +25,7 @@ from bot.ports import EnrichmentInput  # noqa: E402
 from bot.store.db import Database, upgrade_sync  # noqa: E402
 from bot.store.schema import ArticleRow, Source  # noqa: E402
 from digest.text import split_sentences, tokens  # noqa: E402
+from tests.enrich.conftest import feed_articles  # noqa: E402
 from tests.fakes.llm_server import running_fake_llm  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "fixtures" / "feeds" / "real"
@@ -40,19 +37,15 @@ TRANSLATED_ARTICLES = 8
 def load_corpus() -> list[EnrichmentInput]:
     items: list[EnrichmentInput] = []
     for path in sorted(CORPUS.iterdir()):
-        for entry in feedparser.parse(path.read_bytes()).entries:
-            raw = entry["content"][0]["value"] if entry.get("content") else entry.get("summary", "")
-            text = re.sub(r"<(?:p|br|div|li|h\d)[^>]*>", "\n\n", raw or "")
-            text = html.unescape(re.sub(r"<[^>]+>", "", text))
-            text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+        for seed in feed_articles(path):
             items.append(
                 EnrichmentInput(
                     article_id=len(items) + 1,
-                    title=entry.get("title", ""),
-                    content=text,
-                    url=entry.get("link", ""),
+                    title=seed.title,
+                    content=seed.content,
+                    url=seed.url,
                     source=path.name,
-                    lang="",
+                    lang=seed.lang,
                 )
             )
     return items
