@@ -36,7 +36,7 @@ from adapters.slack_app import create_slack_routes  # noqa: E402
 from bot.config import Secrets, Settings  # noqa: E402
 from bot.context import build_context  # noqa: E402
 from bot.store.db import upgrade_sync  # noqa: E402
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, FakeSlackServer  # noqa: E402
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, FakeSlackServer, sign  # noqa: E402
 
 SECRET = "bench-signing-secret"
 CHANNEL = "C0BENCH"
@@ -112,13 +112,6 @@ def seed(path: Path, articles: int, now: datetime) -> float:
     return time.perf_counter() - started
 
 
-def _sign(timestamp: str, body: bytes) -> str:
-    import hmac
-
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
-
-
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
@@ -174,7 +167,7 @@ async def measure(db_path: Path, requests: int, warmup: int = 5) -> dict[str, li
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": _sign(timestamp, body),
+                "X-Slack-Signature": sign(SECRET, timestamp, body),
             }
             before = len(fake.posts())
             started = time.perf_counter()

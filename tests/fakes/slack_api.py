@@ -8,6 +8,8 @@ and refuses what Slack refuses: oversized or malformed Block Kit (`invalid_block
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -111,6 +113,31 @@ def text_objects(value: Any) -> list[str]:
         for inner in value:
             found.extend(text_objects(inner))
     return found
+
+
+def parsed_text(*payloads: dict[str, Any]) -> str:
+    """What Slack parses for markup: the fallbacks and every mrkdwn object (plain_text is inert)."""
+    found = [str(payload.get("text", "")) for payload in payloads]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "mrkdwn":
+                found.append(str(value["text"]))
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for payload in payloads:
+        walk(payload.get("blocks"))
+    return "\n".join(found)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's v0 request signature over the raw body."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 def _text_object_error(obj: Any, limit: int, *, plain_only: bool = False) -> str | None:
@@ -316,22 +343,22 @@ def _post_ephemeral(fake: FakeSlack, call: Call) -> web.Response:
     return _reply(fake, call, {"ok": True, "message_ts": fake._next_ts()})
 
 
-def _conversations_info(fake: FakeSlack, call: Call) -> web.Response:
-    channel = str(call.params.get("channel", ""))
-    if channel not in fake.channels:
-        call.error = "channel_not_found"
-        return _reply(fake, call, {"ok": False, "error": "channel_not_found"})
+def _info(fake: FakeSlack, call: Call, kind: str, known: dict[str, dict[str, Any]]) -> web.Response:
+    """conversations.info / users.info: the stored attributes of one channel or user."""
+    key = str(call.params.get(kind, ""))
+    if key not in known:
+        call.error = f"{kind}_not_found"
+        return _reply(fake, call, {"ok": False, "error": call.error})
     call.ok = True
-    return _reply(fake, call, {"ok": True, "channel": {"id": channel, **fake.channels[channel]}})
+    return _reply(fake, call, {"ok": True, kind: {"id": key, **known[key]}})
+
+
+def _conversations_info(fake: FakeSlack, call: Call) -> web.Response:
+    return _info(fake, call, "channel", fake.channels)
 
 
 def _users_info(fake: FakeSlack, call: Call) -> web.Response:
-    user = str(call.params.get("user", ""))
-    if user not in fake.users:
-        call.error = "user_not_found"
-        return _reply(fake, call, {"ok": False, "error": "user_not_found"})
-    call.ok = True
-    return _reply(fake, call, {"ok": True, "user": {"id": user, **fake.users[user]}})
+    return _info(fake, call, "user", fake.users)
 
 
 def _connections_open(fake: FakeSlack, call: Call) -> web.Response:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -19,7 +17,15 @@ from starlette.applications import Starlette
 from adapters.slack_app import build_slack_app, slack_events_route
 from adapters.slack_notifier import ChannelPacer
 from bot.config import Secrets, Settings
-from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, Call, FakeSlack, FakeSlackServer
+from tests.fakes.slack_api import (
+    BOT_TOKEN,
+    TEAM_ID,
+    Call,
+    FakeSlack,
+    FakeSlackServer,
+    sign,
+    text_objects,
+)
 from tests.fakes.store_seed import FakeClock
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -27,12 +33,6 @@ CHANNEL = "C0NEWS"
 ADMIN = "U0ADMIN"
 MEMBER = "U0MEMBER"
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 in Asia/Tokyo, the default zone
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """Slack's v0 request signature over the raw body."""
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 @pytest.fixture
@@ -155,8 +155,6 @@ class SlashDriver:
 
     def last_text(self) -> str:
         """All text of the latest answer's blocks and fallback, joined."""
-        from tests.fakes.slack_api import text_objects
-
         call = self.fake.posts()[-1]
         return "\n".join(
             [str(call.params.get("text", "")), *text_objects(call.params.get("blocks"))]

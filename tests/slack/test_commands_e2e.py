@@ -13,29 +13,11 @@ from sqlalchemy import select
 
 from bot.store.schema import Channel, Subscription
 from tests.commands.seeding import HOSTILE_TITLE, add_article, add_source
-from tests.fakes.slack_api import message_error, text_objects
+from tests.fakes.slack_api import message_error, parsed_text, text_objects
 from tests.slack.conftest import ADMIN, CHANNEL, MEMBER, NOW, SlashDriver
 
 HOUR = timedelta(hours=1)
 MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<@U1>", "<@&1>", "<http://x|y>")
-
-
-def parsed_text(payload: dict[str, Any]) -> str:
-    """The fallback and every mrkdwn object: what Slack parses for links and mentions."""
-    found = [str(payload.get("text", ""))]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "mrkdwn":
-                found.append(str(value["text"]))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(payload.get("blocks"))
-    return "\n".join(found)
 
 
 async def seed_news(driver: SlashDriver) -> dict[str, int]:

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.messages import Reply
 from digest.models import ArticleCard, Digest, DigestItem, DimensionScore, Scores, TranslationView
 from tests.commands.seeding import HOSTILE_TITLE
-from tests.fakes.slack_api import message_error, text_objects
+from tests.fakes.slack_api import message_error, parsed_text, text_objects
 
 SETTINGS = Settings.model_validate({"web": {"base_url": "https://ainews.example.org"}})
 WHEN = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -66,25 +66,6 @@ def all_text(payloads: list[dict[str, object]]) -> str:
     )
 
 
-def parsed_text(payloads: list[dict[str, object]]) -> str:
-    """What Slack parses for markup: the fallback and every mrkdwn object (plain_text is inert)."""
-    found = [str(p.get("text", "")) for p in payloads]
-
-    def walk(value: object) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "mrkdwn":
-                found.append(str(value["text"]))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    for payload in payloads:
-        walk(payload.get("blocks"))
-    return "\n".join(found)
-
-
 def test_digest_scores_tldr_tags_and_permalink() -> None:
     digest = Digest("daily", date(2026, 11, 28), "en", (item(1), item(2, "Second")))
     payloads = render_digest_payloads(digest, SETTINGS)
@@ -117,7 +98,7 @@ def test_hostile_titles_render_inert(title: str) -> None:
         item(1, title, tldr=title), SETTINGS, "en"
     )
     assert_accepted(payloads)
-    text = parsed_text(payloads)
+    text = parsed_text(*payloads)
     for markup in MENTION_MARKUP:
         assert markup not in text
     assert "<script" not in text
@@ -133,7 +114,7 @@ def test_crazy_fixture_title_renders_inert(fixtures_dir: Path) -> None:
         Digest("daily", date(2026, 11, 28), "en", (item(1, title, tldr=title),)), SETTINGS
     )
     assert_accepted(payloads)
-    text = parsed_text(payloads)
+    text = parsed_text(*payloads)
     assert "<script" not in text and "<!--" not in text
     assert "&lt;script&gt;" in text
 
@@ -182,7 +163,7 @@ def test_card_and_plain_replies_fit() -> None:
     )
     payloads = render_card_payloads(card, SETTINGS)
     assert_accepted(payloads)
-    text = parsed_text(payloads)
+    text = parsed_text(*payloads)
     assert "javascript:" not in text
     for markup in MENTION_MARKUP:
         assert markup not in text
@@ -205,7 +186,7 @@ def test_bad_web_base_url_leaves_plain_labels() -> None:
     digest = Digest("daily", date(2026, 11, 28), "en", (item(1),))
     payloads = render_digest_payloads(digest, settings) + render_card_payloads(card, settings)
     assert_accepted(payloads)
-    text = parsed_text(payloads)
+    text = parsed_text(*payloads)
     assert "None" not in text and "details" in text
 
 
@@ -217,6 +198,6 @@ def test_long_score_reason_is_cut_before_escaping() -> None:
         published_at=WHEN, lang="en", reading_minutes=1, tldr="", key_points=(), tags=(),
         scores=scores, importance=3,
     )  # fmt: skip
-    text = parsed_text(render_card_payloads(card, SETTINGS))
+    text = parsed_text(*render_card_payloads(card, SETTINGS))
     assert "a&amp;a" in text
     assert not re.search(r"&(?!amp;|lt;|gt;)", text)  # no entity cut in half

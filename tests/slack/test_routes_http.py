@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from adapters.slack_app import EVENTS_PATH, create_slack_routes
 from bot.config import Secrets, Settings
 from bot.errors import ConfigError
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import SIGNING_SECRET, SlashDriver, open_context, sign
+from tests.fakes.slack_api import FakeSlack, sign
+from tests.slack.conftest import SIGNING_SECRET, SlashDriver, open_context
 
 
 async def test_routes_over_real_http(

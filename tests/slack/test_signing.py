@@ -12,7 +12,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from bot.store.schema import Subscription
-from tests.slack.conftest import SIGNING_SECRET, SlashDriver, sign
+from tests.fakes.slack_api import sign
+from tests.slack.conftest import SIGNING_SECRET, SlashDriver
 
 
 class FrozenClock:
