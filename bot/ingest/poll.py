@@ -426,11 +426,20 @@ async def _commit(
             last_checked_at=cycle.now,
             last_success_at=cycle.now,
             next_check_at=cycle.now + interval,
-            lease_owner=case((Source.lease_owner == cycle.owner, None), else_=Source.lease_owner),
-            lease_until=case((Source.lease_owner == cycle.owner, None), else_=Source.lease_until),
+            **_release_lease(cycle.owner),
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def _release_lease(owner: str) -> dict[str, Any]:
+    """Values that clear a source's lease only while `owner` still holds it: a cycle that ran
+    past its lease must not clear the lease of the replica that took the source over."""
+    mine = Source.lease_owner == owner
+    return {
+        "lease_owner": case((mine, None), else_=Source.lease_owner),
+        "lease_until": case((mine, None), else_=Source.lease_until),
+    }
 
 
 def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
@@ -462,8 +471,7 @@ async def _flush_unchanged(cycle: _Cycle) -> None:
                 last_checked_at=cycle.now,
                 last_success_at=cycle.now,
                 next_check_at=cycle.now + interval,
-                lease_owner=None,
-                lease_until=None,
+                **_release_lease(cycle.owner),
             ),
             cycle.unchanged,
         )

@@ -96,6 +96,29 @@ async def test_only_due_sources_are_polled(
     assert [r.status for r in (await poll_sources(ctx)).sources] == ["not_modified"]
 
 
+async def test_unchanged_feed_keeps_a_lease_another_replica_took_over(
+    feed_server: FeedServer, make_ingest: Any
+) -> None:
+    url = feed_server.body("/f", _rss(_item("A title here", "https://a.test/1")))
+    ctx = await make_ingest([{"name": "f", "url": url}])
+    assert (await poll_sources(ctx)).count("ok") == 1
+    real_get = ctx.fetcher.get
+
+    async def slow_get(*args: Any, **kwargs: Any) -> Any:
+        # This cycle outlives its lease and another replica claims the source meanwhile.
+        response = await real_get(*args, **kwargs)
+        async with ctx.db.session() as session:
+            row = await session.scalar(select(Source).where(Source.url == url))
+            assert row is not None
+            row.lease_owner = "other replica"
+        return response
+
+    ctx.fetcher.get = slow_get
+    report = await poll_sources(ctx, all_sources=True)
+    assert [r.status for r in report.sources] == ["not_modified"]
+    assert (await _source(ctx, url)).lease_owner == "other replica"
+
+
 async def test_body_hash_skips_parse_without_validators(
     feed_server: FeedServer, make_ingest: Any
 ) -> None:
