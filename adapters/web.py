@@ -178,6 +178,13 @@ def parse_day(raw: str) -> date:
     return day
 
 
+def translation_lang(raw: str) -> str:
+    """A target language code, lower-cased as the translator stores it (pt-BR is pt-br)."""
+    if not _LANG_CODE.fullmatch(raw):
+        raise HTTPException(400, "err_lang")
+    return raw.lower()
+
+
 class WebViews:
     """The endpoints; each reads the store in one session and renders one template."""
 
@@ -255,9 +262,7 @@ class WebViews:
         if article_id > MAX_DB_ID:
             raise HTTPException(404)
         lang, _ = self.ui_lang(request)
-        target = request.query_params.get("tl", lang)
-        if not _LANG_CODE.fullmatch(target):
-            raise HTTPException(400, "err_lang")
+        target = translation_lang(request.query_params.get("tl", lang))
         # read before the store: a job that ends between the two reads has committed its row
         running = self.jobs.is_running(article_id, target)
         async with self.ctx.db.session() as session:
@@ -312,9 +317,7 @@ class WebViews:
         if self.ctx.translator is None:
             raise HTTPException(400, "no_llm")
         form = await request.form()
-        target = str(form.get("lang", "")).strip()
-        if not _LANG_CODE.fullmatch(target):
-            raise HTTPException(400, "err_lang")
+        target = translation_lang(str(form.get("lang", "")).strip())
         async with self.ctx.db.session() as session:
             if await article_card(session, article_id) is None:
                 raise HTTPException(404)

@@ -6,6 +6,7 @@ import httpx
 
 from adapters.web import SECURITY_HEADERS
 from bot.context import AppContext
+from bot.store.schema import TranslationRow
 from tests.web.htmlcheck import scan
 from tests.web.seed import HOSTILE_TITLE, Seeded
 
@@ -231,3 +232,26 @@ async def test_language_links_stay_on_this_site(client: httpx.AsyncClient) -> No
         for href in scan(response.text).hrefs():
             assert href.startswith("/") and not href.startswith("//"), (path, href)
             assert "\\\\" not in href, (path, href)
+
+
+async def test_translation_language_is_case_insensitive(
+    client: httpx.AsyncClient, web_ctx: AppContext, seeded: Seeded
+) -> None:
+    # the translator stores language codes in lower case; ?tl=pt-BR must find that row
+    async with web_ctx.db.session() as session:
+        session.add(
+            TranslationRow(
+                article_id=seeded.main,
+                lang="pt-br",
+                title="Título",
+                body="Corpo traduzido.",
+                chunks=["Corpo traduzido."],
+                chunks_total=1,
+                chunks_done=1,
+                status="complete",
+                model="fake",
+            )
+        )
+    response = await client.get(f"/a/{seeded.main}", params={"lang": "en", "tl": "pt-BR"})
+    assert response.status_code == 200
+    assert "Corpo traduzido." in scan(response.text).text
