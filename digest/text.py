@@ -130,8 +130,17 @@ def guess_lang(text: str) -> str:
     return "en"
 
 
+def base_lang(code: str) -> str:
+    """The primary language subtag, lower-cased: 'ja-JP' and 'JA' are both 'ja'."""
+    return code.split("-")[0].lower()
+
+
+def same_language(source: str, target: str) -> bool:
+    return base_lang(source) == base_lang(target)
+
+
 def is_cjk_lang(lang: str) -> bool:
-    return lang.split("-")[0].lower() in {"ja", "zh", "ko"}
+    return base_lang(lang) in {"ja", "zh", "ko"}
 
 
 def tokens(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from bot.store.db import Database
 from digest.models import DimensionScore, Enrichment, Scores
 from digest.scoring import importance
 from digest.taxonomy import build_taxonomy
-from digest.text import split_paragraphs
+from digest.text import base_lang, split_paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ChatAnswer:
 
 
 def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code.split("-")[0].lower(), code)
+    return LANGUAGE_NAMES.get(base_lang(code), code)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -225,7 +225,7 @@ def foreign_urls(strings: Sequence[str], source_text: str) -> list[str]:
 
 def written_in(text: str, lang: str) -> bool:
     """A script check for languages we can tell apart cheaply; others pass."""
-    code = lang.split("-")[0].lower()
+    code = base_lang(lang)
     if code == "ja":
         return re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) is not None
     if code == "zh":

@@ -23,7 +23,13 @@ from bot.errors import CommandError, LLMError
 from bot.store.read import translation_view
 from bot.store.schema import ArticleRow, TranslationRow
 from digest.models import TranslationView
-from digest.text import chunk_paragraphs, guess_lang, is_cjk_lang, split_paragraphs
+from digest.text import (
+    chunk_paragraphs,
+    guess_lang,
+    is_cjk_lang,
+    same_language,
+    split_paragraphs,
+)
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -113,10 +119,6 @@ def translation_prompt(lang: str, canary: str, paragraphs: int, glossary: dict[s
         "code, URLs, numbers and product names as they are."
         + (f"\nGlossary (use these renderings consistently): {terms}." if terms else "")
     )
-
-
-def same_language(source: str, target: str) -> bool:
-    return source.split("-")[0].lower() == target.split("-")[0].lower()
 
 
 class Translator:
