@@ -229,21 +229,22 @@ async def unsubscribe(ctx: AppContext, request: CommandRequest, args: dict[str, 
     return Reply(text=f"This channel now follows: {', '.join(now)}.")
 
 
-def _prefs_lines(prefs: ChannelPrefs, tags: list[str]) -> tuple[str, ...]:
+def _prefs_reply(prefs: ChannelPrefs, tags: list[str], *, saved: bool = False) -> Reply:
     alerts = f"on, importance {prefs.alert_threshold} and up" if prefs.alerts_enabled else "off"
-    return (
+    lines = (
+        *(("Saved.",) if saved else ()),
         f"Tags: {', '.join(tags) if tags else 'none (every story)'}",
         f"Language: {prefs.lang}",
         f"Time zone: {prefs.tz}",
         f"Daily digest at: {prefs.digest_time}",
         f"Alerts: {alerts}",
     )
+    return Reply(text="\n".join(lines), lines=lines, ephemeral=True)
 
 
 async def subscriptions(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     prefs, _, tags = await _channel_view(ctx, request)
-    lines = _prefs_lines(prefs, tags)
-    return Reply(text="\n".join(lines), lines=lines, ephemeral=True)
+    return _prefs_reply(prefs, tags)
 
 
 async def alerts(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -268,9 +269,7 @@ async def alerts(ctx: AppContext, request: CommandRequest, args: dict[str, Any])
 
 async def settings(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     if not args:
-        prefs, _, tags = await _channel_view(ctx, request)
-        lines = _prefs_lines(prefs, tags)
-        return Reply(text="\n".join(lines), lines=lines, ephemeral=True)
+        return await subscriptions(ctx, request, args)
     lang = _valid_lang(args["lang"]) if "lang" in args else None
     tz = _valid_tz(args["tz"]) if "tz" in args else None
     at = _valid_time(args["time"]) if "time" in args else None
@@ -286,8 +285,7 @@ async def settings(ctx: AppContext, request: CommandRequest, args: dict[str, Any
             channel.digest_time = at
         prefs = prefs_of(ctx.settings, channel)
         tags = await channel_tags(session, channel.id)
-    lines = ("Saved.", *_prefs_lines(prefs, tags))
-    return Reply(text="\n".join(lines), lines=lines, ephemeral=True)
+    return _prefs_reply(prefs, tags, saved=True)
 
 
 async def search(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
