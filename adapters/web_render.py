@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from bot.replies import stars
 from digest.models import Scores
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -35,11 +36,6 @@ def safe_href(url: str | None) -> str | None:
     if any(ch in candidate for ch in "\x00\t\n\r"):
         return None
     return candidate
-
-
-def stars(importance: int | None) -> str:
-    filled = max(0, min(5, importance or 0))
-    return "★" * filled + "☆" * (5 - filled)
 
 
 def paragraphs(text: str | None) -> list[str]:
