@@ -71,7 +71,6 @@ def make_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["safe_href"] = safe_href
     env.filters["stars"] = stars
     env.filters["paragraphs"] = paragraphs
     return env
