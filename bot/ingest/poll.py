@@ -38,7 +38,7 @@ from bot.ports import Clock
 from bot.store.articles import (
     Matched,
     NewArticle,
-    article_by_canonical,
+    article_id_by_canonical,
     insert_articles,
     load_story_index,
     match_existing,
@@ -538,9 +538,9 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
     if not canonical.startswith(("http://", "https://")):
         raise BlockedAddressError(f"only http(s) URLs can be fetched, not {url!r}")
     async with ctx.db.session() as session:
-        existing = await article_by_canonical(session, canonical)
+        existing = await article_id_by_canonical(session, canonical)
         if existing is not None:
-            return existing.id
+            return existing
     response = await ctx.fetcher.get(url, accept=HTML_ACCEPT)
     if not response.ok:
         raise FetchError(f"could not fetch {url}: HTTP {response.status}")
@@ -554,9 +554,9 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
     final = canonical_url(response.final_url)
     async with ctx.db.session() as session:
         if final != canonical:
-            existing = await article_by_canonical(session, final)
+            existing = await article_id_by_canonical(session, final)
             if existing is not None:
-                return existing.id
+                return existing
         source = await on_demand_source(session)
     article = Article(
         guid="",
@@ -571,10 +571,10 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
     cycle = _Cycle(ctx=ctx, now=now, owner=_owner(), full_text=False)
     await _store_page(cycle, source, article)
     async with ctx.db.session() as session:
-        stored = await article_by_canonical(session, final)
+        stored = await article_id_by_canonical(session, final)
     if stored is None:
         raise FetchError(f"could not store {url}")
-    return stored.id
+    return stored
 
 
 async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:

@@ -24,7 +24,7 @@ from digest.models import Article
 __all__ = [
     "Matched",
     "NewArticle",
-    "article_by_canonical",
+    "article_id_by_canonical",
     "insert_articles",
     "load_story_index",
     "match_existing",
@@ -151,9 +151,10 @@ async def load_story_index(session: AsyncSession, now: datetime) -> StoryIndex:
     return index
 
 
-async def article_by_canonical(session: AsyncSession, canonical: str) -> ArticleRow | None:
+async def article_id_by_canonical(session: AsyncSession, canonical: str) -> int | None:
+    """The oldest article with this canonical URL (from any source), by id; indexed lookup."""
     return await session.scalar(
-        select(ArticleRow)
+        select(ArticleRow.id)
         .where(ArticleRow.canonical_url == canonical)
         .order_by(ArticleRow.id)
         .limit(1)
