@@ -163,8 +163,11 @@ class Translator:
 
         done: list[str] = [""] * len(chunks)
         title = ""
-        reusable = existing is not None and existing.model == self.model
-        if existing is not None and reusable and len(existing.chunks) == len(chunks):
+        if (
+            existing is not None
+            and existing.model == self.model
+            and len(existing.chunks) == len(chunks)
+        ):
             done, title = list(existing.chunks), existing.title
         ledger = UsageLedger(ctx.db, self._llm)
         bounds = length_ratio_bounds(is_cjk_lang(source_lang), is_cjk_lang(lang))
