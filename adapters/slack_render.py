@@ -18,14 +18,9 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
 from bot.messages import Reply
-from bot.replies import (
-    clip,
-    digest_heading,
-    scores_line,
-    stars,
-    translation_status,
-)
+from bot.replies import digest_heading, scores_line, stars, translation_status
 from digest.models import ArticleCard, Digest, DigestItem, TranslationView
+from digest.text import truncate
 
 __all__ = [
     "MAX_BLOCKS",
@@ -91,7 +86,7 @@ def escape(text: str, *, single_line: bool = False) -> str:
 
 def plain(text: str, limit: int, *, single_line: bool = True) -> str:
     """Text for a plain_text object (not parsed by Slack), cut at a word boundary."""
-    return clip(clean(text, single_line=single_line).strip(), limit) or "-"
+    return truncate(clean(text, single_line=single_line), limit) or "-"
 
 
 def safe_url(url: str) -> str | None:
@@ -110,7 +105,7 @@ def safe_url(url: str) -> str | None:
 
 def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is escaped web text; a bad URL leaves only the label."""
-    text = escape(clip(label, MAX_LABEL_CHARS), single_line=True) or "link"
+    text = escape(truncate(label, MAX_LABEL_CHARS), single_line=True) or "link"
     target = safe_url(url)
     return f"<{target}|{text}>" if target else text
 
@@ -213,7 +208,7 @@ def escaped_clip(text: str, limit: int) -> str:
     """Escaped text whose escaped length is within `limit`, cut before escaping (no half entity)."""
     budget = limit
     while True:
-        escaped = escape(clip(text, budget))
+        escaped = escape(truncate(text, budget))
         if len(escaped) <= limit:
             return escaped
         budget = max(1, int(budget * 0.8))
@@ -251,7 +246,7 @@ def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) 
     lines.append(f"{stars(item.importance)} {item.importance}/5 · {scores_line(item.scores)}")
     lines.append("_" + escaped_clip(", ".join(item.sources), MAX_LABEL_CHARS) + "_")
     if item.tldr:
-        lines.append(escape(clip(clean(item.tldr, single_line=True), TLDR_CHARS)))
+        lines.append(escape(truncate(clean(item.tldr, single_line=True), TLDR_CHARS)))
     body = "\n".join(lines)
     if len(body) > MAX_SECTION_CHARS:
         body = "\n".join(lines[:-1])
@@ -380,7 +375,7 @@ def _cards_units(cards: Sequence[ArticleCard], settings: Settings) -> list[list[
             + f" · {card.published_at:%Y-%m-%d}"
         )
         if card.tldr:
-            lines.append(escape(clip(clean(card.tldr, single_line=True), 300)))
+            lines.append(escape(truncate(clean(card.tldr, single_line=True), 300)))
         units.append([section("\n".join(lines))])
     return units
 

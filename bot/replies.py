@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from digest.models import ArticleCard, Digest, DigestItem, Scores, TranslationView
+from digest.text import truncate
 
 KIND_TITLES = {"daily": "AI news", "weekly": "AI news this week", "hn": "Hacker News on AI"}
 MAX_FALLBACK_CHARS = 3000
@@ -39,24 +40,13 @@ def _item_line(rank: int, item: DigestItem) -> str:
     return f"{rank}. {stars(item.importance)} {title} ({', '.join(item.sources)})"
 
 
-def clip(text: str, limit: int) -> str:
-    """Cut at a word boundary with an ellipsis; text under the limit is returned unchanged."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(0, limit - 1)]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
-
-
 def digest_text(digest: Digest) -> str:
     heading = digest_heading(digest)
     if not digest.items:
         return f"{heading}: no stories yet."
     lines = [f"{heading}: {len(digest.items)} stories"]
     lines.extend(_item_line(rank, item) for rank, item in enumerate(digest.items, 1))
-    return clip("\n".join(lines), MAX_FALLBACK_CHARS)
+    return truncate("\n".join(lines), MAX_FALLBACK_CHARS)
 
 
 def card_text(card: ArticleCard) -> str:
@@ -70,7 +60,7 @@ def card_text(card: ArticleCard) -> str:
     if card.tags:
         lines.append("Tags: " + ", ".join(card.tags))
     lines.append(card.url)
-    return clip("\n".join(lines), MAX_FALLBACK_CHARS)
+    return truncate("\n".join(lines), MAX_FALLBACK_CHARS)
 
 
 def cards_text(heading: str, cards: Iterable[ArticleCard]) -> str:
@@ -79,12 +69,12 @@ def cards_text(heading: str, cards: Iterable[ArticleCard]) -> str:
         f"{card.article_id}: {stars(card.importance)} {card.title} ({card.source})"
         for card in cards
     )
-    return clip("\n".join(lines), MAX_FALLBACK_CHARS)
+    return truncate("\n".join(lines), MAX_FALLBACK_CHARS)
 
 
 def translation_text(view: TranslationView, title: str) -> str:
     status = "" if view.status == "complete" else f" [{translation_status(view)}]"
-    return clip(f"{view.title or title} ({view.lang}){status}\n{view.body}", MAX_FALLBACK_CHARS)
+    return truncate(f"{view.title or title} ({view.lang}){status}\n{view.body}", MAX_FALLBACK_CHARS)
 
 
 def translation_status(view: TranslationView) -> str:
