@@ -92,10 +92,8 @@ def _clearly_english(sample: str) -> bool:
     return len(words) >= 8 and sum(w in _ENGLISH for w in words) / len(words) >= 0.12
 
 
-def detect_lang(text: str, hint: str = "") -> str:
-    """The source's language hint when given, else detection; '' when unsure."""
-    if hint:
-        return hint.split("-")[0].lower()
+def detect_lang(text: str) -> str:
+    """The language of a text by script, common English words or langdetect; '' when unsure."""
     sample = text[:1000]
     by_script = script_lang(sample)
     if by_script:
