@@ -68,6 +68,9 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("x-frame-options", "DENY"),
     ("cross-origin-opener-policy", "same-origin"),
 )
+# as raw ASGI header pairs, built once: every response carries them
+_SECURITY_RAW = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS]
+_SECURITY_NAMES = frozenset(name for name, _ in _SECURITY_RAW)
 PAGE_SIZE = 50
 FEED_SIZE = 50
 MAX_DB_ID = 2**31 - 1
@@ -103,9 +106,9 @@ class SecurityHeaders:
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])
-                    if k.decode("latin-1").lower() not in {name for name, _ in SECURITY_HEADERS}
+                    if k.lower() not in _SECURITY_NAMES
                 ]
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
+                headers += _SECURITY_RAW
                 message = {**message, "headers": headers}
             await send(message)
 
