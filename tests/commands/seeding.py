@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 from datetime import datetime
-from typing import Any
 
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
@@ -49,25 +48,21 @@ async def add_article(
     tags: tuple[str, ...] = ("llm",),
     tldr: str | None = None,
     points: int | None = None,
-    story_id: int | None = None,
-    **enrichment: Any,
 ) -> int:
-    """One article in its own story (or `story_id`), enriched unless `importance` is None."""
+    """One article in its own story, enriched unless `importance` is None."""
     serial = next(_serial)
     link = url or f"https://news.example.com/{serial}"
     async with db.session() as session:
-        if story_id is None:
-            story = Story(
-                title=title,
-                fingerprint=hashlib.sha256(f"{serial}{title}".encode()).hexdigest(),
-                first_seen_at=published_at,
-            )
-            session.add(story)
-            await session.flush()
-            story_id = story.id
+        story = Story(
+            title=title,
+            fingerprint=hashlib.sha256(f"{serial}{title}".encode()).hexdigest(),
+            first_seen_at=published_at,
+        )
+        session.add(story)
+        await session.flush()
         article = ArticleRow(
             source_id=source_id,
-            story_id=story_id,
+            story_id=story.id,
             identity=hashlib.sha256(f"{serial}:{title}".encode()).hexdigest(),
             guid=link,
             url=link,
@@ -102,7 +97,6 @@ async def add_article(
                     importance=importance,
                     lang="en",
                     engine="offline",
-                    **enrichment,
                 )
             )
         return article.id

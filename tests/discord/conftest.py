@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from discord.http import Route
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from adapters.discord_client import DiscordService, start_discord
 from bot.config import Secrets, Settings
@@ -236,8 +237,6 @@ async def seed_article(
 
 
 async def channel_tags(db: Database, channel_id: str = CHANNEL_ID) -> list[str]:
-    from sqlalchemy import select
-
     async with db.session() as session:
         rows = await session.scalars(
             select(Subscription.tag)

@@ -49,7 +49,6 @@ async def add_story(
     is_backlog: bool = False,
     story_id: int | None = None,
     points: int | None = None,
-    enriched: bool = True,
 ) -> tuple[int, int]:
     """One article (joining `story_id` or a new story) with an enrichment; returns both ids."""
     async with db.session() as session:
@@ -80,32 +79,31 @@ async def add_story(
             fetched_at=published_at,
             is_backlog=is_backlog,
             points=points,
-            enrich_status="done" if enriched else "pending",
+            enrich_status="done",
         )
         session.add(article)
         await session.flush()
-        if enriched:
-            session.add(
-                EnrichmentRow(
-                    article_id=article.id,
-                    tldr=f"TL;DR of {title}",
-                    key_points=["a point"],
-                    tags=list(tags),
-                    depth=importance,
-                    relevance=importance,
-                    practicality=importance,
-                    innovation=importance,
-                    reasons={
-                        "depth": "r",
-                        "relevance": "r",
-                        "practicality": "r",
-                        "innovation": "r",
-                    },
-                    importance=importance,
-                    lang="en",
-                    engine="offline",
-                )
+        session.add(
+            EnrichmentRow(
+                article_id=article.id,
+                tldr=f"TL;DR of {title}",
+                key_points=["a point"],
+                tags=list(tags),
+                depth=importance,
+                relevance=importance,
+                practicality=importance,
+                innovation=importance,
+                reasons={
+                    "depth": "r",
+                    "relevance": "r",
+                    "practicality": "r",
+                    "innovation": "r",
+                },
+                importance=importance,
+                lang="en",
+                engine="offline",
             )
+        )
         return story_id, article.id
 
 
