@@ -282,8 +282,8 @@ def render_digest_payloads(digest: Digest, settings: Settings) -> list[Payload]:
     return _payloads("\n".join(lines), _pack(head, units))
 
 
-def render_alert_payloads(item: DigestItem, settings: Settings, lang: str) -> list[Payload]:
-    """One important story as an alert (`lang` is the channel's language, for the fallback)."""
+def render_alert_payloads(item: DigestItem, settings: Settings) -> list[Payload]:
+    """One important story as an alert."""
     title = item.title_translated or item.title
     head = [header(f"Alert: {title}")]
     fallback = f"Alert ({item.importance}/5): {title}"

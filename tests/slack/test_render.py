@@ -95,7 +95,7 @@ def test_huge_digest_is_split_within_every_limit() -> None:
 def test_hostile_titles_render_inert(title: str) -> None:
     digest = Digest("daily", date(2026, 11, 28), "en", (item(1, title, tldr=title),))
     payloads = render_digest_payloads(digest, SETTINGS) + render_alert_payloads(
-        item(1, title, tldr=title), SETTINGS, "en"
+        item(1, title, tldr=title), SETTINGS
     )
     assert_accepted(payloads)
     text = parsed_text(*payloads)
