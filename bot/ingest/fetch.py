@@ -41,7 +41,6 @@ class FetchResponse:
     final_url: str
     etag: str | None
     last_modified: str | None
-    content_type: str
     retry_after: float | None
 
     @property
@@ -237,7 +236,6 @@ class Fetcher:
                 final_url=url,
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
-                content_type=response.headers.get("Content-Type", ""),
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         finally:
