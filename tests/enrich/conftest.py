@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,8 +62,16 @@ def llm_settings(
     return factory
 
 
-async def make_ctx(settings: Settings, clock: FixedClock | None = None) -> AppContext:
-    return await build_context(settings, clock=clock or FixedClock(), upgrade=False)
+@asynccontextmanager
+async def app_context(
+    settings: Settings, clock: FixedClock | None = None
+) -> AsyncIterator[AppContext]:
+    """A context on the test database (already migrated), closed when the block ends."""
+    ctx = await build_context(settings, clock=clock or FixedClock(), upgrade=False)
+    try:
+        yield ctx
+    finally:
+        await ctx.aclose()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from tests.enrich.conftest import (
     NOW,
     FixedClock,
     Seed,
-    make_ctx,
+    app_context,
     seed_articles,
 )
 from tests.fakes.llm_server import FakeLLM
@@ -51,8 +51,7 @@ async def test_offline_enrichment_stores_one_row_per_article_once(
     db: Database, make_settings: Callable[..., Settings]
 ) -> None:
     ids = await seed_articles(db, SEEDS)
-    ctx = await make_ctx(make_settings())
-    try:
+    async with app_context(make_settings()) as ctx:
         report = await enrich_pending(ctx)
         assert report.to_json() == {"enriched": 3, "failed": 0, "engine": "offline"}
         rows = await enrichment_rows(db)
@@ -69,16 +68,13 @@ async def test_offline_enrichment_stores_one_row_per_article_once(
         assert [(await article(db, i)).enrich_status for i in ids] == ["done"] * 3
         again = await enrich_pending(ctx)
         assert (again.enriched, again.failed) == (0, 0)
-    finally:
-        await ctx.aclose()
 
 
 async def test_changed_content_updates_the_row_in_place(
     db: Database, make_settings: Callable[..., Settings]
 ) -> None:
     [article_id] = await seed_articles(db, SEEDS[:1])
-    ctx = await make_ctx(make_settings())
-    try:
+    async with app_context(make_settings()) as ctx:
         await enrich_pending(ctx)
         [before] = await enrichment_rows(db)
         async with db.session() as session:
@@ -91,26 +87,20 @@ async def test_changed_content_updates_the_row_in_place(
         [after] = await enrichment_rows(db)
         assert after.id == before.id
         assert after.content_hash == "new" and after.tldr != before.tldr
-    finally:
-        await ctx.aclose()
 
 
 async def test_limit_bounds_a_run(db: Database, make_settings: Callable[..., Settings]) -> None:
     await seed_articles(db, SEEDS)
-    ctx = await make_ctx(make_settings())
-    try:
+    async with app_context(make_settings()) as ctx:
         assert (await enrich_pending(ctx, limit=2)).enriched == 2
         assert (await enrich_pending(ctx, limit=2)).enriched == 1
-    finally:
-        await ctx.aclose()
 
 
 async def test_llm_run_makes_one_call_per_article_and_none_the_second_time(
     db: Database, llm_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     ids = await seed_articles(db, SEEDS)
-    ctx = await make_ctx(llm_settings())
-    try:
+    async with app_context(llm_settings()) as ctx:
         report = await enrich_pending(ctx)
         assert report.to_json() == {"enriched": 3, "failed": 0, "engine": "llm"}
         assert fake_llm.calls == 3
@@ -124,8 +114,6 @@ async def test_llm_run_makes_one_call_per_article_and_none_the_second_time(
             assert await session.scalar(select(func.count()).select_from(LLMUsage)) == 3
         assert (await enrich_pending(ctx)).enriched == 0
         assert fake_llm.calls == 3
-    finally:
-        await ctx.aclose()
 
 
 async def test_switching_from_offline_to_an_llm_re_enriches(
@@ -135,16 +123,12 @@ async def test_switching_from_offline_to_an_llm_re_enriches(
     fake_llm: FakeLLM,
 ) -> None:
     await seed_articles(db, SEEDS[:1])
-    offline = await make_ctx(make_settings())
-    await enrich_pending(offline)
-    await offline.aclose()
-    ctx = await make_ctx(llm_settings())
-    try:
+    async with app_context(make_settings()) as offline:
+        await enrich_pending(offline)
+    async with app_context(llm_settings()) as ctx:
         assert (await enrich_pending(ctx)).enriched == 1
         [row] = await enrichment_rows(db)
         assert row.engine == "llm" and fake_llm.calls == 1
-    finally:
-        await ctx.aclose()
 
 
 async def test_a_failing_article_keeps_its_error_and_retry_time_and_others_go_on(
@@ -152,8 +136,7 @@ async def test_a_failing_article_keeps_its_error_and_retry_time_and_others_go_on
 ) -> None:
     ids = await seed_articles(db, SEEDS[:2])
     clock = FixedClock()
-    ctx = await make_ctx(llm_settings(max_retries=1, enrich={"concurrency": 1}), clock)
-    try:
+    async with app_context(llm_settings(max_retries=1, enrich={"concurrency": 1}), clock) as ctx:
         fake_llm.queue("length", "length")  # the newest article's two tries
         report = await enrich_pending(ctx)
         assert (report.enriched, report.failed) == (1, 1)
@@ -175,16 +158,13 @@ async def test_a_failing_article_keeps_its_error_and_retry_time_and_others_go_on
             None,
             0,
         )
-    finally:
-        await ctx.aclose()
 
 
 async def test_spent_budget_enriches_offline_and_notes_it_on_the_row(
     db: Database, llm_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     ids = await seed_articles(db, SEEDS)
-    ctx = await make_ctx(llm_settings(daily_token_budget=0))
-    try:
+    async with app_context(llm_settings(daily_token_budget=0)) as ctx:
         report = await enrich_pending(ctx)
         assert report.to_json() == {"enriched": 3, "failed": 0, "engine": "llm+offline"}
         assert fake_llm.calls == 0
@@ -196,8 +176,6 @@ async def test_spent_budget_enriches_offline_and_notes_it_on_the_row(
             days=1
         )
         assert (await enrich_pending(ctx)).enriched == 0
-    finally:
-        await ctx.aclose()
 
 
 async def test_two_replicas_never_enrich_the_same_article_twice(
@@ -206,8 +184,7 @@ async def test_two_replicas_never_enrich_the_same_article_twice(
     seeds = [Seed(f"Story {i} about LLM agents", ARTICLE_TEXT + f" Item {i}.") for i in range(12)]
     await seed_articles(db, seeds)
     settings = llm_settings()
-    first, second = await make_ctx(settings), await make_ctx(settings)
-    try:
+    async with app_context(settings) as first, app_context(settings) as second:
         reports: list[EnrichReport] = list(
             await asyncio.gather(enrich_pending(first), enrich_pending(second))
         )
@@ -215,17 +192,13 @@ async def test_two_replicas_never_enrich_the_same_article_twice(
         assert sum(r.failed for r in reports) == 0
         assert fake_llm.calls == 12
         assert len(await enrichment_rows(db)) == 12
-    finally:
-        await first.aclose()
-        await second.aclose()
 
 
 async def test_enrich_article_on_demand(
     db: Database, llm_settings: Callable[..., Settings], fake_llm: FakeLLM
 ) -> None:
     ids = await seed_articles(db, SEEDS[:2])
-    ctx = await make_ctx(llm_settings())
-    try:
+    async with app_context(llm_settings()) as ctx:
         await enrich_article(ctx, ids[1])
         assert fake_llm.calls == 1
         assert [r.article_id for r in await enrichment_rows(db)] == [ids[1]]
@@ -233,8 +206,6 @@ async def test_enrich_article_on_demand(
         assert fake_llm.calls == 1
         with pytest.raises(CommandError, match="No article"):
             await enrich_article(ctx, 999_999)
-    finally:
-        await ctx.aclose()
 
 
 async def test_a_running_claim_is_left_alone_until_its_lease_expires(
@@ -242,8 +213,7 @@ async def test_a_running_claim_is_left_alone_until_its_lease_expires(
 ) -> None:
     [article_id] = await seed_articles(db, SEEDS[:1])
     clock = FixedClock()
-    ctx = await make_ctx(make_settings(), clock)
-    try:
+    async with app_context(make_settings(), clock) as ctx:
         async with db.session() as session:
             await session.execute(
                 update(ArticleRow)
@@ -255,5 +225,3 @@ async def test_a_running_claim_is_left_alone_until_its_lease_expires(
         assert await enrichment_rows(db) == []
         clock.advance(timedelta(minutes=6))  # the other worker died: its lease expired
         assert (await enrich_pending(ctx)).enriched == 1
-    finally:
-        await ctx.aclose()

@@ -15,7 +15,7 @@ from bot.errors import CommandError
 from bot.store.db import Database
 from bot.store.schema import TranslationRow
 from digest.text import split_paragraphs
-from tests.enrich.conftest import Seed, make_ctx, seed_articles
+from tests.enrich.conftest import Seed, app_context, seed_articles
 from tests.fakes.llm_server import FakeLLM
 
 PARAGRAPHS = [
@@ -29,12 +29,9 @@ ARTICLE = Seed("Release notes for an agent framework", "\n\n".join(PARAGRAPHS))
 @asynccontextmanager
 async def translating(settings: Settings) -> AsyncIterator[tuple[AppContext, Translator]]:
     """A context with a translator, closed afterwards."""
-    ctx = await make_ctx(settings)
-    try:
+    async with app_context(settings) as ctx:
         assert ctx.translator is not None
         yield ctx, ctx.translator
-    finally:
-        await ctx.aclose()
 
 
 @pytest.fixture
