@@ -23,13 +23,10 @@ class SourceHealth:
     """One source as `/ainews sources` shows it."""
 
     name: str
-    url: str
-    kind: str
     ok: bool
     disabled: bool
     error_count: int
     last_error: str | None
-    last_success_at: datetime | None
 
 
 async def search_articles(
@@ -100,13 +97,10 @@ async def source_health(session: AsyncSession) -> list[SourceHealth]:
     health = [
         SourceHealth(
             name=source.name,
-            url=source.url,
-            kind=source.kind,
             ok=not source.disabled and source.error_count == 0,
             disabled=source.disabled,
             error_count=source.error_count,
             last_error=source.last_error,
-            last_success_at=source.last_success_at,
         )
         for source in sources
     ]
