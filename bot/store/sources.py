@@ -193,25 +193,17 @@ async def claim_sources(
             candidates = (await session.scalars(wanted)).all()
             skipped = [row for row in candidates if row.disabled]
             ids = [row.id for row in candidates if not row.disabled]
+            mine: set[int] = set()
             for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
                 await session.execute(
                     update(Source)
-                    .where(Source.id.in_(ids[start : start + 500]), free)
+                    .where(Source.id.in_(chunk), free)
                     .values(lease_owner=owner, lease_until=now + lease)
                     .execution_options(synchronize_session=False)
                 )
-            mine: set[int] = set()
-            for start in range(0, len(ids), 500):
-                mine.update(
-                    (
-                        await session.scalars(
-                            select(Source.id).where(
-                                Source.id.in_(ids[start : start + 500]),
-                                Source.lease_owner == owner,
-                            )
-                        )
-                    ).all()
-                )
+                taken = select(Source.id).where(Source.id.in_(chunk), Source.lease_owner == owner)
+                mine.update((await session.scalars(taken)).all())
             claimed = [row for row in candidates if row.id in mine]
             if all_sources:
                 skipped += [r for r in candidates if not r.disabled and r.id not in mine]
@@ -230,4 +222,4 @@ async def claim_sources(
                 for row in (await session.scalars(wanted)).all():
                     if row.id not in seen:
                         skipped.append(row)
-    return list(claimed), list(skipped)
+    return claimed, skipped
