@@ -41,6 +41,19 @@ async def fake_llm() -> AsyncIterator[FakeLLM]:
         yield fake
 
 
+def llm_section(fake: FakeLLM, **llm: Any) -> dict[str, Any]:
+    """An `[llm]` section pointing at the fake, with `llm` overriding the test defaults."""
+    return {
+        "base_url": fake.base_url,
+        "model": "fake-model",
+        "timeout": 2.0,
+        "max_retries": 2,
+        "price_in_per_million": 1.0,
+        "price_out_per_million": 2.0,
+        **llm,
+    }
+
+
 @pytest.fixture
 def llm_settings(
     make_settings: Callable[..., Settings], fake_llm: FakeLLM
@@ -48,15 +61,7 @@ def llm_settings(
     """Settings with `[llm]` pointing at the fake; overrides go into the `llm` section."""
 
     def factory(enrich: dict[str, Any] | None = None, **llm: Any) -> Settings:
-        section = {
-            "base_url": fake_llm.base_url,
-            "model": "fake-model",
-            "timeout": 2.0,
-            "max_retries": 2,
-            "price_in_per_million": 1.0,
-            "price_out_per_million": 2.0,
-            **llm,
-        }
+        section = llm_section(fake_llm, **llm)
         return make_settings(llm=section, **({"enrich": enrich} if enrich else {}))
 
     return factory

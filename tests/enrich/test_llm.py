@@ -18,7 +18,7 @@ from bot.errors import LLMError
 from bot.ports import EnrichmentInput
 from bot.store.db import Database
 from bot.store.schema import LLMUsage
-from tests.enrich.conftest import ARTICLE_TEXT, INJECTION_TEXT, FixedClock
+from tests.enrich.conftest import ARTICLE_TEXT, INJECTION_TEXT, FixedClock, llm_section
 from tests.fakes.llm_server import FakeLLM
 
 ITEM = EnrichmentInput(
@@ -33,16 +33,7 @@ ITEM = EnrichmentInput(
 
 
 def llm_config(fake: FakeLLM, url: str, **llm: Any) -> Settings:
-    section = {
-        "base_url": fake.base_url,
-        "model": "fake-model",
-        "timeout": 2.0,
-        "max_retries": 2,
-        "price_in_per_million": 1.0,
-        "price_out_per_million": 2.0,
-        **llm,
-    }
-    return Settings.model_validate({"database": {"url": url}, "llm": section})
+    return Settings.model_validate({"database": {"url": url}, "llm": llm_section(fake, **llm)})
 
 
 @pytest.fixture
