@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.read import candidate_query, like_contains, load_candidates
@@ -142,36 +142,41 @@ async def _grouped(session: AsyncSession, column: Any) -> dict[str, int]:
     return {str(key): int(count) for key, count in rows}
 
 
+def _count(model: Any, *where: ColumnExpressionArgument[bool]) -> Any:
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
 async def store_metrics(session: AsyncSession) -> StoreMetrics:
-    """A handful of aggregate queries; cheap enough to run on every scrape."""
-    count = func.count()
-    usage = (
+    """The totals in one query plus four grouped counts; cheap enough to run on every scrape."""
+    totals = (
         await session.execute(
             select(
-                func.coalesce(func.sum(LLMUsage.tokens_in), 0),
-                func.coalesce(func.sum(LLMUsage.tokens_out), 0),
-                func.coalesce(func.sum(LLMUsage.cost_usd), 0.0),
+                _count(ArticleRow),
+                _count(Story),
+                _count(EnrichmentRow),
+                _count(Source),
+                _count(Source, Source.error_count > 0),
+                _count(Source, Source.disabled),
+                select(func.coalesce(func.sum(LLMUsage.tokens_in), 0)).scalar_subquery(),
+                select(func.coalesce(func.sum(LLMUsage.tokens_out), 0)).scalar_subquery(),
+                select(func.coalesce(func.sum(LLMUsage.cost_usd), 0.0)).scalar_subquery(),
+                select(func.max(ArticleRow.published_at)).scalar_subquery(),
             )
         )
     ).one()
     return StoreMetrics(
-        articles=int(await session.scalar(select(count).select_from(ArticleRow)) or 0),
-        stories=int(await session.scalar(select(count).select_from(Story)) or 0),
-        enrichments=int(await session.scalar(select(count).select_from(EnrichmentRow)) or 0),
-        sources=int(await session.scalar(select(count).select_from(Source)) or 0),
-        sources_with_errors=int(
-            await session.scalar(select(count).select_from(Source).where(Source.error_count > 0))
-            or 0
-        ),
-        sources_disabled=int(
-            await session.scalar(select(count).select_from(Source).where(Source.disabled)) or 0
-        ),
+        articles=int(totals[0]),
+        stories=int(totals[1]),
+        enrichments=int(totals[2]),
+        sources=int(totals[3]),
+        sources_with_errors=int(totals[4]),
+        sources_disabled=int(totals[5]),
         articles_by_enrich_status=await _grouped(session, ArticleRow.enrich_status),
         enrichments_by_engine=await _grouped(session, EnrichmentRow.engine),
         deliveries_by_status=await _grouped(session, Delivery.status),
         translations_by_status=await _grouped(session, TranslationRow.status),
-        llm_tokens_in=int(usage[0]),
-        llm_tokens_out=int(usage[1]),
-        llm_cost_usd=float(usage[2]),
-        newest_article_at=await session.scalar(select(func.max(ArticleRow.published_at))),
+        llm_tokens_in=int(totals[6]),
+        llm_tokens_out=int(totals[7]),
+        llm_cost_usd=float(totals[8]),
+        newest_article_at=totals[9],
     )
