@@ -48,6 +48,7 @@ from bot.store.schema import ArticleRow, Source
 from bot.store.sources import claim_sources, on_demand_source, upsert_sources
 from digest.dedup import StoryIndex, canonical_url, content_hash
 from digest.models import Article
+from digest.text import base_lang
 
 
 class IngestContext(Protocol):
@@ -264,7 +265,7 @@ def normalise_entries(
     entries: Sequence[ParsedEntry], *, source_lang: str, feed_lang: str, fetched_at: datetime
 ) -> list[Article]:
     """Parsed entries → articles: UTC dates (fetch time when undated), canonical URL, language."""
-    feed_hint = feed_lang.split("-")[0].lower()[:8]
+    feed_hint = base_lang(feed_lang)[:8]
     if not source_lang and not feed_hint:
         # A short sample: the hint is per feed, and langdetect's cost grows with the text.
         sample = " ".join(f"{e.title} {e.content[:200]}" for e in entries[:4])[:600]
