@@ -6,6 +6,7 @@ and a URL becomes an href only when it is plain http(s).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ import jinja2
 
 from bot.replies import stars
 from digest.models import Scores
-from digest.text import split_paragraphs
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+_BLANK_LINES = re.compile(r"\n\s*\n")
 
 
 def safe_href(url: str | None) -> str | None:
@@ -39,7 +40,7 @@ def safe_href(url: str | None) -> str | None:
 
 def paragraphs(text: str | None) -> list[str]:
     """Blank-line separated paragraphs; single line breaks are kept by CSS (pre-line)."""
-    return split_paragraphs(text or "")
+    return [p.strip() for p in _BLANK_LINES.split(text or "") if p.strip()]
 
 
 def weighted_mean(scores: Scores, weights: Mapping[str, float]) -> float:
