@@ -49,6 +49,7 @@ from bot.store.pages import (
 )
 from bot.store.read import article_card
 from digest.models import ArticleCard, DigestKind
+from digest.text import same_language
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -289,7 +290,7 @@ class WebViews:
 
     def translation_state(self, card: ArticleCard, target: str, *, running: bool) -> str:
         """same, running, complete, partial, failed, pending or none: what the page says."""
-        if card.lang and card.lang.split("-")[0] == target.split("-")[0]:
+        if card.lang and same_language(card.lang, target):
             return "same"
         if running:
             return "running"
