@@ -33,7 +33,7 @@ from bot.ingest.extract import (
 from bot.ingest.fetch import HTML_ACCEPT, Fetcher, FetchResponse
 from bot.ingest.hackernews import fetch_front_page
 from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
-from bot.ingest.sanitize import plain_text
+from bot.ingest.sanitize import plain_paragraphs, plain_text
 from bot.ports import Clock
 from bot.store.articles import (
     Matched,
@@ -304,7 +304,7 @@ async def _full_text(cycle: _Cycle, article: Article) -> tuple[Article, bool]:
         except FetchError as exc:
             log.info("full text failed", extra={"url": article.url, "error": str(exc)})
             return article, False
-    text = plain_text(page.text)
+    text = plain_paragraphs(page.text)
     if len(text) <= len(article.content):
         return article, False
     return replace(article, content=text), True
@@ -546,7 +546,7 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
     if not response.ok:
         raise FetchError(f"could not fetch {url}: HTTP {response.status}")
     page = await extract_page(response.body, response.final_url)
-    text = plain_text(page.text)
+    text = plain_paragraphs(page.text)
     if not text:
         raise FetchError(f"no readable article text at {url}")
     now = ctx.clock.now()

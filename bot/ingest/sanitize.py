@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["plain_text"]
+__all__ = ["plain_paragraphs", "plain_text"]
 
 # One pass for everything that becomes a space: comments, script-like blocks with their content,
 # CDATA markers, declarations, processing instructions and any other tag.
@@ -22,19 +22,25 @@ _MARKUP = re.compile(
     r"|!\[CDATA\[|![a-zA-Z][^>]*>|\?.*?(?:\?>|\Z)|/?[a-zA-Z][^>]*(?:>|\Z))",
     re.IGNORECASE | re.DOTALL,
 )
-_BREAKS = re.compile(r"<(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote)\b[^>]*>", re.IGNORECASE)
+# A closed block ends a paragraph; <br> only ends a line inside one. Readers of stored text
+# (digest.text.split_paragraphs: translation chunks, the depth score, the web view) split
+# paragraphs at blank lines, so block ends become "\n\n" and line breaks "\n".
+_LINE_BREAKS = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
+_BLOCK_ENDS = re.compile(r"</(?:p|div|li|h[1-6]|tr|blockquote)\b[^>]*>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A rare printable symbol (U+2424) marks block ends while spaces are collapsed: str.split()
-# would eat a newline, and a printable mark keeps the fast isprintable() check meaningful.
+# Rare printable symbols mark line ends (U+2424) and paragraph ends (U+2425) while spaces are
+# collapsed: str.split() would eat a newline, and a printable mark keeps the fast
+# isprintable() check meaningful.
 _BREAK = "\u2424"
-_RUN_OF_BREAKS = re.compile(_BREAK + "+")
+_PARAGRAPH = "\u2425"
+_RUN_OF_BREAKS = re.compile(f"[{_BREAK}{_PARAGRAPH}]+")
 MAX_CHARS = 200_000
 
 
 def _strip(markup: str) -> str:
     if "<" not in markup:
         return markup
-    markup = _BREAKS.sub(_BREAK, markup)
+    markup = _BLOCK_ENDS.sub(_PARAGRAPH, _LINE_BREAKS.sub(_BREAK, markup))
     markup = _MARKUP.sub(" ", markup)
     return markup.replace("]]>", " ") if "]]>" in markup else markup
 
@@ -44,8 +50,8 @@ def plain_text(markup: str | None, *, single_line: bool = False) -> str:
     if not markup:
         return ""
     markup = markup[:MAX_CHARS]
-    if _BREAK in markup:
-        markup = markup.replace(_BREAK, "")
+    if _BREAK in markup or _PARAGRAPH in markup:
+        markup = markup.replace(_BREAK, "").replace(_PARAGRAPH, "")
     text = _strip(markup)
     if "&" in text:
         escaped_markup = "&lt;" in text or "&#" in text
@@ -56,7 +62,19 @@ def plain_text(markup: str | None, *, single_line: bool = False) -> str:
     out = " ".join(text.split())
     if not out.isprintable():
         out = _CONTROL.sub("", out)
-    if _BREAK in out:
-        out = out.replace(f" {_BREAK}", _BREAK).replace(f"{_BREAK} ", _BREAK)
-        out = _RUN_OF_BREAKS.sub(" " if single_line else "\n", out).strip()
+    if _BREAK in out or _PARAGRAPH in out:
+        for mark in (_BREAK, _PARAGRAPH):
+            out = out.replace(f" {mark}", mark).replace(f"{mark} ", mark)
+        out = _RUN_OF_BREAKS.sub(" " if single_line else _line_or_paragraph, out).strip()
     return out
+
+
+def _line_or_paragraph(run: re.Match[str]) -> str:
+    return "\n\n" if _PARAGRAPH in run.group() else "\n"
+
+
+def plain_paragraphs(text: str) -> str:
+    """Already-plain multi-line text (e.g. trafilatura's) cleaned line by line, one paragraph
+    per line, so its paragraphs survive the whitespace folding of `plain_text`."""
+    lines = (plain_text(line, single_line=True) for line in text.splitlines())
+    return "\n\n".join(line for line in lines if line)

@@ -151,3 +151,21 @@ def test_plain_text(markup: str, text: str) -> None:
 def test_http_link_rejects_other_schemes() -> None:
     assert http_link("ftp://x.test/a", BASE) == ""
     assert http_link("//cdn.test/a", BASE) == "https://cdn.test/a"
+
+
+def test_block_ends_are_paragraphs_and_br_a_line_break() -> None:
+    """Stored text keeps paragraphs the way digest.text.split_paragraphs reads them."""
+    from digest.text import split_paragraphs
+
+    text = plain_text("<p>First <b>para</b> here.</p>\n<p>Second<br>line.</p><div>Third</div>")
+    assert text == "First para here.\n\nSecond\nline.\n\nThird"
+    assert split_paragraphs(text) == ["First para here.", "Second\nline.", "Third"]
+    assert plain_text("<p>a</p><p>b</p>", single_line=True) == "a b"
+
+
+def test_extracted_page_text_keeps_one_paragraph_per_line() -> None:
+    from bot.ingest.sanitize import plain_paragraphs
+
+    assert plain_paragraphs("Intro line.\n\n  Body &amp; more \nEnd\x07") == (
+        "Intro line.\n\nBody & more\n\nEnd"
+    )
