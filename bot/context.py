@@ -41,11 +41,12 @@ async def build_context(
     if upgrade:
         await db.upgrade()
     fetcher = Fetcher(settings.fetch)
+    the_clock = clock or SystemClock()
     return AppContext(
         settings=settings,
         db=db,
-        clock=clock or SystemClock(),
+        clock=the_clock,
         fetcher=fetcher,
-        enricher=make_enricher(settings),
+        enricher=make_enricher(settings, db, the_clock),
         translator=make_translator(settings),
     )

@@ -27,7 +27,6 @@ from bot.enrich.offline import OfflineEnricher
 from bot.enrich.schema import JSON_SHAPE, EnrichmentOut
 from bot.errors import LLMError
 from bot.ports import Clock, EnrichmentInput, EnrichmentResult, SystemClock
-from bot.store.db import Database
 from digest.models import DimensionScore, Enrichment, Scores
 from digest.scoring import importance
 from digest.taxonomy import build_taxonomy
@@ -322,7 +321,6 @@ class LLMEnricher:
         client: LLMClient,
         ledger: UsageLedger,
         clock: Clock | None = None,
-        owned_db: Database | None = None,
     ) -> None:
         assert settings.llm is not None
         self.model = settings.llm.model
@@ -331,15 +329,12 @@ class LLMEnricher:
         self._client = client
         self._ledger = ledger
         self._clock = clock or SystemClock()
-        self._owned_db = owned_db
         self._offline = OfflineEnricher(settings)
         self._taxonomy = build_taxonomy(settings.enrich.taxonomy)
         self._weights = dict(settings.rubric.weights)
 
     async def aclose(self) -> None:
         await self._client.aclose()
-        if self._owned_db is not None:
-            await self._owned_db.dispose()
 
     async def enrich(self, item: EnrichmentInput) -> EnrichmentResult:
         budget = self._llm.daily_token_budget

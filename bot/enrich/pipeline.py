@@ -23,7 +23,7 @@ from bot.enrich.budget import UsageLedger, next_utc_day
 from bot.enrich.llm import LLMClient, LLMEnricher
 from bot.enrich.offline import OfflineEnricher
 from bot.errors import CommandError, LLMError
-from bot.ports import Enricher, EnrichmentInput, EnrichmentResult
+from bot.ports import Clock, Enricher, EnrichmentInput, EnrichmentResult
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
 
@@ -49,17 +49,16 @@ class EnrichReport:
         return {"enriched": self.enriched, "failed": self.failed, "engine": self.engine}
 
 
-def make_enricher(settings: Settings) -> Enricher:
+def make_enricher(settings: Settings, db: Database, clock: Clock) -> Enricher:
     """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
-    is spent), else the offline one."""
+    is spent), else the offline one; the token ledger shares the application's store and clock."""
     if settings.llm is None:
         return OfflineEnricher(settings)
-    usage_db = Database(settings.database.url)
     return LLMEnricher(
         settings,
         client=LLMClient(settings.llm),
-        ledger=UsageLedger(usage_db, settings.llm),
-        owned_db=usage_db,
+        ledger=UsageLedger(db, settings.llm),
+        clock=clock,
     )
 
 
