@@ -87,6 +87,12 @@ class ChannelPacer:
         if slot > now:
             await asyncio.sleep(slot - now)
 
+    def posted(self, channel: str) -> None:
+        """Count the interval from the answer too: a request slowed on its way must not let
+        the next one reach Slack sooner than `interval` after it."""
+        done = asyncio.get_running_loop().time() + self.interval
+        self._next_slot[channel] = max(self._next_slot.get(channel, 0.0), done)
+
 
 def delivery_error(error: SlackApiError) -> DeliveryError:
     """Slack's answer as a DeliveryError: permanent, retry-after, or plain transient."""
@@ -133,6 +139,8 @@ async def post_messages(
                 exc_info=error,
             )
             break
+        finally:
+            pacer.posted(channel)
         sent.append(str(response["ts"]))
     return sent
 
