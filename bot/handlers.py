@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from bot.channels import (
     ChannelPrefs,
     channel_tags,
@@ -34,8 +32,6 @@ from bot.messages import CommandRequest, Destination, Reply
 from bot.replies import card_text, cards_text, digest_text, translation_text
 from bot.search import recent_tags, search_articles, source_health
 from bot.store.read import article_card
-from bot.store.schema import ArticleRow
-from digest.dedup import canonical_url
 from digest.models import ArticleCard, DigestKind
 
 if TYPE_CHECKING:
@@ -105,20 +101,9 @@ def parse_ref(raw: str) -> int | str:
     return value
 
 
-async def _find_by_url(ctx: AppContext, url: str) -> int | None:
-    canonical = canonical_url(url)
-    async with ctx.db.session() as session:
-        found = await session.scalar(
-            select(ArticleRow.id)
-            .where(ArticleRow.canonical_url == canonical)  # indexed; `url` is not
-            .order_by(ArticleRow.id)
-            .limit(1)
-        )
-    return found
-
-
 async def _fetch_on_demand(ctx: AppContext, url: str) -> int:
-    """Fetch an unknown URL with the ingest policy (SSRF guard included)."""
+    """The stored article with this URL's canonical form, else fetched now with the ingest
+    policy (SSRF guard included): `fetch_article` looks the URL up before fetching."""
     try:
         return await fetch_article(ctx, url)
     except FetchError as error:
@@ -129,8 +114,7 @@ async def resolve_article(ctx: AppContext, raw: str) -> int:
     ref = parse_ref(raw)
     if isinstance(ref, int):
         return ref
-    found = await _find_by_url(ctx, ref)
-    return found if found is not None else await _fetch_on_demand(ctx, ref)
+    return await _fetch_on_demand(ctx, ref)
 
 
 async def _card(ctx: AppContext, article_id: int) -> ArticleCard:
