@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from discord.http import Route
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -25,7 +24,13 @@ from bot.config import Secrets, Settings
 from bot.context import AppContext, build_context
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, Channel, EnrichmentRow, Source, Story, Subscription
-from tests.fakes.discord_api import APP_ID, BOT_TOKEN, FakeDiscordAPI, InteractionLog
+from tests.fakes.discord_api import (
+    APP_ID,
+    BOT_TOKEN,
+    FakeDiscordAPI,
+    InteractionLog,
+    running_fake_discord,
+)
 from tests.fakes.store_seed import FakeClock
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 in Asia/Tokyo, the default zone
@@ -37,12 +42,8 @@ VIEW_AND_SEND = str(1024 | 2048)  # View Channel + Send Messages: no Manage Chan
 
 @pytest.fixture
 async def discord_api() -> AsyncIterator[FakeDiscordAPI]:
-    previous = Route.BASE
-    api = FakeDiscordAPI()
-    await api.start()
-    yield api
-    Route.BASE = previous
-    await api.close()
+    async with running_fake_discord() as api:
+        yield api
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from discord.http import Route
 
 API_PREFIX = "/api/v10"
 BOT_TOKEN = "fake-bot-token-for-loopback-tests-only"
@@ -554,3 +556,16 @@ class FakeDiscordAPI:
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         log.original, log.original_deleted = None, True
         return web.Response(status=204)
+
+
+@asynccontextmanager
+async def running_fake_discord() -> AsyncIterator[FakeDiscordAPI]:
+    """Serve a fake on 127.0.0.1 for the block; discord.py's route base is restored after."""
+    previous = Route.BASE
+    api = FakeDiscordAPI()
+    await api.start()
+    try:
+        yield api
+    finally:
+        Route.BASE = previous
+        await api.close()

@@ -13,14 +13,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from discord.http import Route
 from pydantic import SecretStr
 
 from adapters.main import build_service, run_once, serve
 from bot.config import Secrets, Settings
 from bot.store.db import Database
 from tests.fakes.discord_api import BOT_TOKEN as DISCORD_TOKEN
-from tests.fakes.discord_api import FakeDiscordAPI
+from tests.fakes.discord_api import FakeDiscordAPI, running_fake_discord
 from tests.fakes.slack_api import BOT_TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import TEAM_ID, FakeSlack, FakeSlackServer
 from tests.fakes.store_seed import FakeClock, add_channel, add_source, add_story
@@ -48,12 +47,8 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscordAPI]:
-    previous = Route.BASE
-    api = FakeDiscordAPI()
-    await api.start()
-    yield api
-    Route.BASE = previous
-    await api.close()
+    async with running_fake_discord() as api:
+        yield api
 
 
 def free_port() -> int:
