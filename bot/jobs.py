@@ -126,18 +126,13 @@ class Jobs:
         enriched = await step("enrich", self.enrich)
         if isinstance(enriched, EnrichReport):
             report.enriched = enriched.enriched
-        report.digests_queued = await step("digests", self.due_digests_only) or 0
-        report.alerts_queued = await step("alerts", self.alerts_only) or 0
+        # queue only: the deliver step below sends digests and alerts together
+        report.digests_queued = await step("digests", lambda: enqueue_due_digests(self.ctx)) or 0
+        report.alerts_queued = await step("alerts", lambda: enqueue_alerts(self.ctx)) or 0
         delivered = await step("deliver", self.deliver)
         if isinstance(delivered, DeliveryReport):
             report.delivery = delivered
         return report
-
-    async def due_digests_only(self) -> int:
-        return await enqueue_due_digests(self.ctx)
-
-    async def alerts_only(self) -> int:
-        return await enqueue_alerts(self.ctx)
 
     def table(self) -> list[tuple[JobSpec, Callable[[], Awaitable[Any]]]]:
         """The trigger table: what runs when. Hourly alerts fire at minute 0 of every hour."""
