@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,19 +32,16 @@ Closer = Callable[[], Awaitable[None]]
 
 @dataclass
 class Service:
-    """What `serve()` runs: the context, notifiers by platform, background tasks and closers.
+    """What `serve()` runs: the context, notifiers by platform, HTTP routes and closers.
 
     A platform adapter joins by adding its notifier to `notifiers`, its HTTP endpoints to
-    `routes` (served by the web server), its long-running coroutine to `tasks` and its shutdown
-    to `closers` — nothing else changes.
+    `routes` (served by the web server) and its shutdown to `closers` — nothing else changes.
     """
 
     ctx: AppContext
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     routes: list[Any] = field(default_factory=list)
-    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     closers: list[Closer] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
 
     async def aclose(self) -> None:
         for closer in reversed(self.closers):
@@ -200,8 +197,6 @@ async def serve(
             url = f"http://{settings.web.host}:{settings.web.port}/"
             running.append(asyncio.create_task(_run_web(server, url), name="web"))
             say(f"ainews web view: {url}")
-        for start in service.tasks:
-            running.append(asyncio.create_task(start()))
         platforms = ", ".join(sorted(service.notifiers)) or "none"
         say(f"ainews running: delivering to {platforms}; Ctrl-C stops it")
         # the first full cycle runs at once; the scheduler then keeps each job on its cadence
