@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.channels import active_channels, prefs_of, tags_by_channel
 from bot.delivery import OutboxEntry, enqueue_many
-from bot.digests import ALERT_KEY_PREFIX, alerted_by_channel
+from bot.digests import alert_key, alerted_by_channel
 from bot.runtime import StoreContext
 from bot.store.read import candidates_between
 from digest.build import digest_item, select_alerts
@@ -20,10 +20,6 @@ log = logging.getLogger(__name__)
 ALERT_WINDOW = timedelta(hours=24)
 # Feeds sometimes stamp items slightly ahead of our clock; they still count as new.
 FUTURE_SLACK = timedelta(hours=1)
-
-
-def alert_key(story_id: int) -> str:
-    return f"{ALERT_KEY_PREFIX}{story_id}"
 
 
 def alert_payload(lang: str, item: dict[str, Any]) -> dict[str, Any]:

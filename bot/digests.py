@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 ALERT_KEY_PREFIX = "alert:story:"
 
 
+def alert_key(story_id: int) -> str:
+    """The outbox key of a story's alert to a channel; digests read it back to mark alerted."""
+    return f"{ALERT_KEY_PREFIX}{story_id}"
+
+
 async def alerted_story_ids(session: AsyncSession, channel_id: int | None) -> set[int]:
     """Stories already alerted (or queued as alerts) to one channel, from its outbox keys."""
     if channel_id is None:
@@ -131,7 +136,7 @@ async def alerted_by_channel(
 ) -> dict[int, set[int]]:
     """Which of these stories each channel was alerted to, in a few queries for all channels."""
     found: dict[int, set[int]] = {channel_id: set() for channel_id in channel_ids}
-    keys = sorted(f"{ALERT_KEY_PREFIX}{story_id}" for story_id in story_ids)
+    keys = sorted(alert_key(story_id) for story_id in story_ids)
     for start in range(0, len(keys), 500):
         rows = await session.execute(
             select(Delivery.channel_id, Delivery.key).where(
