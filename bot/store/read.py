@@ -63,12 +63,9 @@ def candidate_query() -> CandidateQuery:
 async def load_candidates(
     session: AsyncSession,
     query: CandidateQuery,
-    *,
-    alerted_story_ids: Iterable[int] = (),
 ) -> list[StoryCandidate]:
     """Run a `candidate_query()` (filtered and ordered by the caller) into story candidates."""
     rows = (await session.execute(query)).all()
-    alerted = set(alerted_story_ids)
     names = await story_sources(session, {a.story_id for a, *_ in rows if a.story_id})
     out: list[StoryCandidate] = []
     for article, enrichment, source, source_count in rows:
@@ -86,7 +83,6 @@ async def load_candidates(
                 tldr=enrichment.tldr if enrichment else "",
                 tags=tuple(enrichment.tags) if enrichment else (),
                 source_count=source_count or 1,
-                alerted=story_id in alerted,
                 is_backlog=article.is_backlog,
                 points=article.points,
                 comments=article.comments,
@@ -103,7 +99,6 @@ async def candidates_between(
     end: datetime,
     *,
     source_kind: str | None = None,
-    alerted_story_ids: Iterable[int] = (),
 ) -> list[StoryCandidate]:
     """Articles published in [start, end) as story candidates; unenriched ones still count."""
     query = (
@@ -113,7 +108,7 @@ async def candidates_between(
     )
     if source_kind is not None:
         query = query.where(Source.kind == source_kind)
-    return await load_candidates(session, query, alerted_story_ids=alerted_story_ids)
+    return await load_candidates(session, query)
 
 
 def translation_view(row: TranslationRow) -> TranslationView:
