@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from digest.build import Weekday
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_DATABASE_URL = "sqlite:///ainews.db"
@@ -117,7 +118,7 @@ class DigestSettings(_Section):
     size: int = Field(10, ge=1, le=50)
     timezone: str = "Asia/Tokyo"
     daily_time: str = "09:00"
-    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_day: Weekday = "mon"
     alert_threshold: int = Field(4, ge=1, le=5)
     hn_min_points: int = Field(50, ge=0)
 

@@ -35,6 +35,7 @@ from bot.ingest.hackernews import fetch_front_page
 from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
 from bot.ingest.sanitize import plain_paragraphs, plain_text
 from bot.ports import Clock
+from bot.runtime import StoreContext
 from bot.store.articles import (
     Matched,
     NewArticle,
@@ -51,12 +52,9 @@ from digest.models import Article
 from digest.text import base_lang
 
 
-class IngestContext(Protocol):
+class IngestContext(StoreContext, Protocol):
     """The part of `bot.context.AppContext` ingestion needs (AppContext satisfies it)."""
 
-    settings: Settings
-    db: Database
-    clock: Clock
     fetcher: Fetcher
 
 
