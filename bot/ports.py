@@ -53,6 +53,10 @@ class EnrichmentInput:
     lang: str
     source_count: int = 1
     points: int | None = None
+    comments: int | None = None
+    source_weight: float = 1.0
+    # The feed gave only a teaser and full text could not be fetched: depth is unknown.
+    teaser: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from typing import Literal
 RUBRIC_DIMENSIONS: tuple[str, ...] = ("depth", "relevance", "practicality", "innovation")
 DigestKind = Literal["daily", "weekly", "hn"]
 TranslationStatus = Literal["complete", "partial", "failed", "pending"]
+ItemKind = Literal["news", "research", "tool", "analysis", "other"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("news", "research", "tool", "analysis", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,11 @@ class Enrichment:
     title_translated: str = ""
     impact: str = ""
     editorial: str = ""
+    # Editorial judgement both engines produce: whether the item is primarily about AI, what
+    # kind of item it is, and the canonical slugs of the companies, models and tools it names.
+    is_ai: bool = True
+    kind: ItemKind = "other"
+    entities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

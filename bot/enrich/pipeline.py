@@ -23,6 +23,7 @@ from bot.enrich.budget import UsageLedger, next_utc_day
 from bot.enrich.llm import LLMClient, LLMEnricher
 from bot.enrich.offline import OfflineEnricher
 from bot.errors import CommandError, LLMError
+from bot.ingest.extract import is_teaser
 from bot.ports import Clock, Enricher, EnrichmentInput, EnrichmentResult
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
@@ -126,7 +127,7 @@ class _Work:
 async def _load(ctx: AppContext, ids: Sequence[int]) -> list[_Work]:
     async with ctx.db.session() as session:
         rows = await session.execute(
-            select(ArticleRow, Source.name, Story.source_count)
+            select(ArticleRow, Source.name, Source.weight, Story.source_count)
             .join(Source, Source.id == ArticleRow.source_id)
             .outerjoin(Story, Story.id == ArticleRow.story_id)
             .where(ArticleRow.id.in_(list(ids)))
@@ -143,11 +144,14 @@ async def _load(ctx: AppContext, ids: Sequence[int]) -> list[_Work]:
                     lang=article.lang,
                     source_count=source_count or 1,
                     points=article.points,
+                    comments=article.comments,
+                    source_weight=source_weight,
+                    teaser=not article.full_text and is_teaser(article.content),
                 ),
                 content_hash=article.content_hash,
                 attempts=article.enrich_attempts,
             )
-            for article, source_name, source_count in rows
+            for article, source_name, source_weight, source_count in rows
         ]
 
 
@@ -167,6 +171,9 @@ def _row_values(ctx: AppContext, work: _Work, result: EnrichmentResult) -> dict[
         "title_translated": enrichment.title_translated,
         "impact": enrichment.impact,
         "editorial": enrichment.editorial,
+        "is_ai": enrichment.is_ai,
+        "kind": enrichment.kind,
+        "entities": list(enrichment.entities),
         "engine": result.engine,
         "model": result.model,
         "prompt_version": result.prompt_version,

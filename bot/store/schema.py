@@ -138,6 +138,8 @@ class ArticleRow(Base):
     enrich_error: Mapped[str | None] = mapped_column(Text)
     enrich_retry_at: Mapped[datetime | None] = mapped_column()
     enrich_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Gazetteer slugs found at ingest (title and lead): what story clustering compares.
+    entities: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class EnrichmentRow(Base):
@@ -162,6 +164,9 @@ class EnrichmentRow(Base):
     title_translated: Mapped[str] = mapped_column(Text, default="")
     impact: Mapped[str] = mapped_column(Text, default="")
     editorial: Mapped[str] = mapped_column(Text, default="")
+    is_ai: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    entities: Mapped[list[str]] = mapped_column(JSON, default=list)
     engine: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(200), default="")
     prompt_version: Mapped[str] = mapped_column(String(40), default="")
