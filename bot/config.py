@@ -73,6 +73,10 @@ class RubricSettings(_Section):
             raise ValueError("weights must be non-negative and not all zero")
         return weights
 
+    # The most a non-AI item may score: EDITORIAL.md puts every non-AI item at 1; raise it to
+    # let a general-tech channel see strong non-AI stories.
+    non_ai_max: int = Field(default=1, ge=1, le=5)
+
 
 class EnrichSettings(_Section):
     lang: str = "ja"

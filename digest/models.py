@@ -61,6 +61,7 @@ class Article:
     dated: bool = True
     points: int | None = None
     comments: int | None = None
+    entities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,42 +1,61 @@
 """The rubric: four 1–5 scores with reasons, and importance as their weighted mean.
 
 Both engines end here: the LLM's scores are clamped and weighted the same way, and the offline
-engine derives its scores from text signals a reader can check against the article.
+engine scores from the editorial evidence of `digest.editorial` (AI or not, entities, events,
+facts), so each reason names the entity, event or fact that earned it — never text mechanics.
+The anchors (what 1, 3 and 5 mean per criterion) are shared with the LLM prompt.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from digest.editorial import Evidence
 from digest.models import RUBRIC_DIMENSIONS, DimensionScore, Scores
-from digest.text import count_numbers, phrases, split_paragraphs, word_count
 
 MIN_SCORE = 1
 MAX_SCORE = 5
+DEFAULT_NON_AI_MAX = 1
 
-_CODE_SIGNALS = (
-    "```", "pip install", "npm install", "git clone", "import", "def", "github.com", "api",
-    "sdk", "cli", "docker", "コード", "実装", "サンプル",
-)  # fmt: skip
-_HOWTO_SIGNALS = (
-    "how to", "how-to", "tutorial", "guide", "step-by-step", "step 1", "walkthrough", "example",
-    "hands-on", "tips", "使い方", "手順", "入門", "解説", "試してみた", "やってみた", "方法",
-)  # fmt: skip
-_RELEASE_SIGNALS = (
-    "release", "released", "launch", "launches", "now available", "available today",
-    "open-source", "open source", "open-sourced", "download", "pricing", "beta", "changelog",
-    "リリース", "公開", "提供開始", "発売", "オープンソース", "無料",
-)  # fmt: skip
-_NOVELTY_SIGNALS = (
-    "new", "first", "state-of-the-art", "sota", "benchmark", "breakthrough", "novel",
-    "outperform", "outperforms", "record", "surpass", "introduces", "unveils", "world's first",
-    "初", "新た", "新し", "最先端", "世界初", "ベンチマーク", "上回", "発表",
-)  # fmt: skip
-_LIST_LINE = re.compile(r"^\s*(?:[-*•・]|\d+[.)])\s+", re.MULTILINE)
+# What 1, 3 and 5 mean for each criterion (EDITORIAL.md), given verbatim to the LLM engine.
+ANCHORS: dict[str, dict[int, str]] = {
+    "depth": {
+        1: "no information beyond the headline",
+        3: "some concrete facts: names, numbers, what changed",
+        5: "rich detail: specifics, figures, method or context a practitioner can check",
+    },
+    "relevance": {
+        1: "not primarily about AI (every non-AI item is 1)",
+        3: "about AI, of interest to part of the audience",
+        5: "core AI news everyone in AI should know (a frontier lab, landmark policy)",
+    },
+    "practicality": {
+        1: "nothing a reader can use or act on",
+        3: "useful background or a tool worth knowing",
+        5: "usable now: released model, product, code or a how-to with steps",
+    },
+    "innovation": {
+        1: "nothing new",
+        3: "a meaningful update or a new angle",
+        5: "a first: a new frontier model, a field-changing result",
+    },
+}
+_MAJOR_EVENTS = frozenset({"ipo", "acquisition", "funding", "regulation", "open_weights"})
+_LAUNCH_EVENTS = frozenset({"release", "open_weights", "market_entry"})
+_EVENT_LABEL = {
+    "ipo": "IPO",
+    "acquisition": "acquisition",
+    "regulation": "regulation",
+    "funding": "funding",
+    "open_weights": "open weights",
+    "market_entry": "market entry",
+    "release": "release",
+    "benchmark": "benchmark result",
+    "partnership": "partnership",
+    "research": "research",
+}
 
 
 def clamp_score(value: float | Decimal) -> int:
@@ -45,8 +64,17 @@ def clamp_score(value: float | Decimal) -> int:
     return max(MIN_SCORE, min(MAX_SCORE, rounded))
 
 
-def importance(scores: Scores, weights: Mapping[str, float]) -> int:
-    """Weighted mean of the four scores, rounded half up and clamped: 5/4/3/3 → 4.1 → 4."""
+def importance(
+    scores: Scores,
+    weights: Mapping[str, float],
+    *,
+    is_ai: bool = True,
+    non_ai_max: int = MAX_SCORE,
+) -> int:
+    """Weighted mean of the four scores, rounded half up and clamped: 5/4/3/3 → 4.1 → 4.
+
+    A non-AI item never exceeds `non_ai_max`: an AI-news digest must not alert on a Hugo release.
+    """
     total_weight = sum(weights.get(name, 0.0) for name in RUBRIC_DIMENSIONS)
     if total_weight <= 0:
         raise ValueError("rubric weights must not all be zero")
@@ -55,142 +83,219 @@ def importance(scores: Scores, weights: Mapping[str, float]) -> int:
         Decimal(str(weights.get(name, 0.0))) * int(values[name]["score"])
         for name in RUBRIC_DIMENSIONS
     )
-    mean = weighted / Decimal(str(total_weight))
-    return clamp_score(mean)
-
-
-def _hits(lowered: str, counted: Counter[str], signals: Iterable[str]) -> list[str]:
-    return [
-        signal
-        for signal in signals
-        if (
-            counted.get(signal, 0)
-            if signal.isascii() and signal[0].isalnum()
-            else signal in lowered
-        )
-    ]
+    mean = clamp_score(weighted / Decimal(str(total_weight)))
+    return mean if is_ai else min(mean, max(MIN_SCORE, non_ai_max))
 
 
 @dataclass(frozen=True, slots=True)
-class TextSignals:
-    """What the heuristics look at, kept so that every reason can quote its evidence."""
+class Context:
+    """What the store knows beside the text: coverage, Hacker News reception, source trust."""
 
-    words: int
-    paragraphs: int
-    numbers: int
-    list_items: int
-    cjk: bool
-    code: tuple[str, ...]
-    howto: tuple[str, ...]
-    release: tuple[str, ...]
-    novelty: tuple[str, ...]
-    interests: tuple[str, ...]
-    tags: tuple[str, ...]
     source_count: int = 1
     points: int | None = None
+    comments: int | None = None
+    source_weight: float = 1.0
+    interests: tuple[str, ...] = ()  # configured interests this item's headline matched
 
 
-def text_signals(
-    title: str,
-    content: str,
-    *,
-    tags: Sequence[str],
-    interests: Sequence[str],
-    cjk: bool,
-    source_count: int = 1,
-    points: int | None = None,
-) -> TextSignals:
-    """Measure an article once; the scores below only read this."""
-    lowered = f"{title}\n{content}".lower()
-    counted = phrases(lowered, 2)  # the longest signal phrases have two words
-    wanted = {i.lower() for i in interests}
-    matched = [t for t in tags if t in wanted]
-    matched += [i for i in interests if i.lower() not in matched and i.lower() in lowered]
-    return TextSignals(
-        words=word_count(content) or word_count(title),
-        paragraphs=len(split_paragraphs(content)),
-        numbers=count_numbers(content),
-        list_items=len(_LIST_LINE.findall(content)),
-        cjk=cjk,
-        code=tuple(_hits(lowered, counted, _CODE_SIGNALS)),
-        howto=tuple(_hits(lowered, counted, _HOWTO_SIGNALS)),
-        release=tuple(_hits(lowered, counted, _RELEASE_SIGNALS)),
-        novelty=tuple(_hits(lowered, counted, _NOVELTY_SIGNALS)),
-        interests=tuple(dict.fromkeys(matched)),
-        tags=tuple(tags),
-        source_count=max(1, source_count),
-        points=points,
+def _entity_phrase(evidence: Evidence) -> str:
+    top = evidence.top_entity
+    return top.entity.name if top else ""
+
+
+def _event_phrase(evidence: Evidence) -> str:
+    """'Anthropic + IPO', 'release of Gemma', or '' — the news in a few words."""
+    event = evidence.event
+    name = _entity_phrase(evidence)
+    if not event:
+        return ""
+    label = _EVENT_LABEL.get(event, event)
+    return f"{name} + {label}" if name else label
+
+
+def _major(evidence: Evidence) -> bool:
+    """A tier-1 entity with a launch or major business/policy event: the stuff of alerts."""
+    top = evidence.top_entity
+    return bool(
+        top
+        and top.entity.tier == 1
+        and evidence.event in (_MAJOR_EVENTS | _LAUNCH_EVENTS)
+        and (evidence.title_entities or evidence.event in _MAJOR_EVENTS)
     )
 
 
-def _quote(items: Sequence[str], limit: int = 3) -> str:
-    return ", ".join(f"'{item}'" for item in items[:limit])
+def _title_entity(evidence: Evidence, tiers: tuple[int, ...] = (1, 2)) -> str:
+    """The best-tier entity the title itself names, or ''."""
+    hits = [h for h in evidence.title_entities if h.entity.tier in tiers]
+    return min(hits, key=lambda h: h.entity.tier).entity.name if hits else ""
 
 
-def depth_score(s: TextSignals) -> DimensionScore:
-    """Length sets the base; figures and structure (paragraphs, lists) add one."""
-    bands = ((80, 1), (200, 2), (450, 3), (1000, 4))
-    base = next((score for limit, score in bands if s.words < limit), 5)
-    structured = s.numbers >= 5 or s.paragraphs >= 6 or s.list_items >= 3
-    score = clamp_score(base + (1 if structured and base < 5 else 0))
-    size = f"~{s.words * 2} characters" if s.cjk else f"~{s.words} words"
-    reason = f"{size} in {max(1, s.paragraphs)} paragraph(s) with {s.numbers} figure(s)"
-    if structured and base < 5:
-        reason += " (+1 for figures/structure)"
-    return DimensionScore(score, reason)
+def first_party_model(evidence: Evidence) -> str:
+    """A model the title names next to its own maker ("nvidia/Nemotron-3-Nano", "Meta's SAM 3"):
+    the maker publishing its model, not a third party's fine-tune or wrapper."""
+    if "/datasets/" in evidence.url:
+        return ""
+    makers = {h.entity.slug for h in evidence.title_entities}
+    for hit in evidence.title_entities:
+        if hit.entity.type == "model" and hit.entity.owner in makers:
+            return hit.entity.name
+    return ""
 
 
-def relevance_score(s: TextSignals) -> DimensionScore:
-    """Matches with the configured interests; other AI tags count a little; wide coverage adds."""
-    matched = len(s.interests)
-    if matched:
-        base = min(5, 2 + matched)
-        reason = f"matches interests {_quote(s.interests)}"
-    elif s.tags:
-        base = 2
-        reason = f"tags {_quote(s.tags)} but none of the configured interests"
+def depth_score(evidence: Evidence) -> DimensionScore:
+    """Information in the text (facts, figures, named things), not its length."""
+    facts = evidence.facts
+    if evidence.teaser:
+        if _major(evidence):
+            return DimensionScore(
+                4,
+                f"short announcement but concrete: {_event_phrase(evidence)}; full text requested",
+            )
+        named = _title_entity(evidence)
+        concrete = (
+            (evidence.event and evidence.entities)
+            or (named and evidence.kind == "research")
+            or first_party_model(evidence)
+        )
+        return DimensionScore(
+            3 if concrete else 2,
+            f"teaser only ({evidence.words} words): depth not judged, full text requested",
+        )
+    if facts >= 14 and evidence.words >= 500:
+        score = 5
+    elif facts >= 7 and evidence.words >= 250:
+        score = 4
+    elif facts >= 3 or evidence.words >= 150:
+        score = 3
+    elif facts >= 1:
+        score = 2
     else:
-        base = 1
-        reason = "no configured interest or AI topic found"
-    bonus = 0
-    if s.source_count >= 4:
-        bonus, coverage = 2, f"covered by {s.source_count} sources (+2)"
-    elif s.source_count >= 2:
-        bonus, coverage = 1, f"covered by {s.source_count} sources (+1)"
-    else:
-        coverage = ""
-    if s.points is not None and s.points >= 200 and bonus < 2:
-        bonus += 1
-        coverage = f"{coverage}; " if coverage else ""
-        coverage += f"{s.points} Hacker News points (+1)"
-    if coverage:
-        reason = f"{reason}; {coverage}"
-    return DimensionScore(clamp_score(base + bonus), reason)
+        score = 1
+    if _major(evidence) and score < 4:
+        score = 4
+    if not evidence.event and evidence.kind not in ("research", "tool") and score > 4:
+        score = 4  # an essay's detail is not news detail: 5 is for reports of an event
+    named = ", ".join(hit.entity.name for hit in evidence.entities[:3])
+    detail = f"{facts} facts (figures, names, technical terms)"
+    if named:
+        detail += f" incl. {named}"
+    if score == 1:
+        return DimensionScore(1, "no concrete facts beyond the headline")
+    return DimensionScore(score, detail)
 
 
-def practicality_score(s: TextSignals) -> DimensionScore:
-    """Code, how-to and release signals: something a reader can try or use now."""
-    evidence = [*s.code, *s.howto, *s.release]
-    kinds = sum(1 for group in (s.code, s.howto, s.release) if group)
-    score = clamp_score(1 + min(len(evidence), 3) * 0.75 + kinds * 0.5)
-    if not evidence:
-        return DimensionScore(score, "no code, how-to or release signals")
-    return DimensionScore(score, f"code/how-to/release signals: {_quote(evidence, 4)}")
+def relevance_score(evidence: Evidence, context: Context) -> DimensionScore:
+    """How central to AI news: the AI decision, who it is about, and how widely it travelled."""
+    if not evidence.is_ai:
+        return DimensionScore(1, f"not AI news: {evidence.ai_reason}")
+    score = 3
+    reasons = [f"AI: {evidence.ai_reason}"]
+    major_name = _title_entity(evidence, (1,))
+    notable_name = _title_entity(evidence, (2,))
+    newsy = bool(evidence.event) or evidence.kind in ("tool", "research", "news")
+    if major_name and newsy:
+        score += 1
+        reasons.append(f"about {major_name}")
+    elif notable_name and (evidence.event or evidence.kind in ("tool", "research")):
+        score += 1
+        reasons.append(f"{notable_name} news")
+    if evidence.event == "market_entry":
+        score += 1
+        reasons.append("market entry (Japan)")
+    wanted = list(context.interests)  # the caller passes the interests this item matched
+    if wanted:
+        score += 1
+        reasons.append(f"matches interests {', '.join(wanted[:3])}")
+    if context.source_count >= 3:
+        score += 1
+        reasons.append(f"covered by {context.source_count} sources")
+    elif context.source_count == 2:
+        reasons.append("covered by 2 sources")
+    if context.points is not None and context.points >= 300:
+        score += 1
+        reasons.append(f"{context.points} HN points")
+    elif context.comments is not None and context.comments >= 200:
+        score += 1
+        reasons.append(f"{context.comments} HN comments")
+    if context.source_weight >= 1.5:
+        score += 1
+        reasons.append(f"trusted source (weight {context.source_weight:g})")
+    elif context.source_weight <= 0.5:
+        score -= 1
+        reasons.append(f"low-weight source ({context.source_weight:g})")
+    if not evidence.title_entities and not evidence.event and evidence.kind == "analysis":
+        score -= 1
+        reasons.append("commentary: no company, model or event in the headline")
+    return DimensionScore(clamp_score(score), "; ".join(reasons))
 
 
-def innovation_score(s: TextSignals) -> DimensionScore:
-    """Novelty words (new, first, state of the art, benchmark) — claims, not verified results."""
-    count = len(s.novelty)
-    score = clamp_score(1 + min(count, 4))
-    if not count:
-        return DimensionScore(score, "no novelty claims (new/first/state-of-the-art/benchmark)")
-    return DimensionScore(score, f"novelty claims: {_quote(s.novelty, 4)}")
+def practicality_score(evidence: Evidence) -> DimensionScore:
+    """Can a reader use it now: a release, a tool, code or steps to follow."""
+    if not evidence.is_ai:
+        return DimensionScore(1, "not AI news")
+    event = evidence.event
+    if evidence.kind == "tool":
+        name = _entity_phrase(evidence) or "the project"
+        return DimensionScore(4, f"usable now: {name} (repository, model or dataset page)")
+    if event in _LAUNCH_EVENTS:
+        score = 5 if _major(evidence) else 4
+        return DimensionScore(score, f"usable now: {_event_phrase(evidence)}")
+    if evidence.howto and evidence.code:
+        return DimensionScore(3, f"hands-on: {evidence.howto[0]} with {evidence.code[0]}")
+    if evidence.kind == "research":
+        if evidence.code:
+            return DimensionScore(3, f"research with material to try: {evidence.code[0]}")
+        return DimensionScore(2, "research result; nothing to use yet")
+    if event in _MAJOR_EVENTS or event == "partnership":
+        return DimensionScore(2, f"business/policy news: {_event_phrase(evidence)}")
+    return DimensionScore(2, "background reading")
 
 
-def heuristic_scores(s: TextSignals) -> Scores:
+def innovation_score(evidence: Evidence) -> DimensionScore:
+    """What is new: a new model or result beats an update, which beats commentary."""
+    if not evidence.is_ai:
+        return DimensionScore(1, "not AI news")
+    event = evidence.event
+    top = evidence.top_entity
+    model = next((h for h in evidence.entities if h.entity.type == "model"), None)
+    if event in ("release", "open_weights") and (model or (top and top.entity.tier == 1)):
+        subject = model or top
+        name = subject.entity.name if subject else ""
+        score = 5 if _major(evidence) else 4
+        return DimensionScore(score, f"new model or product: {name} {_EVENT_LABEL[event]}")
+    if event == "benchmark":
+        return DimensionScore(4, f"benchmark result ({evidence.event_word('benchmark')})")
+    title_models = [h for h in evidence.title_entities if h.entity.type == "model"]
+    if evidence.kind == "research" and (_title_entity(evidence, (1,)) or title_models):
+        name = title_models[0].entity.name if title_models else _title_entity(evidence, (1,))
+        return DimensionScore(5, f"new model research: {name}")
+    if evidence.kind == "research":
+        return DimensionScore(4, "new research result")
+    if event in _LAUNCH_EVENTS:
+        return DimensionScore(3, f"new: {_event_phrase(evidence)}")
+    if event:
+        return DimensionScore(3, f"development: {_event_phrase(evidence)}")
+    if evidence.kind == "tool":
+        maker_model = first_party_model(evidence)
+        if maker_model:
+            return DimensionScore(4, f"new model published by its maker: {maker_model}")
+        return DimensionScore(3, "new or trending tool")
+    return DimensionScore(2, "commentary or explainer; no new result")
+
+
+def rubric(evidence: Evidence, context: Context) -> Scores:
+    """The four criteria from one reading of the item."""
     return Scores(
-        depth=depth_score(s),
-        relevance=relevance_score(s),
-        practicality=practicality_score(s),
-        innovation=innovation_score(s),
+        depth=depth_score(evidence),
+        relevance=relevance_score(evidence, context),
+        practicality=practicality_score(evidence),
+        innovation=innovation_score(evidence),
+    )
+
+
+def anchors_text(dimensions: Sequence[str] = RUBRIC_DIMENSIONS) -> str:
+    """The anchors as prompt lines: 'depth: 1 = …; 3 = …; 5 = …'."""
+    return "\n".join(
+        f"{name}: " + "; ".join(f"{level} = {text}" for level, text in ANCHORS[name].items())
+        for name in dimensions
     )

@@ -70,33 +70,9 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "education": _kw("students | school | classroom | education | teacher | 教育 | 学生"),
 }
 
-COMPANIES: dict[str, tuple[str, ...]] = {
-    "openai": _kw("openai | sam altman"),
-    "anthropic": _kw("anthropic"),
-    "google": _kw("google | alphabet | グーグル"),
-    "deepmind": _kw("deepmind | google deepmind"),
-    "meta": _kw("meta ai | meta's | facebook | zuckerberg"),
-    "microsoft": _kw("microsoft | マイクロソフト"),
-    "nvidia": _kw("nvidia | エヌビディア"),
-    "apple": _kw("apple | アップル"),
-    "amazon": _kw("amazon | aws | アマゾン"),
-    "mistral": _kw("mistral ai | mistral"),
-    "hugging-face": _kw("hugging face | huggingface"),
-    "xai": _kw("xai | grok"),
-    "deepseek": _kw("deepseek"),
-    "alibaba": _kw("alibaba | qwen | アリババ"),
-}
-
-MODELS: dict[str, tuple[str, ...]] = {
-    "gpt": _kw("gpt-4 | gpt-4o | gpt-5 | gpt-4.1 | gpt-oss | o1 | o3 | o4-mini"),
-    "claude": _kw("claude"),
-    "gemini": _kw("gemini | gemma"),
-    "llama": _kw("llama | llama.cpp"),
-    "qwen": _kw("qwen"),
-    "stable-diffusion": _kw("stable diffusion | sdxl"),
-}
-
-DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = {**TOPICS, **COMPANIES, **MODELS}
+# Companies and models are the gazetteer's (digest/knowledge/entities.toml), which knows their
+# aliases across scripts; the taxonomy keeps topics only.
+DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = dict(TOPICS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,21 +193,35 @@ _GENERIC_TAG_WORDS = _words(
 )
 
 
-def keyword_tags(
-    content: str, title: str, *, exclude: Sequence[str] = (), limit: int = 3
-) -> list[str]:
-    """Terms the article keeps repeating, title terms first, as extra tags beside the taxonomy.
+_NOT_A_TAG = re.compile(r"[/\\=?&%@]|\.(?:[a-z]{2,4})$|^\d|^[a-z]{1,2}$|\d{3,}|^x\d|\d+x\d+")
 
-    A term must recur in the body (titles carry feed boilerplate such as "| Zennのトレンド"),
-    and numbers or generic words never become tags.
+
+def keyword_tags(
+    content: str,
+    title: str,
+    *,
+    exclude: Sequence[str] = (),
+    limit: int = 3,
+    stopwords: frozenset[str] = frozenset(),
+    min_count: int = 2,
+) -> list[str]:
+    """Terms the article keeps repeating, as extra tags beside entities and topics.
+
+    A term must occur at least `min_count` times in the body (titles carry feed boilerplate),
+    and stop words in any language, generic words, numbers, URL parts and file names never
+    become tags.
     """
     title_terms = set(tokens(title))
-    skip = {e.lower() for e in exclude} | _GENERIC_TAG_WORDS
+    skip = {e.lower() for e in exclude} | _GENERIC_TAG_WORDS | stopwords
+    counts = Counter(t for t in tokens(content) if len(t) > 2 or not t.isascii())
     found = [
         term
-        for term in keywords(content, limit=limit * 4)
-        if term not in skip and not term[0].isdigit() and len(term) <= 30
-    ]
+        for term, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count >= min_count
+        and term not in skip
+        and len(term) <= 30
+        and not _NOT_A_TAG.search(term)
+    ][: limit * 4]
     found.sort(key=lambda term: term not in title_terms)
     return found[:limit]
 
@@ -280,17 +294,62 @@ def rank_sentences(sentences: Sequence[str], title: str = "") -> list[float]:
     return scores
 
 
+_LATEX = re.compile(
+    r"\\(?:frac|sum|int|mathbb|mathcal|mathbf|begin|end|left|right|cdot|alpha|beta|theta|"
+    r"lambda|sigma|log|exp|nabla|partial|in|le|ge|approx|text|hat|bar|tilde|top|prod|max|min)"
+    r"\b|\$\$|\\\[|\\\(|[_^]\{"
+)
+_CODE = re.compile(
+    r"^\s*(?:import |from \S+ import |def |class \w+[(:]|return |\$ |>>> |#include|"
+    r"(?:const|let|var) \w+ ?=|function\b|pip install|npm install|git clone|curl -)"
+    r"|[;{}]\s*$|\w+\([^()]*\)\s*[;{]|=>|\)\s*\{|==|!=|:=|\w+\.\w+\(.*\)\s*$"
+)
+_URLISH = re.compile(r"https?://|www\.|\.(?:jpe?g|png|gif|webp|svg)\b", re.IGNORECASE)
+
+
+def is_unreadable(sentence: str) -> bool:
+    """LaTeX source, code lines and URL debris: never a TL;DR or key point."""
+    if _LATEX.search(sentence) or _URLISH.search(sentence):
+        return True
+    if _CODE.search(sentence):
+        return True
+    letters = sum(1 for c in sentence if c.isalpha() or c.isspace())
+    return len(sentence) >= 20 and letters / len(sentence) < 0.7
+
+
 def _candidate_sentences(text: str, limit: int = 60) -> list[str]:
     unique: list[str] = []
     seen: set[str] = set()
     for sentence in split_sentences(text):
         key = sentence.lower()
-        if key not in seen:
+        if key not in seen and not is_unreadable(sentence):
             seen.add(key)
             unique.append(sentence)
         if len(unique) >= limit:
             break
     return unique
+
+
+def _overlap(a: str, b: str) -> float:
+    """Jaccard overlap of two texts' content words (0–1)."""
+    left, right = set(tokens(a)), set(tokens(b))
+    if not left or not right:
+        return 1.0 if a.strip().lower() == b.strip().lower() else 0.0
+    return len(left & right) / len(left | right)
+
+
+def repeats(point: str, others: Iterable[str], threshold: float = 0.6) -> bool:
+    """True when `point` says again what one of `others` already says."""
+    lowered = point.strip().lower()
+    for other in others:
+        other_lowered = other.strip().lower()
+        if not other_lowered:
+            continue
+        if lowered in other_lowered or other_lowered in lowered:
+            return True
+        if _overlap(point, other) >= threshold:
+            return True
+    return False
 
 
 def _is_fragment(sentence: str) -> bool:
@@ -313,14 +372,17 @@ def extractive_summary(
     """
     sentences = _candidate_sentences(text)
     if not sentences:
-        fallback = truncate(title, max_chars)
-        return fallback, (fallback,) if fallback else ()
+        return truncate(title, max_chars), ()
     scores = rank_sentences(sentences, title)
     order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
 
     chosen: list[int] = []
     length = 0
+    # Leave sentences for the key points: a TL;DR that swallows a short text leaves none.
+    most = len(sentences) if len(sentences) < 3 else max(1, len(sentences) // 3)
     for index in order:
+        if len(chosen) >= most:
+            break
         extra = len(sentences[index]) + (1 if chosen else 0)
         if length + extra <= max_chars:
             chosen.append(index)
@@ -333,31 +395,33 @@ def extractive_summary(
 
     wanted = max(MIN_KEY_POINTS, min(MAX_KEY_POINTS, math.ceil(len(sentences) / 3)))
     in_tldr = set(chosen)
-    fresh = [i for i in order if i not in in_tldr and not _is_fragment(sentences[i])]
-    repeated = [i for i in order if i in in_tldr and not _is_fragment(sentences[i])]
-    fragments = [i for i in order if _is_fragment(sentences[i])]
-    picked = sorted((fresh + repeated + fragments)[:wanted])
-    points = [truncate(sentences[i], KEY_POINT_MAX_CHARS) for i in picked]
+    said = [tldr, title]
+    picked: list[tuple[int, str]] = []
+    for index in order:
+        if len(picked) >= wanted:
+            break
+        sentence = sentences[index]
+        if index in in_tldr or _is_fragment(sentence):
+            continue
+        point = truncate(sentence, KEY_POINT_MAX_CHARS)
+        if not repeats(point, [*said, *(p for _, p in picked)]):
+            picked.append((index, point))
+    points = [point for _, point in sorted(picked)]
     if len(points) < MIN_KEY_POINTS:
-        points = _pad_points(points, sentences, title)
+        points = _pad_points(points, sentences, said)
     return tldr, tuple(points[:MAX_KEY_POINTS])
 
 
-def _pad_points(points: list[str], sentences: Sequence[str], title: str) -> list[str]:
-    extra: list[str] = []
-    for sentence in sentences:
-        extra.extend(_clauses(sentence))
-    if title:
-        extra.insert(0, title)
+def _pad_points(points: list[str], sentences: Sequence[str], said: Sequence[str]) -> list[str]:
+    """Clauses of longer sentences fill a short list; never the title or the TL;DR again."""
     out = list(points)
-    seen = {p.lower() for p in out}
-    for candidate in extra:
-        if len(out) >= MIN_KEY_POINTS:
-            break
-        short = truncate(candidate, KEY_POINT_MAX_CHARS)
-        if short.lower() not in seen and not any(short in p for p in out):
-            out.append(short)
-            seen.add(short.lower())
+    for sentence in sentences:
+        for clause in _clauses(sentence):
+            if len(out) >= MIN_KEY_POINTS:
+                return out
+            short = truncate(clause, KEY_POINT_MAX_CHARS)
+            if not _is_fragment(short) and not repeats(short, [*said, *out]):
+                out.append(short)
     return out
 
 

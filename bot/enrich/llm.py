@@ -27,6 +27,7 @@ from bot.enrich.offline import OfflineEnricher
 from bot.enrich.schema import JSON_SHAPE, EnrichmentOut
 from bot.errors import LLMError
 from bot.ports import Clock, EnrichmentInput, EnrichmentResult, SystemClock
+from digest.editorial import named_entities
 from digest.models import DimensionScore, Enrichment, Scores
 from digest.scoring import importance
 from digest.taxonomy import build_taxonomy
@@ -399,8 +400,9 @@ class LLMEnricher:
             }
         )
         # Taxonomy tags first, so subscriptions see the same names whichever engine ran.
+        entities = named_entities(item.title, item.content)
         known = [tag for tag, _ in self._taxonomy.match(f"{item.title}\n{item.content}")]
-        tags = tuple(dict.fromkeys([*known, *out.tags]))[:8]
+        tags = tuple(dict.fromkeys([*entities, *known, *out.tags]))[:8]
         return Enrichment(
             tldr=out.tldr,
             key_points=tuple(out.key_points),

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import fastfeedparser
 import feedparser
 
+from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.sanitize import plain_text
 
 __all__ = ["ParsedEntry", "ParsedFeed", "gunzip_bounded", "http_link", "parse_date", "parse_feed"]
@@ -167,8 +168,8 @@ def _entry(raw: dict[str, Any], base_url: str) -> ParsedEntry | None:
                 link = http_link(candidate.get("href"), base_url)
                 if link:
                     break
-    title = plain_text(raw.get("title") or "", single_line=True)
-    content = plain_text(_content_of(raw))
+    title = clean_title(plain_text(raw.get("title") or "", single_line=True))
+    content = clean_text(plain_text(_content_of(raw)))
     guid = str(raw.get("id") or raw.get("guid") or "").strip()[:2000]
     if not (title or content or link):
         return None

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.errors import BlockedAddressError, FetchError
+from bot.ingest.clean import clean_text, clean_title, learn_title_affixes
 from bot.ingest.extract import (
     detect_lang,
     extract_page,
@@ -48,6 +49,7 @@ from bot.store.db import Database
 from bot.store.schema import ArticleRow, Source
 from bot.store.sources import claim_sources, on_demand_source, upsert_sources
 from digest.dedup import StoryIndex, canonical_url, content_hash
+from digest.editorial import named_entities
 from digest.models import Article
 from digest.text import base_lang
 
@@ -268,6 +270,7 @@ def normalise_entries(
         # A short sample: the hint is per feed, and langdetect's cost grows with the text.
         sample = " ".join(f"{e.title} {e.content[:200]}" for e in entries[:4])[:600]
         feed_hint = detect_lang(sample)
+    affixes = learn_title_affixes([entry.title for entry in entries])
     out: list[Article] = []
     for entry in entries:
         dated = entry.published is not None
@@ -280,7 +283,7 @@ def normalise_entries(
                 guid=entry.guid,
                 url=entry.link,
                 canonical_url=canonical_url(entry.link) if entry.link else "",
-                title=entry.title,
+                title=clean_title(entry.title, affixes),
                 content=entry.content,
                 published_at=published,
                 author=entry.author,
@@ -302,7 +305,7 @@ async def _full_text(cycle: _Cycle, article: Article) -> tuple[Article, bool]:
         except FetchError as exc:
             log.info("full text failed", extra={"url": article.url, "error": str(exc)})
             return article, False
-    text = plain_paragraphs(page.text)
+    text = clean_text(plain_paragraphs(page.text))
     if len(text) <= len(article.content):
         return article, False
     return replace(article, content=text), True
@@ -341,6 +344,7 @@ def _finish(
         article, extracted = full.get(i, (article, False))
         if extracted and not article.lang:
             article = replace(article, lang=detect_lang(article.content))
+        article = replace(article, entities=named_entities(article.title, article.content))
         prepared.append(
             NewArticle(
                 article=article,
@@ -544,7 +548,7 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
     if not response.ok:
         raise FetchError(f"could not fetch {url}: HTTP {response.status}")
     page = await extract_page(response.body, response.final_url)
-    text = plain_paragraphs(page.text)
+    text = clean_text(plain_paragraphs(page.text))
     if not text:
         raise FetchError(f"no readable article text at {url}")
     now = ctx.clock.now()

@@ -137,6 +137,7 @@ async def load_story_index(session: AsyncSession, now: datetime) -> StoryIndex:
             ArticleRow.canonical_url,
             ArticleRow.title,
             ArticleRow.published_at,
+            ArticleRow.entities,
         )
         .where(
             ArticleRow.story_id.is_not(None),
@@ -145,9 +146,9 @@ async def load_story_index(session: AsyncSession, now: datetime) -> StoryIndex:
         .order_by(ArticleRow.id.desc())
         .limit(20000)
     )
-    for story_id, canonical, title, published_at in rows:
+    for story_id, canonical, title, published_at, entities in rows:
         if story_id is not None:
-            index.add(StoryKey(story_id, canonical, title, "", published_at))
+            index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
     return index
 
 
@@ -207,9 +208,10 @@ async def insert_articles(
                 title=item.title,
                 content=item.content,
                 published_at=item.published_at,
+                entities=item.entities,
             )
         if story_id is None:
-            story_id = -(len(pending) + 1)
+            story_id = index.new_story_id()
             pending[story_id] = {
                 "title": item.title or item.content[:200],
                 "fingerprint": title_fingerprint(item.title),
@@ -221,7 +223,9 @@ async def insert_articles(
             joined.add(story_id)
         if item.canonical_url:
             by_url.setdefault(item.canonical_url, story_id)
-        index.add(StoryKey(story_id, item.canonical_url, item.title, "", item.published_at))
+        index.add(
+            StoryKey(story_id, item.canonical_url, item.title, "", item.published_at, item.entities)
+        )
         assigned.append(story_id)
     real: dict[int, int] = {}
     if pending:
@@ -282,6 +286,7 @@ def _article_values(
         "is_backlog": is_backlog,
         "points": item.points,
         "comments": item.comments,
+        "entities": list(item.entities),
         "enrich_status": "pending",
     }
 

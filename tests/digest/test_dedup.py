@@ -110,3 +110,86 @@ def test_story_index_finds_and_renames() -> None:
         == 42
     )
     assert index.find(canonical="", title="Unrelated", content="", published_at=NOW) is None
+
+
+def test_temporary_story_ids_are_never_reused() -> None:
+    index = StoryIndex()
+    first = index.new_story_id()
+    index.add(_key(first, "Slack insider sells 1500 shares in one day"))
+    index.rename({first: 7})
+    second = index.new_story_id()
+    assert second != first
+    index.add(_key(second, "Where is my parcel stuck in transit today"))
+    found = index.find(
+        canonical="", title="Where is my parcel stuck in transit today", published_at=NOW
+    )
+    assert found == second  # not renamed to feed A's story 7
+
+
+def test_different_figures_are_different_events() -> None:
+    index = StoryIndex()
+    index.add(_key(1, "Slack (NASDAQ:WORK) Insider Sells 1500 Shares"))
+    assert (
+        index.find(
+            canonical="", title="Slack (NASDAQ:WORK) Insider Sells 99342 Shares", published_at=NOW
+        )
+        is None
+    )
+
+
+def test_repositories_join_only_by_url() -> None:
+    index = StoryIndex()
+    index.add(
+        StoryKey(
+            1,
+            "https://github.com/a/claude-code",
+            "anthropics / claude-code",
+            "",
+            NOW,
+            ("anthropic", "claude"),
+        )
+    )
+    assert (
+        index.find(
+            canonical="",
+            title="anthropics / claude-quickstarts",
+            published_at=NOW,
+            entities=("anthropic", "claude"),
+        )
+        is None
+    )
+    assert (
+        index.find(
+            canonical="https://github.com/a/claude-code",
+            title="anthropics / claude-code",
+            published_at=NOW,
+        )
+        == 1
+    )
+
+
+def test_cross_language_join_needs_entity_and_figure() -> None:
+    index = StoryIndex()
+    index.add(
+        StoryKey(
+            1, "", "Google releases Gemma 4 with 27B open weights", "", NOW, ("google", "gemma")
+        )
+    )
+    assert (
+        index.find(
+            canonical="",
+            title="グーグル、オープンモデル「Gemma 4」を公開",
+            published_at=NOW,
+            entities=("google", "gemma"),
+        )
+        == 1
+    )
+    assert (
+        index.find(
+            canonical="",
+            title="グーグル、新しいスマホを発表",
+            published_at=NOW,
+            entities=("google",),
+        )
+        is None
+    )

@@ -95,28 +95,62 @@ def test_join_sentences_spaces_only_latin() -> None:
 
 
 def test_summary_of_a_long_english_article() -> None:
+    subjects = ["tokenizers", "planners", "retrievers", "evaluators", "routers", "caches", "judges"]
+    verbs = ["shrink", "reorder", "filter", "score", "batch", "verify", "explain"]
     text = "\n\n".join(
-        f"Sentence {i} talks about large language models and agents in detail number {i}."
+        f"Language model agents use {subjects[i % 7]} that {verbs[(i * 3) % 7]} "
+        f"{subjects[(i + 2) % 7]} before step {i} of the {verbs[i % 7]} loop."
         for i in range(20)
     )
     tldr, points = extractive_summary(text, title="Language models and agents")
     assert 0 < len(tldr) <= TLDR_MAX_CHARS
     assert 3 <= len(points) <= 7
     assert all(point in text for point in points)
+    assert not any(point in tldr for point in points)
 
 
-def test_summary_of_a_two_sentence_teaser_still_has_three_points() -> None:
+def test_key_points_never_repeat_the_tldr_or_title() -> None:
+    text = (
+        "OpenAI released GPT-5 today. OpenAI released GPT-5 today for everyone. "
+        "It scores 90% on SWE-bench. Pricing starts at $2 per million tokens. "
+        "The model is available in the API."
+    )
+    tldr, points = extractive_summary(text, title="OpenAI releases GPT-5")
+    assert points
+    for point in points:
+        assert point not in tldr
+        assert "released GPT-5" not in point
+
+
+def test_latex_and_code_never_become_summary_or_points() -> None:
+    text = (
+        "Scaling laws predict loss from compute. "
+        "The loss is $$L(N) = \\frac{A}{N^{\\alpha}}$$ for model size N. "
+        "import torch. "
+        "def train(model): return model.fit(data); "
+        "Larger models reach lower loss with the same data budget. "
+        "Data quality still matters more than expected."
+    )
+    tldr, points = extractive_summary(text, title="Scaling laws")
+    for line in (tldr, *points):
+        assert "frac" not in line and "import torch" not in line and "def train" not in line
+
+
+def test_a_two_sentence_teaser_gets_no_padding_from_its_own_title() -> None:
+    """Key points never repeat the TL;DR or the title (EDITORIAL.md), so a teaser whose TL;DR
+    is all it has gets no made-up points rather than its title again."""
     text = (
         "人は生涯スマートフォンを使い続けることができるのだろうか？"
         "加齢による衰えで、操作が難しくなる。"
     )
     tldr, points = extractive_summary(text, title="スマホリタイア")
     assert tldr
-    assert len(points) == 3
+    assert "スマホリタイア" not in points
+    assert not any(point in tldr for point in points)
 
 
-def test_summary_of_empty_text_uses_the_title() -> None:
-    assert extractive_summary("", title="Only a title") == ("Only a title", ("Only a title",))
+def test_summary_of_empty_text_uses_the_title_once() -> None:
+    assert extractive_summary("", title="Only a title") == ("Only a title", ())
 
 
 def test_summary_never_exceeds_the_limit_with_one_huge_sentence() -> None:

@@ -8,8 +8,9 @@ import pytest
 
 from bot.config import Settings
 from bot.enrich.offline import OfflineEnricher
+from bot.ingest.clean import clean_text
 from bot.ports import EnrichmentInput
-from digest.text import TLDR_MAX_CHARS, is_cjk_lang, split_sentences
+from digest.text import TLDR_MAX_CHARS, is_cjk_lang, repeats, split_sentences
 from tests.enrich.conftest import ARTICLE_TEXT, Seed, feed_articles
 
 
@@ -66,10 +67,13 @@ def test_summaries_come_from_the_articles_own_sentences(
         e = enricher.enrich_now(as_input(seed, index)).enrichment
         assert e.lang == lang
         assert e.tldr
-        # Three points whenever the article has three sentences; a one-line teaser has fewer.
-        wanted = 3 if len(split_sentences(seed.content)) >= 3 else 1
-        assert wanted <= len(e.key_points) <= 7, (seed.title, e.key_points)
-        source = f"{seed.title} {seed.content}"
+        # Three points whenever the article has enough sentences; a teaser has fewer, never
+        # its title or TL;DR again.
+        if len(split_sentences(seed.content)) >= 10:
+            assert len(e.key_points) >= 3, (seed.title, e.key_points)
+        assert len(e.key_points) <= 7
+        assert not any(repeats(point, [e.tldr, seed.title]) for point in e.key_points)
+        source = f"{seed.title} {clean_text(seed.content)}"
         for point in e.key_points:
             assert point.rstrip("…") in source or any(
                 point.rstrip("…") in s for s in split_sentences(source)
@@ -89,11 +93,12 @@ def test_zenn_moe_article_gets_hardware_and_inference_tags(fixtures_dir: Path) -
 def test_scores_explain_themselves_on_a_rich_article() -> None:
     seed = Seed("OpenAI ships an open-source agent framework", ARTICLE_TEXT, source_count=3)
     e = OfflineEnricher(Settings()).enrich_now(as_input(seed)).enrichment
-    assert {"openai", "agents", "open-source", "coding"} <= set(e.tags)
-    assert "covered by 3 sources (+1)" in e.scores.relevance.reason
-    assert "'pip install'" in e.scores.practicality.reason
-    assert "state-of-the-art" in e.scores.innovation.reason
-    assert e.importance >= 3
+    assert {"openai", "agents", "open-source", "coding", "release"} <= set(e.tags)
+    assert e.is_ai and e.kind == "news" and "openai" in e.entities
+    assert "covered by 3 sources" in e.scores.relevance.reason
+    assert "OpenAI" in e.scores.relevance.reason
+    assert "OpenAI + release" in e.scores.practicality.reason
+    assert e.importance >= 4
 
 
 def test_taxonomy_from_config_adds_replaces_and_removes_tags() -> None:
@@ -113,4 +118,4 @@ def test_interests_from_config_drive_relevance() -> None:
     robotics = Settings.model_validate({"enrich": {"interests": ["robotics"]}})
     tuned = OfflineEnricher(robotics).enrich_now(as_input(seed)).enrichment
     assert tuned.scores.relevance.score > default.scores.relevance.score
-    assert "'robotics'" in tuned.scores.relevance.reason
+    assert "robotics" in tuned.scores.relevance.reason

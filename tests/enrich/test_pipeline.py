@@ -60,7 +60,7 @@ async def test_offline_enrichment_stores_one_row_per_article_once(
             assert (row.engine, row.model, row.prompt_version) == (
                 "offline",
                 "heuristic",
-                "offline-1",
+                "offline-2",
             )
             assert row.content_hash and 1 <= row.importance <= 5
             assert set(row.reasons) == {"depth", "relevance", "practicality", "innovation"}

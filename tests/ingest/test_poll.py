@@ -370,3 +370,103 @@ async def test_full_text_replaces_teasers(
     assert rows["Teaser"].full_text and len(rows["Teaser"].content) > 2000
     assert rows["Teaser"].reading_minutes > 1 and rows["Teaser"].lang == "en"
     assert not rows["Broken"].full_text and rows["Broken"].content == "Kept teaser."
+
+
+async def test_two_feeds_in_one_cycle_never_share_a_temporary_story_id(
+    feed_server: FeedServer, make_ingest: Any
+) -> None:
+    """The seed's bug: each batch numbered its new stories from −1 while the index kept one
+    rename map per poll, so feed B's first new story joined feed A's (“Slack insider sells
+    shares” + a Reddit question about UPS)."""
+    a = feed_server.body(
+        "/a",
+        _rss(
+            _item(
+                "Slack insider sells 1500 shares",
+                "https://a.test/1",
+                date="Mon, 23 Nov 2026 09:00:00 GMT",
+            ),
+            _item(
+                "Kubernetes release notes for operators",
+                "https://a.test/2",
+                date="Mon, 23 Nov 2026 09:00:00 GMT",
+            ),
+        ),
+    )
+    b = feed_server.body(
+        "/b",
+        _rss(
+            _item(
+                "Where is my UPS package stuck in transit",
+                "https://b.test/1",
+                date="Mon, 23 Nov 2026 10:00:00 GMT",
+            ),
+            _item(
+                "Homelab rack tour with ten servers",
+                "https://b.test/2",
+                date="Mon, 23 Nov 2026 10:00:00 GMT",
+            ),
+        ),
+    )
+    ctx = await make_ingest([{"name": "A", "url": a}, {"name": "B", "url": b}])
+    await poll_sources(ctx, all_sources=True)
+    async with ctx.db.session() as session:
+        story_ids = (await session.scalars(select(ArticleRow.story_id))).all()
+    assert len(story_ids) == 4
+    assert len(set(story_ids)) == 4
+
+
+async def test_a_feed_of_1200_distinct_items_stays_1200_stories(
+    feed_server: FeedServer, make_ingest: Any
+) -> None:
+    topics = ["gardening", "football", "compilers", "baking", "astronomy", "chess"]
+    items = [
+        _item(
+            f"Item {n}: notes on {topics[n % len(topics)]} number {n * 7 + 3}",
+            f"https://many.test/{n}",
+            guid=f"g{n}",
+            date="Mon, 23 Nov 2026 09:00:00 GMT",
+        )
+        for n in range(1200)
+    ]
+    url = feed_server.body("/many", _rss(*items))
+    ctx = await make_ingest([{"name": "Many", "url": url}])
+    await poll_sources(ctx, all_sources=True)
+    async with ctx.db.session() as session:
+        stories = int(await session.scalar(select(func.count(Story.id))) or 0)
+        articles = int(await session.scalar(select(func.count(ArticleRow.id))) or 0)
+    assert articles == 1200
+    assert stories == 1200
+
+
+async def test_english_and_japanese_reports_of_one_release_join(
+    feed_server: FeedServer, make_ingest: Any
+) -> None:
+    date = "Tue, 24 Nov 2026 09:00:00 GMT"
+    en = feed_server.body(
+        "/en",
+        _rss(
+            _item(
+                "Google releases Gemma 4 with 27B open weights", "https://en.test/gemma", date=date
+            ),
+            _item("Google releases new Pixel phone colours", "https://en.test/pixel", date=date),
+        ),
+    )
+    ja = feed_server.body(
+        "/ja",
+        _rss(
+            _item(
+                "グーグル、オープンモデル「Gemma 4」を公開 27B版も",
+                "https://ja.test/gemma",
+                date=date,
+            ),
+            lang="ja",
+        ),
+    )
+    ctx = await make_ingest([{"name": "EN", "url": en}, {"name": "JA", "url": ja}])
+    await poll_sources(ctx, all_sources=True)
+    async with ctx.db.session() as session:
+        rows = (await session.execute(select(ArticleRow.url, ArticleRow.story_id))).all()
+    story = {url: story_id for url, story_id in rows}
+    assert story["https://ja.test/gemma"] == story["https://en.test/gemma"]
+    assert story["https://en.test/pixel"] != story["https://en.test/gemma"]

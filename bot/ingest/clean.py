@@ -1,0 +1,267 @@
+"""Feed residue removed at ingest, so no reader ever sees it: one function per rule.
+
+`sanitize.plain_text` turns markup into text; what survives that is residue of how feeds are
+published — markup escaped twice, "The post … appeared first on …", Reddit's "submitted by",
+photo credits run into the first sentence, URLs pasted into prose, a site name on every title.
+Each rule below is small, named, and tested on the real fixture text that needed it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+__all__ = [
+    "TitleAffixes",
+    "clean_text",
+    "clean_title",
+    "decode_markup",
+    "drop_boilerplate",
+    "learn_title_affixes",
+    "strip_credits",
+    "strip_urls",
+]
+
+_MARKUP_HINT = re.compile(r"&(?:amp;)*(?:lt|gt|#60|#x3c);|<(?:[a-zA-Z][a-zA-Z0-9]*\b|/[a-zA-Z])")
+_DROPPED_TAGS = ("script", "style", "noscript", "iframe", "figcaption", "template", "svg")
+_BLOCKS = frozenset(
+    {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+     "blockquote", "pre", "section", "article", "figure", "header", "footer"}
+)  # fmt: skip
+_MAX_ROUNDS = 3
+
+# Whole lines (paragraphs) that are publishing residue, not article text.
+_BOILERPLATE_LINES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"^the post .{1,400}? (?:appeared|was published) first on .{1,200}$",
+        r"^(?:this|the) (?:post|article|story|piece) (?:first |originally )?(?:appeared|was "
+        r"published) (?:first )?(?:on|in|at) .{1,200}$",
+        r"^submitted by /?u/[\w-]+.*$",
+        r"^\[link\]\s*\[comments\]$",
+        r"^listen to (?:this (?:post|article|story)|the (?:weekly )?podcast)\b.*$",
+        r"^(?:read|continue reading|read the full (?:story|article|post))(?: more)?\b.{0,80}$",
+        r"^support the show\b.*$",
+        r"^(?:become a (?:paid )?subscriber|subscribe (?:now|to|for))\b.*$",
+        r"^(?:photo|image|illustration|photograph|video|graphic)s?(?: credit)?\s*(?:by|:)\s*"
+        r"[^.!?]{0,80}$",
+        r"^(?:credit|source|via)\s*:\s*[^.!?]{0,80}$",
+        r"^(?:twitter|telegram|facebook|youtube|reddit|slack|blog|linkedin|instagram|discord|"
+        r"website|x)\s*:\s*\S+$",
+        r"^(?:\[(?:…|\.\.\.)\]|…|\.\.\.)$",
+        r"^(?:advertisement|sponsored|share this:?|related:?)$",
+    )
+)
+# The same residue when a feed runs it into the end of the last paragraph.
+_TRAILING = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\s*the post .{1,400}? appeared first on [^.]{1,200}\.?\s*$",
+        r"\s*submitted by /?u/[\w-]+(?:\s*\[link\])?(?:\s*\[comments\])?\s*$",
+        r"\s*\[link\]\s*\[comments\]\s*$",
+        r"\s*(?:…|\.\.\.)?\s*(?:read more|continue reading)[.…»›\s]*$",
+        r"\s*\[(?:…|\.\.\.)\]\s*$",
+    )
+)
+# A credit run into the first sentence: "Illustration by Alex Castro / The Verge On Tuesday…".
+_CAPTION = r"(?:[^|\n]{0,200}\|\s*)?"  # "Block's logo. | Image: …": a caption before the credit
+_LEADING_CREDIT = re.compile(
+    rf"^{_CAPTION}(?:photo illustration|illustration|photo|photograph|image|screenshot|graphic)s?"
+    r"(?:\s+by|\s*:)\s+[^\n]{1,80}?(?:\s*/\s*(?:the verge|getty images|[A-Z][\w.&-]*"
+    r"(?:\s[A-Z][\w.&-]*){0,2})|\s+getty images)\s+",
+    re.IGNORECASE,
+)
+# "Image: Plex Plex's latest…": the credited name repeats as the sentence's first word.
+_REPEATED_CREDIT = re.compile(
+    rf"^{_CAPTION}(?:image|photo|illustration|screenshot)s?\s*:\s*"
+    r"(?P<name>[^\s:|]{2,40}(?:\s[^\s:|]{2,40})?)\s+(?=(?P=name))",
+    re.IGNORECASE,
+)
+_INLINE_CREDIT = re.compile(
+    r"\s*\((?:photo|image|illustration|credit)s?(?:\s+by|\s*:)[^)]{1,80}\)", re.IGNORECASE
+)
+_URL = r"(?:https?://|www\.)[^\s<>()\[\]{}\"']+"
+_PAREN_URL = re.compile(rf"\s*\(\s*{_URL}\s*\)")
+_BARE_URL = re.compile(rf"(?<![\w/]){_URL}")
+_SPACES = re.compile(r"[ \t]+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?。、])")
+_INLINE_MATH = re.compile(r"\$([A-Za-z0-9])\$")
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|｜\-–—:·•»]\s+|｜")
+_BRACKET_PREFIX = re.compile(r"^\s*(?:\[([^\]]{2,40})\]|【([^】]{1,40})】)\s*")
+_MIN_AFFIX_COUNT = 3
+_MIN_AFFIX_SHARE = 0.05
+_MIN_TITLE_CHARS = 4
+
+
+def _element_text(root: etree._Element) -> str:
+    """Text of a parsed fragment with block ends as paragraph breaks (lxml, not regexes)."""
+    for bad in root.iter(*_DROPPED_TAGS):
+        bad.drop_tree() if bad.getparent() is not None else bad.clear()
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if not isinstance(node.tag, str):  # comments and processing instructions
+            if node.tail:
+                parts.append(node.tail)
+            return
+        tag = node.tag.lower()
+        if tag == "br":
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if tag in _BLOCKS:
+            parts.append("\n\n")
+        if node.tail:
+            parts.append(node.tail)
+
+    walk(root)
+    return "".join(parts)
+
+
+def decode_markup(text: str) -> str:
+    """Markup a feed escaped once or twice (`&amp;lt;img …`) decoded and stripped with lxml.
+
+    Each round unescapes entities and lets lxml drop the tags; it stops when no markup is left.
+    Plain text without markup is returned unchanged.
+    """
+    for _ in range(_MAX_ROUNDS):
+        if not _MARKUP_HINT.search(text):
+            break
+        unescaped = html.unescape(text)
+        try:
+            fragment = lxml.html.fragment_fromstring(unescaped, create_parent="div")
+        except (etree.ParserError, ValueError):
+            break
+        text = _element_text(fragment)
+    return "\n\n".join(
+        " ".join(paragraph.split()) for paragraph in re.split(r"\n\s*\n", text) if paragraph.strip()
+    )
+
+
+def strip_urls(text: str) -> str:
+    """URLs pasted into prose ("Kagi ( https://kagi.com ) has…") removed; the words stay."""
+    if "http" not in text and "www." not in text:
+        return text
+    text = _PAREN_URL.sub("", text)
+    text = _BARE_URL.sub("", text)
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
+
+
+def strip_credits(paragraph: str) -> str:
+    """Photo and illustration credits at the start of a paragraph or in parentheses."""
+    paragraph = _LEADING_CREDIT.sub("", paragraph, count=1)
+    paragraph = _REPEATED_CREDIT.sub("", paragraph, count=1)
+    return _INLINE_CREDIT.sub("", paragraph)
+
+
+def _is_boilerplate(line: str) -> bool:
+    return any(pattern.match(line) for pattern in _BOILERPLATE_LINES)
+
+
+def drop_boilerplate(paragraphs: Iterable[str]) -> list[str]:
+    """Paragraphs without publishing residue; residue run into a paragraph's end is cut off."""
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        lines = [line.strip() for line in paragraph.split("\n")]
+        lines = [line for line in lines if line and not _is_boilerplate(line)]
+        if not lines:
+            continue
+        text = "\n".join(lines)
+        for pattern in _TRAILING:
+            text = pattern.sub("", text)
+        text = text.strip()
+        if text and not _is_boilerplate(text):
+            kept.append(text)
+    return kept
+
+
+def clean_text(text: str) -> str:
+    """Every body rule in order; paragraphs (blank-line separated) are kept."""
+    if not text:
+        return ""
+    text = decode_markup(text)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if paragraphs:
+        paragraphs[0] = strip_credits(paragraphs[0])
+    cleaned: list[str] = []
+    for paragraph in drop_boilerplate(paragraphs):
+        paragraph = _INLINE_MATH.sub(r"\1", strip_urls(_INLINE_CREDIT.sub("", paragraph)))
+        if paragraph and not _is_boilerplate(paragraph):
+            cleaned.append(paragraph)
+    return "\n\n".join(cleaned)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleAffixes:
+    """A source's constant title parts: site names before or after every title."""
+
+    prefixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    bracket_keys: tuple[str, ...] = ()
+
+
+def _suffix_of(title: str) -> str | None:
+    matches = list(_TITLE_SEPARATORS.finditer(title))
+    if not matches:
+        return None
+    last = matches[-1]
+    tail = title[last.end() :].strip()
+    return tail if tail and last.start() > 0 else None
+
+
+def _bracket_key(title: str) -> str | None:
+    match = _BRACKET_PREFIX.match(title)
+    if not match:
+        return None
+    inner = (match.group(1) or match.group(2) or "").strip()
+    words = inner.split()
+    return words[0].lower() if words else None
+
+
+def learn_title_affixes(titles: Sequence[str]) -> TitleAffixes:
+    """The title parts a source repeats on many of its own titles (site name, section tag).
+
+    Learned from the feed's titles, never from a list of site names: a tail after a separator
+    (" | NVIDIA Technical Blog") or a bracketed lead ("[ITmedia News]") that recurs on at least
+    three titles and 5 % of them is the source's, not the story's.
+    """
+    titles = [t.strip() for t in titles if t and t.strip()]
+    if len(titles) < _MIN_AFFIX_COUNT:
+        return TitleAffixes()
+    needed = max(_MIN_AFFIX_COUNT, int(len(titles) * _MIN_AFFIX_SHARE + 0.999))
+    suffixes = Counter(s for s in (_suffix_of(t) for t in titles) if s)
+    keys = Counter(k for k in (_bracket_key(t) for t in titles) if k)
+    return TitleAffixes(
+        suffixes=tuple(
+            sorted((s for s, n in suffixes.items() if n >= needed), key=len, reverse=True)
+        ),
+        bracket_keys=tuple(k for k, n in keys.items() if n >= needed),
+    )
+
+
+def clean_title(title: str, affixes: TitleAffixes | None = None) -> str:
+    """A title without escaped markup and without its source's constant prefix or suffix."""
+    title = " ".join(decode_markup(title).split()) if _MARKUP_HINT.search(title) else title
+    title = " ".join(title.split())
+    if affixes is None:
+        return title
+    original = title
+    matches = list(_TITLE_SEPARATORS.finditer(title))
+    if matches and matches[-1].start() > 0:
+        tail = title[matches[-1].end() :].strip()
+        if tail in affixes.suffixes:
+            title = title[: matches[-1].start()].rstrip()
+    key = _bracket_key(title)
+    if key and key in affixes.bracket_keys:
+        title = _BRACKET_PREFIX.sub("", title, count=1)
+    title = title.strip()
+    return title if len(title) >= _MIN_TITLE_CHARS else original
