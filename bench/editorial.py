@@ -31,6 +31,7 @@ from bot.ingest.parse import parse_feed  # noqa: E402
 from bot.ingest.poll import normalise_entries  # noqa: E402
 from bot.ports import EnrichmentInput  # noqa: E402
 from digest.dedup import StoryIndex, StoryKey  # noqa: E402
+from digest.editorial import story_keys  # noqa: E402
 from digest.models import Article, Enrichment  # noqa: E402
 
 FIXTURES = REPO.parent / "shared" / "fixtures" / "feeds"
@@ -172,7 +173,7 @@ def clusters(scored: Sequence[Scored]) -> dict[tuple[str, str], int]:
             title=article.title,
             content=article.content,
             published_at=article.published_at,
-            entities=item.enrichment.entities,
+            entities=story_keys(article.title, article.content),
         )
         if story is None:
             story = index.new_story_id()
@@ -183,7 +184,7 @@ def clusters(scored: Sequence[Scored]) -> dict[tuple[str, str], int]:
                 article.title,
                 "",
                 article.published_at,
-                entities=item.enrichment.entities,
+                entities=story_keys(article.title, article.content),
             )
         )
         assigned.setdefault((item.label.feed, item.label.guid), index.resolve(story))

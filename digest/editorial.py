@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from digest.knowledge import EntityHit, knowledge, normalise
 from digest.models import ItemKind
 
-__all__ = ["EVENT_PRIORITY", "Evidence", "named_entities", "read_item"]
+__all__ = ["EVENT_PRIORITY", "Evidence", "named_entities", "read_item", "story_keys"]
 
 # Event kinds from most to least newsworthy; a title's first kind in this order names the event.
 EVENT_PRIORITY: tuple[str, ...] = (
@@ -78,6 +78,7 @@ class Evidence:
     howto: tuple[str, ...]
     code: tuple[str, ...]
     url: str = ""
+    subject: str = ""  # a named subject outside the gazetteer ("Helix Labs")
 
     @property
     def top_entity(self) -> EntityHit | None:
@@ -125,6 +126,77 @@ def _subject_first(text: str, word: str, aliases: Sequence[str]) -> bool:
     if at < 0 or _ANNOUNCING.match(text):
         return True
     return any(0 <= lowered.find(alias.lower()) < at for alias in aliases)
+
+
+_NAME_WORD = r"(?:[A-Z][\w.&'’+-]*|\d[\w.+-]*)"
+_LATIN_SUBJECT = re.compile(rf"^({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})(?:'s|’s)?\s+[a-z]")
+_CJK_SUBJECT = re.compile(r"^([^、,，「」\s]{2,20})[、，]")
+
+
+_NOT_SUBJECTS = frozenset(
+    [
+        "how",
+        "why",
+        "what",
+        "when",
+        "where",
+        "who",
+        "which",
+        "the",
+        "a",
+        "an",
+        "new",
+        "this",
+        "that",
+        "these",
+        "those",
+        "i",
+        "we",
+        "you",
+        "my",
+        "our",
+        "your",
+        "he",
+        "she",
+        "they",
+        "it",
+        "its",
+        "his",
+        "her",
+        "their",
+        "introducing",
+        "announcing",
+        "meet",
+        "study",
+        "report",
+        "researchers",
+        "scientists",
+        "here",
+        "there",
+        "is",
+        "are",
+        "can",
+        "do",
+        "does",
+        "should",
+        "will",
+        "would",
+        "could",
+    ]
+)
+
+
+def unknown_subject(title: str) -> str:
+    """The proper-noun subject a title opens with ("Helix Labs releases …", "大学の研究チーム、…"),
+    for organisations the gazetteer does not know yet; '' when the title opens otherwise."""
+    match = _LATIN_SUBJECT.match(title) or _CJK_SUBJECT.match(title)
+    if not match:
+        return ""
+    subject = match.group(1)
+    first = subject.split()[0].lower() if subject.split() else ""
+    if first in _NOT_SUBJECTS or len(subject) < 2:
+        return ""
+    return subject
 
 
 def _events(title: str, lead: str, aliases: Sequence[str]) -> list[tuple[str, str]]:
@@ -286,7 +358,8 @@ def read_item(
         )
     )
     title_aliases = [hit.alias for hit in title_entities]
-    found_events = _events(title, lead, title_aliases)
+    subject = "" if title_aliases else unknown_subject(title)
+    found_events = _events(title, lead, title_aliases or ([subject] if subject else []))
     research_hits = bool(k.events["research"].find(title)) or (ml_host and "papers" in url)
     howto = _hits_in(_HOWTO_WORDS, f"{title}\n{lead[:600]}")
     code = _hits_in(_CODE_WORDS, lead)
@@ -317,7 +390,20 @@ def read_item(
         howto=howto,
         code=code,
         url=url,
+        subject=subject,
     )
+
+
+_MODEL_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z]+-\d[A-Za-z0-9_.]*)(?![A-Za-z0-9_-])"
+)
+
+
+def story_keys(title: str, lead: str) -> tuple[str, ...]:
+    """What story clustering compares: the named entities plus model-like names in the title
+    ("Helix-2", "Qwen3-VL") that the gazetteer may not know yet, marked with '~'."""
+    models = {f"~{m.lower()}" for m in _MODEL_TOKEN.findall(normalise(title))}
+    return (*named_entities(title, lead), *sorted(models))
 
 
 def named_entities(title: str, lead: str) -> tuple[str, ...]:

@@ -100,7 +100,7 @@ class Context:
 
 def _entity_phrase(evidence: Evidence) -> str:
     top = evidence.top_entity
-    return top.entity.name if top else ""
+    return top.entity.name if top else evidence.subject
 
 
 def _event_phrase(evidence: Evidence) -> str:
@@ -153,7 +153,7 @@ def depth_score(evidence: Evidence) -> DimensionScore:
             )
         named = _title_entity(evidence)
         concrete = (
-            (evidence.event and evidence.entities)
+            (evidence.event and (evidence.entities or evidence.subject))
             or (named and evidence.kind == "research")
             or first_party_model(evidence)
         )
@@ -203,7 +203,7 @@ def relevance_score(evidence: Evidence, context: Context) -> DimensionScore:
         score += 1
         reasons.append("market entry (Japan)")
     wanted = list(context.interests)  # the caller passes the interests this item matched
-    if wanted:
+    if wanted and newsy:
         score += 1
         reasons.append(f"matches interests {', '.join(wanted[:3])}")
     if context.source_count >= 3:
@@ -258,7 +258,10 @@ def innovation_score(evidence: Evidence) -> DimensionScore:
     event = evidence.event
     top = evidence.top_entity
     model = next((h for h in evidence.entities if h.entity.type == "model"), None)
-    if event in ("release", "open_weights") and (model or (top and top.entity.tier == 1)):
+    new_model = bool(evidence.subject and evidence.title_ai_terms)
+    if event in ("release", "open_weights") and (
+        model or (top and top.entity.tier == 1) or new_model
+    ):
         subject = model or top
         name = subject.entity.name if subject else ""
         score = 5 if _major(evidence) else 4

@@ -21,6 +21,7 @@ __all__ = [
     "TitleAffixes",
     "clean_text",
     "clean_title",
+    "decode_entities",
     "decode_markup",
     "drop_boilerplate",
     "learn_title_affixes",
@@ -147,6 +148,19 @@ def decode_markup(text: str) -> str:
     )
 
 
+_LEFTOVER_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+
+
+def decode_entities(text: str) -> str:
+    """Entities a feed escaped twice ("Algorithms &amp;amp; Theory" → "Algorithms & Theory"):
+    the text is already plain, so one more unescape can only restore characters."""
+    for _ in range(_MAX_ROUNDS):
+        if not _LEFTOVER_ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    return text
+
+
 def strip_urls(text: str) -> str:
     """URLs pasted into prose ("Kagi ( https://kagi.com ) has…") removed; the words stay."""
     if "http" not in text and "www." not in text:
@@ -188,7 +202,7 @@ def clean_text(text: str) -> str:
     """Every body rule in order; paragraphs (blank-line separated) are kept."""
     if not text:
         return ""
-    text = decode_markup(text)
+    text = decode_entities(decode_markup(text))
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     if paragraphs:
         paragraphs[0] = strip_credits(paragraphs[0])
@@ -251,7 +265,7 @@ def learn_title_affixes(titles: Sequence[str]) -> TitleAffixes:
 def clean_title(title: str, affixes: TitleAffixes | None = None) -> str:
     """A title without escaped markup and without its source's constant prefix or suffix."""
     title = " ".join(decode_markup(title).split()) if _MARKUP_HINT.search(title) else title
-    title = " ".join(title.split())
+    title = " ".join(decode_entities(title).split())
     if affixes is None:
         return title
     original = title

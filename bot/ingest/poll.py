@@ -49,7 +49,7 @@ from bot.store.db import Database
 from bot.store.schema import ArticleRow, Source
 from bot.store.sources import claim_sources, on_demand_source, upsert_sources
 from digest.dedup import StoryIndex, canonical_url, content_hash
-from digest.editorial import named_entities
+from digest.editorial import story_keys
 from digest.models import Article
 from digest.text import base_lang
 
@@ -344,7 +344,7 @@ def _finish(
         article, extracted = full.get(i, (article, False))
         if extracted and not article.lang:
             article = replace(article, lang=detect_lang(article.content))
-        article = replace(article, entities=named_entities(article.title, article.content))
+        article = replace(article, entities=story_keys(article.title, article.content))
         prepared.append(
             NewArticle(
                 article=article,

@@ -113,7 +113,10 @@ def test_taxonomy_from_config_adds_replaces_and_removes_tags() -> None:
 
 
 def test_interests_from_config_drive_relevance() -> None:
-    seed = Seed("Robots learn to fold laundry", "A humanoid robot folds laundry in a new demo.")
+    seed = Seed(
+        "Figure unveils a humanoid robot that folds laundry",
+        "Figure showed a humanoid robot that folds laundry in a new demo.",
+    )
     default = OfflineEnricher(Settings()).enrich_now(as_input(seed)).enrichment
     robotics = Settings.model_validate({"enrich": {"interests": ["robotics"]}})
     tuned = OfflineEnricher(robotics).enrich_now(as_input(seed)).enrichment

@@ -109,3 +109,8 @@ def test_affixes_are_learned_not_listed() -> None:
 
 def test_inline_math_is_flattened() -> None:
     assert clean_text("The training loss $L$ falls.") == "The training loss L falls."
+
+
+def test_twice_escaped_entities_are_decoded() -> None:
+    assert clean_text("Algorithms &amp;amp; Theory") == "Algorithms & Theory"
+    assert clean_title("Design &amp;amp; Make Summit") == "Design & Make Summit"
