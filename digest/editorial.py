@@ -23,6 +23,7 @@ EVENT_PRIORITY: tuple[str, ...] = (
     "acquisition",
     "regulation",
     "funding",
+    "milestone",
     "open_weights",
     "market_entry",
     "release",
@@ -120,12 +121,23 @@ _ANNOUNCING = re.compile(r"^(?:introducing|announcing|meet|launching|unveiling|p
 _SUBJECT_FIRST = frozenset({"release", "open_weights", "market_entry", "funding", "ipo"})
 
 
+# Quoted speech, not a quoted name: 「Kimi」 stays, 「ロボットのChatGPTモーメントは近い」 goes.
+_QUOTED = re.compile(r"「[^」]{12,}」|“[^”]{12,}”|\"[^\"]{12,}\"")
+_CJK_SUBJECT_SPAN = 25
+
+
 def _subject_first(text: str, word: str, aliases: Sequence[str]) -> bool:
-    lowered = text.lower()
-    at = lowered.find(word.lower())
-    if at < 0 or _ANNOUNCING.match(text):
+    """The entity is the event's subject: named before the event word, not inside quoted speech
+    (「ロボットのChatGPTモーメントは近い」―上場した… is not ChatGPT's IPO); in CJK titles, near
+    the start."""
+    if _ANNOUNCING.match(text):
         return True
-    return any(0 <= lowered.find(alias.lower()) < at for alias in aliases)
+    lowered = _QUOTED.sub(lambda m: " " * len(m.group()), text).lower()
+    at = lowered.find(word.lower())
+    if at < 0:
+        return False
+    limit = min(at, _CJK_SUBJECT_SPAN) if _CJK.search(text) else at
+    return any(0 <= lowered.find(alias.lower()) < limit for alias in aliases)
 
 
 _NAME_WORD = r"(?:[A-Z][\w.&'’+-]*|\d[\w.+-]*)"

@@ -54,6 +54,7 @@ _EVENT_LABEL = {
     "release": "release",
     "benchmark": "benchmark result",
     "partnership": "partnership",
+    "milestone": "milestone",
     "research": "research",
 }
 
@@ -199,6 +200,9 @@ def relevance_score(evidence: Evidence, context: Context) -> DimensionScore:
     elif notable_name and (evidence.event or evidence.kind in ("tool", "research")):
         score += 1
         reasons.append(f"{notable_name} news")
+    if _major(evidence) and evidence.event in _MAJOR_EVENTS:
+        score += 1
+        reasons.append(f"major event: {_event_phrase(evidence)}")
     if evidence.event == "market_entry":
         score += 1
         reasons.append("market entry (Japan)")
@@ -246,6 +250,8 @@ def practicality_score(evidence: Evidence) -> DimensionScore:
         if evidence.code:
             return DimensionScore(3, f"research with material to try: {evidence.code[0]}")
         return DimensionScore(2, "research result; nothing to use yet")
+    if _major(evidence) and event in _MAJOR_EVENTS:
+        return DimensionScore(3, f"broad impact on the field: {_event_phrase(evidence)}")
     if event in _MAJOR_EVENTS or event == "partnership":
         return DimensionScore(2, f"business/policy news: {_event_phrase(evidence)}")
     return DimensionScore(2, "background reading")
@@ -268,6 +274,8 @@ def innovation_score(evidence: Evidence) -> DimensionScore:
         return DimensionScore(score, f"new model or product: {name} {_EVENT_LABEL[event]}")
     if event == "benchmark":
         return DimensionScore(4, f"benchmark result ({evidence.event_word('benchmark')})")
+    if _major(evidence) and event in _MAJOR_EVENTS:
+        return DimensionScore(4, f"landmark: {_event_phrase(evidence)}")
     title_models = [h for h in evidence.title_entities if h.entity.type == "model"]
     if evidence.kind == "research" and (_title_entity(evidence, (1,)) or title_models):
         name = title_models[0].entity.name if title_models else _title_entity(evidence, (1,))
