@@ -50,17 +50,19 @@ class EnrichReport:
         return {"enriched": self.enriched, "failed": self.failed, "engine": self.engine}
 
 
-def make_enricher(settings: Settings, db: Database, clock: Clock) -> Enricher:
-    """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
-    is spent), else the offline one; the token ledger shares the application's store and clock."""
+def make_llm_client(settings: Settings, db: Database, clock: Clock) -> LLMClient | None:
+    """The process's one LLM client (one semaphore, one budget ledger), or None without `[llm]`."""
     if settings.llm is None:
+        return None
+    return LLMClient(settings.llm, ledger=UsageLedger(db, settings.llm), clock=clock)
+
+
+def make_enricher(settings: Settings, client: LLMClient | None, clock: Clock) -> Enricher:
+    """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
+    is spent), else the offline one."""
+    if settings.llm is None or client is None:
         return OfflineEnricher(settings)
-    return LLMEnricher(
-        settings,
-        client=LLMClient(settings.llm),
-        ledger=UsageLedger(db, settings.llm),
-        clock=clock,
-    )
+    return LLMEnricher(settings, client=client, clock=clock)
 
 
 def lease_for(settings: Settings) -> timedelta:

@@ -12,7 +12,7 @@ from adapters.main import app
 from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.store.db import Database
 from tests.enrich.conftest import ARTICLE_TEXT, Seed, seed_articles
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, fake_japanese
 
 SEEDS = [
     Seed("OpenAI ships an open-source agent framework", ARTICLE_TEXT, source_count=2),
@@ -109,8 +109,8 @@ async def test_translate_with_llm_prints_the_translation(
     config = write_config(tmp_path, sqlite_url, fake_llm)
     code, out, _ = await ainews("--config", config, "translate", str(ids[0]), "--lang", "ja")
     assert code == 0
-    assert out.startswith(f"訳: {SEEDS[0].title}")
-    assert "訳: OpenAI released" in out
+    assert out.startswith(fake_japanese(SEEDS[0].title))
+    assert fake_japanese(SEEDS[0].content.split("\n\n")[0]) in out
     code, out, _ = await ainews("--config", config, "article", str(ids[0]), "--json")
     assert json.loads(out)["translation"] == {"lang": "ja", "status": "complete"}
     code, _, err = await ainews("--config", config, "translate", "99999")

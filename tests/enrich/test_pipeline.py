@@ -107,9 +107,9 @@ async def test_llm_run_makes_one_call_per_article_and_none_the_second_time(
         rows = await enrichment_rows(db)
         assert [r.article_id for r in rows] == ids
         for row in rows:
-            assert (row.engine, row.model, row.prompt_version) == ("llm", "fake-model", "enrich-v1")
+            assert (row.engine, row.model, row.prompt_version) == ("llm", "fake-model", "enrich-v2")
             assert row.tokens_in > 0 and row.tokens_out > 0 and row.cost_usd > 0
-            assert row.lang == "ja" and row.title_translated.startswith("訳題")
+            assert row.lang == "ja" and row.title_translated.endswith("。")
         async with db.session() as session:
             assert await session.scalar(select(func.count()).select_from(LLMUsage)) == 3
         assert (await enrich_pending(ctx)).enriched == 0
