@@ -39,10 +39,10 @@ def llm_config(fake: FakeLLM, url: str, **llm: Any) -> Settings:
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[Database]:
-    database = Database(sqlite_url)
-    yield database
-    await database.dispose()
+async def store(db: Database) -> Database:
+    """The token ledger's store: SQLite, and PostgreSQL when configured (reservations are
+    conditional UPDATEs whose atomicity is what keeps parallel calls within the budget)."""
+    return db
 
 
 @pytest.fixture
