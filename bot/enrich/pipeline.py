@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.enrich.budget import UsageLedger, next_utc_day
-from bot.enrich.llm import LLMClient, LLMEnricher
+from bot.enrich.llm import LLMEnricher
+from bot.enrich.llm_client import LLMClient
 from bot.enrich.offline import OfflineEnricher
 from bot.errors import CommandError, LLMError
 from bot.ingest.extract import is_teaser

@@ -24,7 +24,7 @@ _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 # "機械learning"), or latin letters on both sides of a katakana run ("instituテional"). Upper-case
 # or digit starts ("AIモデル", "GPT-4を", "iPhoneアプリ") are ordinary Japanese and pass.
 _MIXED_JA = re.compile(
-    r"[\u30a1-\u30fa\u30fc\u3400-\u4dbf\u4e00-\u9fff][a-z]{2,}"
+    r"[\u30a1-\u30fa\u30fc\u3400-\u4dbf\u4e00-\u9fff](?!https?:|www\.)[a-z]{2,}"
     r"|[A-Za-z]+[\u30a1-\u30fa\u30fc]+[a-z]+"
 )
 _MIXED_OTHER = re.compile(

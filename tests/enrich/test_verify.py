@@ -103,6 +103,7 @@ def test_a_phrase_the_source_itself_contains_is_not_a_leak() -> None:
         ("機械learningの進歩", "ja", True),
         ("AIモデルとGPT-4をiPhoneアプリで使う", "ja", False),
         ("OpenAIはpip installで導入できる", "ja", False),
+        ("詳細は公式サイトhttps://example.com/a を参照", "ja", False),
         ("the instituテional layer", "en", True),
         ("Sony and OpenAI", "en", False),
     ],
