@@ -25,7 +25,14 @@ from bot.config import Settings
 from bot.enrich.budget import Usage
 from bot.enrich.llm_client import ChatAnswer, LLMClient
 from bot.enrich.prompts import language_name
-from bot.enrich.verify import leaked_instructions, source_chars_for, translation_problem
+from bot.enrich.verify import (
+    is_prose,
+    leaked_instructions,
+    mixed_script_words,
+    script_problem,
+    source_chars_for,
+    translation_problem,
+)
 from bot.errors import CommandError, LLMError
 from bot.store.read import translation_view
 from bot.store.schema import ArticleRow, TranslationRow
@@ -170,9 +177,12 @@ class Translator:
             )
         if article is None:
             raise CommandError(f"No article with id {article_id}.")
-        if existing is not None and existing.status == "complete":
-            return translation_view(existing)
         source_lang = article.lang or guess_lang(f"{article.title}\n{article.content}")
+        if existing is not None and existing.status == "complete":
+            problem = stored_translation_problem(existing, article, source_lang)
+            if problem is None:
+                return translation_view(existing)
+            await self._discard(ctx, existing.id, problem)
         if same_language(source_lang, lang):
             chunks = chunk_paragraphs(
                 split_paragraphs(article.content), self._settings.translate.chunk_chars
@@ -313,6 +323,23 @@ class Translator:
         glue = "" if is_cjk_lang(lang) else " "
         return ChunkResult(glue.join(texts) if one_paragraph else "\n\n".join(texts), ()), spent
 
+    async def _discard(self, ctx: AppContext, row_id: int, problem: str) -> None:
+        """A translation stored as complete by an older, laxer check that fails today's: it is
+        demoted and translated again from scratch, never served as complete."""
+        log.warning("translate: stored translation %s fails verification (%s)", row_id, problem)
+        async with ctx.db.session() as session:
+            await session.execute(
+                update(TranslationRow)
+                .where(TranslationRow.id == row_id, TranslationRow.status == "complete")
+                .values(
+                    status="failed",
+                    chunks=[],
+                    chunks_done=0,
+                    error=f"failed verification: {problem}",
+                    updated_at=ctx.clock.now(),
+                )
+            )
+
     async def _take_lease(self, ctx: AppContext, article_id: int, lang: str) -> bool:
         """Claim the (article, lang) row for this translator; False while another holds it."""
         now = ctx.clock.now()
@@ -414,6 +441,28 @@ class Translator:
         }
         row = await _upsert_translation(ctx, article_id, lang, values, usage)
         return translation_view(row)
+
+
+def stored_translation_problem(
+    row: TranslationRow, article: ArticleRow, source_lang: str
+) -> str | None:
+    """Whole-text checks of a stored complete translation (its chunk boundaries may predate the
+    current chunk size): script share, mixed-script words, leaked instructions."""
+    if not row.model or same_language(source_lang, row.lang):
+        return None  # stored as is: the article was already in that language
+    text = "\n\n".join(p for p in (row.title, row.body) if p)
+    source = f"{article.title}\n\n{article.content}"
+    if is_prose(source):
+        problem = script_problem(text, row.lang)
+        if problem:
+            return problem
+    mixed = mixed_script_words(text, row.lang)
+    if mixed:
+        return f"word switches script mid-word ({mixed[0]!r})"
+    leaked = leaked_instructions(text, source, extra=(TEXT_OPEN, TEXT_CLOSE, _SIGNATURE))
+    if leaked:
+        return f"instruction text leaked ({leaked!r})"
+    return None
 
 
 def _fence_safe(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from bot.errors import CommandError
 from bot.store.db import Database
 from bot.store.schema import TranslationRow
 from digest.text import split_paragraphs
-from tests.enrich.conftest import Seed, app_context, seed_articles
+from tests.enrich.conftest import NOW, Seed, app_context, seed_articles
 from tests.fakes.llm_server import FakeLLM, fake_japanese
 
 PARAGRAPHS = [
@@ -251,3 +252,41 @@ async def test_unknown_article_is_a_user_error(
 def test_no_llm_means_no_translator_and_a_clear_message() -> None:
     assert make_translator(Settings()) is None
     assert "[llm]" in NO_LLM_MESSAGE and "base_url" in NO_LLM_MESSAGE
+
+
+async def test_a_translation_stored_complete_by_the_old_check_is_redone(
+    db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
+) -> None:
+    """v1 stored "訳: <English>" as complete; it is demoted and translated again."""
+    [article_id] = await seed_articles(db, [ARTICLE])
+    async with db.session() as session:
+        session.add(
+            TranslationRow(
+                article_id=article_id, lang="ja", title=f"訳: {ARTICLE.title}",
+                body="\n\n".join(f"訳: {p}" for p in PARAGRAPHS), chunks=["訳: x"] * 5,
+                chunks_total=5, chunks_done=5, model="fake-model", status="complete",
+            )
+        )  # fmt: skip
+    async with translating(translate_settings()) as (ctx, translator):
+        view = await translator.translate_article(ctx, article_id, "ja")
+    assert view.status == "complete" and fake_llm.calls == 5
+    assert split_paragraphs(view.body) == JAPANESE
+
+
+async def test_an_expired_lease_of_a_crashed_translator_is_taken_over(
+    db: Database, translate_settings: Callable[..., Settings], fake_llm: FakeLLM
+) -> None:
+    [article_id] = await seed_articles(db, [ARTICLE])
+    async with db.session() as session:
+        session.add(
+            TranslationRow(
+                article_id=article_id, lang="ja", status="pending", lease_owner="crashed",
+                lease_until=NOW - timedelta(seconds=1),
+            )
+        )  # fmt: skip
+    async with translating(translate_settings()) as (ctx, translator):
+        view = await translator.translate_article(ctx, article_id, "ja")
+    assert view.status == "complete" and not translator.lease_busy.is_set()
+    async with db.session() as session:
+        row = await session.scalar(select(TranslationRow))
+    assert row is not None and row.lease_owner is None and row.lease_until is None
