@@ -514,15 +514,12 @@ async def _upsert_translation(
     raise LLMError("could not store the translation (concurrent writers)")
 
 
-def make_translator(settings: Settings, client: LLMClient | None = None) -> Translator | None:
-    """The translator when `[llm]` is configured; None means callers answer `NO_LLM_MESSAGE`.
-
-    Pass the process's one `LLMClient` (the composition root does) so translation and
-    enrichment share its semaphore and budget.
-    """
-    if settings.llm is None:
+def make_translator(settings: Settings, client: LLMClient | None) -> Translator | None:
+    """The translator on the process's one `LLMClient` (shared with enrichment: one semaphore,
+    one budget); None without `[llm]`, and callers then answer `NO_LLM_MESSAGE`."""
+    if settings.llm is None or client is None:
         return None
-    return Translator(settings, client or LLMClient(settings.llm))
+    return Translator(settings, client)
 
 
 __all__ = [

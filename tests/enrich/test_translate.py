@@ -250,7 +250,7 @@ async def test_unknown_article_is_a_user_error(
 
 
 def test_no_llm_means_no_translator_and_a_clear_message() -> None:
-    assert make_translator(Settings()) is None
+    assert make_translator(Settings(), None) is None
     assert "[llm]" in NO_LLM_MESSAGE and "base_url" in NO_LLM_MESSAGE
 
 
