@@ -221,7 +221,7 @@ PART_NOTES_JSON_SCHEMA: dict[str, Any] = _strict_object({"notes": _TEXTS})
 JSON_SHAPE = """{
   "title_translated": "the title in the summary language",
   "tldr": "one or two sentences, at most 200 characters",
-  "key_points": [{"heading": "a few words", "detail": "one sentence"}, "... 3 to 7 in all"],
+  "key_points": [{"heading": "a few words", "detail": "one sentence"}] (3 to 7 of them),
   "impact": "two or three sentences: who is affected and how",
   "editorial": "two or three sentences: a critical editor's view (limits, doubts, context)",
   "is_ai": true,
