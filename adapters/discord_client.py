@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 GROUP_NAME = "ainews"
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
 ACK_BUDGET_SECONDS = 2.0
+# An interaction token is valid for 15 minutes; past that (with a minute's margin) a slow answer
+# (a long translation) goes to the channel with the bot token instead of being lost.
+INTERACTION_TOKEN_LIFETIME = timedelta(minutes=14)
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
 TAG_WINDOW = timedelta(weeks=4)
@@ -224,6 +227,7 @@ class AinewsCommands:
         if refusal is not None:
             await self.respond(interaction, refusal, ephemeral=True)
             return
+        started = self.ctx.clock.now()
         if spec.slow:
             await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
         task = asyncio.ensure_future(run(self.ctx, spec, request, args))
@@ -232,10 +236,16 @@ class AinewsCommands:
             if not done:
                 await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
         reply = await task
-        await self.respond(interaction, reply, ephemeral=spec.ephemeral)
+        expired = self.ctx.clock.now() - started >= INTERACTION_TOKEN_LIFETIME
+        await self.respond(interaction, reply, ephemeral=spec.ephemeral, token_expired=expired)
 
     async def respond(
-        self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        *,
+        ephemeral: bool,
+        token_expired: bool = False,
     ) -> None:
         """Send the rendered answer: the first message as the response, the rest as follow-ups."""
         try:
@@ -253,13 +263,47 @@ class AinewsCommands:
             # remove it so the ephemeral follow-up below is a message of its own.
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
-        for message in messages:
+        for index, message in enumerate(messages):
             options = _send_options(message)
             options["ephemeral"] = message.ephemeral or ephemeral
-            if interaction.response.is_done():
-                await interaction.followup.send(wait=True, **options)
-            else:
-                await interaction.response.send_message(**options)
+            if token_expired:
+                await self._post_with_bot_token(interaction, messages[index:], ephemeral)
+                return
+            try:
+                if interaction.response.is_done():
+                    await interaction.followup.send(wait=True, **options)
+                else:
+                    await interaction.response.send_message(**options)
+            except (discord.NotFound, discord.Forbidden, discord.HTTPException) as error:
+                if getattr(error, "status", 0) not in (401, 404):
+                    raise
+                log.info("[discord] interaction token no longer valid; posting as the bot")
+                await self._post_with_bot_token(interaction, messages[index:], ephemeral)
+                return
+
+    async def _post_with_bot_token(
+        self, interaction: discord.Interaction, messages: list[OutgoingMessage], ephemeral: bool
+    ) -> None:
+        """The rest of an answer whose interaction token expired, sent to the channel as the bot.
+
+        A private answer cannot be made private outside the interaction, so it is not posted.
+        """
+        if ephemeral or interaction.channel_id is None:
+            log.warning("[discord] interaction token expired; a private answer was not delivered")
+            return
+        channel = interaction.client.get_partial_messageable(interaction.channel_id)
+        for message in messages:
+            if message.ephemeral:
+                continue
+            options = _send_options(message)
+            del options["ephemeral"]
+            try:
+                await channel.send(**options)
+            except discord.HTTPException:
+                log.warning(
+                    "[discord] posting an expired interaction's answer failed", exc_info=True
+                )
+                return
 
     async def complete_tags(
         self, interaction: discord.Interaction, current: str

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -49,6 +50,9 @@ EVENTS_PATH = "/slack/events"
 SLASH_COMMAND = "/ainews"
 WORKING_TEXT = "Working on it…"
 RESPONSE_URL_USES = 5  # Slack accepts at most five posts per response_url
+# A response_url is valid for 30 minutes; past that (with a minute's margin) a slow answer (a
+# long translation) goes to the channel with the bot token instead of being lost.
+RESPONSE_URL_LIFETIME = timedelta(minutes=29)
 MAX_REQUEST_BYTES = 64 * 1024  # slash-command bodies are a few hundred bytes
 REPLAY_WINDOW_SECONDS = 6 * 60.0  # a little longer than the 5 minutes a timestamp is valid
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
@@ -98,11 +102,15 @@ class SlashCommandAnswerer:
         client: AsyncWebClient,
     ) -> None:
         settings = self.ctx.settings
+        received = self.ctx.clock.now()
         if spec.manages_channel and settings.slack.admins_only:
             request = replace(request, can_manage=await is_workspace_admin(client, request.user))
         reply = await run(self.ctx, spec, request, args)
         payloads = render_reply(reply, settings)
         response_type = _response_type(spec, reply)
+        if self.ctx.clock.now() - received >= RESPONSE_URL_LIFETIME:
+            await self._post_with_bot_token(client, request, payloads, response_type)
+            return
         # A long translation, or anything over the response_url's five posts, goes out as a
         # thread when the bot may post in the channel.
         threaded = len(payloads) > RESPONSE_URL_USES or (
@@ -114,7 +122,29 @@ class SlashCommandAnswerer:
             and await self._post_thread(client, request.channel, payloads)
         ):
             return
-        await self._respond_all(respond, payloads, response_type, reply)
+        rest = await self._respond_all(respond, payloads, response_type, reply)
+        if rest:
+            await self._post_with_bot_token(client, request, rest, response_type)
+
+    async def _post_with_bot_token(
+        self,
+        client: AsyncWebClient,
+        request: CommandRequest,
+        payloads: Sequence[dict[str, Any]],
+        response_type: str,
+    ) -> None:
+        """An answer that outlived its response_url, posted with the bot token instead."""
+        try:
+            if response_type == "in_channel":
+                if not await self._post_thread(client, request.channel, payloads):
+                    log.warning("slack answer lost: response_url expired, bot not in channel")
+                return
+            for payload in payloads:
+                await client.chat_postEphemeral(
+                    channel=request.channel, user=request.user, **payload
+                )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            log.warning("slack answer lost: response_url expired and posting failed", exc_info=True)
 
     async def _post_thread(
         self, client: AsyncWebClient, channel: str, payloads: Sequence[dict[str, Any]]
@@ -135,17 +165,19 @@ class SlashCommandAnswerer:
         payloads: list[dict[str, Any]],
         response_type: str,
         reply: Reply,
-    ) -> None:
+    ) -> list[dict[str, Any]]:
+        """Post through the response_url; returns what an expired URL (404) refused."""
         if len(payloads) > RESPONSE_URL_USES:
             payloads = [*payloads[: RESPONSE_URL_USES - 1], self._too_long_note(reply)]
-        for payload in payloads:
+        for index, payload in enumerate(payloads):
             result = await respond({**payload, "response_type": response_type})
             if result.status_code != 200:
                 log.warning(
                     "slack response_url post refused",
                     extra={"status": result.status_code, "body": str(result.body)[:200]},
                 )
-                return
+                return payloads[index:] if result.status_code == 404 else []
+        return []
 
     def _too_long_note(self, reply: Reply) -> dict[str, Any]:
         text = "The rest is too long for Slack here."

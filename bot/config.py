@@ -91,6 +91,9 @@ class EnrichSettings(_Section):
     )
     concurrency: int = Field(4, ge=1)
     max_input_chars: int = Field(6000, ge=500)
+    # Longer articles are read in parts of `max_input_chars` (map-reduce); past this many parts
+    # the rest is left unread and the enrichment's note says so.
+    max_parts: int = Field(12, ge=1)
     retry_minutes: int = Field(30, ge=1)
     taxonomy: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
@@ -105,7 +108,7 @@ class LLMSettings(_Section):
     daily_token_budget: int = Field(2_000_000, ge=0)
     price_in_per_million: float = Field(0.0, ge=0)
     price_out_per_million: float = Field(0.0, ge=0)
-    max_output_tokens: int = Field(1200, ge=64)
+    max_output_tokens: int = Field(2048, ge=64)
 
     def api_key(self) -> SecretStr | None:
         value = os.environ.get(self.api_key_env)

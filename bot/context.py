@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.enrich.pipeline import make_enricher
+from bot.enrich.llm_client import LLMClient
+from bot.enrich.pipeline import make_enricher, make_llm_client
 from bot.enrich.translate import Translator, make_translator
 from bot.ingest.fetch import Fetcher
 from bot.ports import Clock, Enricher, SystemClock
@@ -22,14 +23,14 @@ class AppContext:
     fetcher: Fetcher
     enricher: Enricher
     translator: Translator | None
+    # The one LLM client of the process: enrichment and translation share its semaphore,
+    # remembered response formats and budget ledger.
+    llm: LLMClient | None = None
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
-        if self.translator is not None:
-            await self.translator.aclose()
-        closer = getattr(self.enricher, "aclose", None)
-        if closer is not None:
-            await closer()
+        if self.llm is not None:
+            await self.llm.aclose()
         await self.db.dispose()
 
 
@@ -42,11 +43,13 @@ async def build_context(
         await db.upgrade()
     fetcher = Fetcher(settings.fetch)
     the_clock = clock or SystemClock()
+    llm = make_llm_client(settings, db, the_clock)
     return AppContext(
         settings=settings,
         db=db,
         clock=the_clock,
         fetcher=fetcher,
-        enricher=make_enricher(settings, db, the_clock),
-        translator=make_translator(settings),
+        enricher=make_enricher(settings, llm, the_clock),
+        translator=make_translator(settings, llm),
+        llm=llm,
     )

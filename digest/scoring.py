@@ -22,24 +22,24 @@ DEFAULT_NON_AI_MAX = 1
 # What 1, 3 and 5 mean for each criterion (EDITORIAL.md), given verbatim to the LLM engine.
 ANCHORS: dict[str, dict[int, str]] = {
     "depth": {
-        1: "no information beyond the headline",
-        3: "some concrete facts: names, numbers, what changed",
-        5: "rich detail: specifics, figures, method or context a practitioner can check",
+        1: "a headline or teaser with no detail (if a teaser's depth cannot be judged, say so)",
+        3: "explains what happened with specifics (numbers, how it works, who)",
+        5: "thorough: data or benchmarks, method, limitations",
     },
     "relevance": {
-        1: "not primarily about AI (every non-AI item is 1)",
-        3: "about AI, of interest to part of the audience",
-        5: "core AI news everyone in AI should know (a frontier lab, landmark policy)",
+        1: "not about AI (every non-AI item is 1) or no news value",
+        3: "a useful AI item of moderate interest to the readers",
+        5: "everyone in AI should know it today (a frontier lab, landmark policy)",
     },
     "practicality": {
         1: "nothing a reader can use or act on",
-        3: "useful background or a tool worth knowing",
-        5: "usable now: released model, product, code or a how-to with steps",
+        3: "informs a decision or can be tried with some effort",
+        5: "usable today: a released model, tool, API or code with instructions",
     },
     "innovation": {
-        1: "nothing new",
-        3: "a meaningful update or a new angle",
-        5: "a first: a new frontier model, a field-changing result",
+        1: "nothing new (a rehash, an opinion, a routine update)",
+        3: "a meaningful improvement or a notable new product",
+        5: "a first that changes the field",
     },
 }
 _MAJOR_EVENTS = frozenset({"ipo", "acquisition", "funding", "regulation", "open_weights"})
@@ -305,8 +305,8 @@ def rubric(evidence: Evidence, context: Context) -> Scores:
 
 
 def anchors_text(dimensions: Sequence[str] = RUBRIC_DIMENSIONS) -> str:
-    """The anchors as prompt lines: 'depth: 1 = …; 3 = …; 5 = …'."""
+    """The anchors as prompt lines: '- depth: 1 = …; 3 = …; 5 = …'."""
     return "\n".join(
-        f"{name}: " + "; ".join(f"{level} = {text}" for level, text in ANCHORS[name].items())
+        f"- {name}: " + "; ".join(f"{level} = {text}" for level, text in ANCHORS[name].items())
         for name in dimensions
     )

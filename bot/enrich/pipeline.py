@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.enrich.budget import UsageLedger, next_utc_day
-from bot.enrich.llm import LLMClient, LLMEnricher
+from bot.enrich.llm import LLMEnricher
+from bot.enrich.llm_client import LLMClient
 from bot.enrich.offline import OfflineEnricher
 from bot.errors import CommandError, LLMError
 from bot.ingest.extract import is_teaser
@@ -50,17 +51,19 @@ class EnrichReport:
         return {"enriched": self.enriched, "failed": self.failed, "engine": self.engine}
 
 
-def make_enricher(settings: Settings, db: Database, clock: Clock) -> Enricher:
-    """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
-    is spent), else the offline one; the token ledger shares the application's store and clock."""
+def make_llm_client(settings: Settings, db: Database, clock: Clock) -> LLMClient | None:
+    """The process's one LLM client (one semaphore, one budget ledger), or None without `[llm]`."""
     if settings.llm is None:
+        return None
+    return LLMClient(settings.llm, ledger=UsageLedger(db, settings.llm), clock=clock)
+
+
+def make_enricher(settings: Settings, client: LLMClient | None, clock: Clock) -> Enricher:
+    """The LLM enricher when `[llm]` is configured (offline per article once the daily budget
+    is spent), else the offline one."""
+    if settings.llm is None or client is None:
         return OfflineEnricher(settings)
-    return LLMEnricher(
-        settings,
-        client=LLMClient(settings.llm),
-        ledger=UsageLedger(db, settings.llm),
-        clock=clock,
-    )
+    return LLMEnricher(settings, client=client, clock=clock)
 
 
 def lease_for(settings: Settings) -> timedelta:

@@ -199,6 +199,9 @@ class TranslationRow(Base):
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who is translating it right now: replicas sharing the store never translate it twice.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
 
 
 class LLMUsage(Base):
@@ -214,6 +217,19 @@ class LLMUsage(Base):
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     article_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class LLMBudgetDay(Base):
+    """Tokens reserved or spent per UTC day: one row every LLM call reserves against first.
+
+    A conditional UPDATE of this one row is atomic on SQLite and PostgreSQL alike, so parallel
+    calls and replicas can never reserve past `[llm] daily_token_budget` together.
+    """
+
+    __tablename__ = "llm_budget_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Channel(Base):

@@ -3,6 +3,7 @@ permissions, mention injection and tag autocomplete."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from bot.context import AppContext, build_context
 from bot.store.db import Database
 from bot.store.schema import Channel
 from tests.discord.conftest import (
+    CHANNEL_ID,
     NOW,
     VIEW_AND_SEND,
     Interactions,
@@ -25,7 +27,7 @@ from tests.discord.conftest import (
     seed_source,
 )
 from tests.fakes.discord_api import FakeDiscordAPI, InteractionLog
-from tests.fakes.llm_server import running_fake_llm
+from tests.fakes.llm_server import fake_japanese, running_fake_llm
 from tests.fakes.store_seed import FakeClock
 
 EPHEMERAL = 64
@@ -353,7 +355,8 @@ async def test_translate_with_the_llm_goes_out_as_several_messages(
     bodies = [m["content"] for m in log.followups]
     assert all(len(body) <= 2000 for body in bodies)
     joined = "\n".join(bodies[1:])
-    assert "訳: Paragraph 0." in joined and "訳: Paragraph 11." in joined
+    first, last = content.split("\n\n")[0], content.split("\n\n")[-1]
+    assert fake_japanese(first)[:60] in joined and fake_japanese(last)[:60] in joined
     assert all(call.status < 400 for call in discord_api.calls)
 
 
@@ -387,3 +390,57 @@ async def test_stale_subcommand_gets_one_generic_line(
     log = discord_api.interactions[payload["token"]]
     assert GENERIC_FAILURE in _text(log)
     assert _flags(log) & EPHEMERAL
+
+
+@pytest.mark.parametrize("expiry", ["clock", "server"])
+async def test_a_translation_that_outlives_the_interaction_token_is_posted_as_the_bot(
+    discord_settings: Settings,
+    db: Database,
+    discord_api: FakeDiscordAPI,
+    fixtures_dir: Path,
+    expiry: str,
+) -> None:
+    async with running_fake_llm() as llm:
+        llm_section = LLMSettings(base_url=llm.base_url, model="fake-model", timeout=5.0)
+        settings = discord_settings.model_copy(update={"llm": llm_section})
+        clock = FakeClock(NOW)
+        ctx = await build_context(settings, clock=clock, upgrade=False)
+        service = await start_discord(ctx, connect_gateway=False)
+        try:
+            source = await seed_source(ctx.db)
+            content = "The lab released a model that plans before it answers. It is free to try."
+            article = await seed_article(ctx.db, source, "A short note", content=content)
+            template = json.loads(
+                (
+                    fixtures_dir
+                    / "platform/discord/application-commands_slash-command-interaction.json"
+                ).read_text(encoding="utf-8")
+            )
+            llm.hold = asyncio.Event()
+            before = set(discord_api.interactions)
+            running = asyncio.create_task(
+                Interactions(discord_api, service, template).run(
+                    "translate", {"article": str(article), "lang": "ja"}
+                )
+            )
+            await llm.arrived.wait()  # deferred, and the translation is running
+            [token] = set(discord_api.interactions) - before
+            if expiry == "clock":
+                clock.advance(minutes=16)  # ainews knows the token is gone and does not use it
+            else:
+                discord_api.expired_tokens.add(token)  # Discord refuses it (401 50027)
+            llm.hold.set()
+            log = await running
+        finally:
+            await service.close()
+            await ctx.aclose()
+    assert log.callback is not None and log.callback["type"] == 5
+    assert log.followups == []
+    posted = discord_api.messages[CHANNEL_ID]
+    text = "\n".join(
+        m.get("content") or json.dumps(m.get("embeds"), ensure_ascii=False) for m in posted
+    )
+    first = fake_japanese("The lab released a model that plans before it answers.").split("。")[0]
+    assert first in text
+    refused = [call for call in discord_api.calls if call.status == 401]
+    assert len(refused) == (0 if expiry == "clock" else 1)  # one refusal, then the bot posts

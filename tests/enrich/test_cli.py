@@ -12,7 +12,7 @@ from adapters.main import app
 from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.store.db import Database
 from tests.enrich.conftest import ARTICLE_TEXT, Seed, seed_articles
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, fake_japanese
 
 SEEDS = [
     Seed("OpenAI ships an open-source agent framework", ARTICLE_TEXT, source_count=2),
@@ -109,9 +109,40 @@ async def test_translate_with_llm_prints_the_translation(
     config = write_config(tmp_path, sqlite_url, fake_llm)
     code, out, _ = await ainews("--config", config, "translate", str(ids[0]), "--lang", "ja")
     assert code == 0
-    assert out.startswith(f"訳: {SEEDS[0].title}")
-    assert "訳: OpenAI released" in out
+    assert out.startswith(fake_japanese(SEEDS[0].title))
+    assert fake_japanese(SEEDS[0].content.split("\n\n")[0]) in out
     code, out, _ = await ainews("--config", config, "article", str(ids[0]), "--json")
     assert json.loads(out)["translation"] == {"lang": "ja", "status": "complete"}
     code, _, err = await ainews("--config", config, "translate", "99999")
     assert code == 1 and "No article" in err
+
+
+async def test_llm_usage_reports_tokens_and_cost_by_day_and_purpose(
+    tmp_path: Path, sqlite_url: str, fake_llm: FakeLLM
+) -> None:
+    database = Database(sqlite_url)
+    ids = await seed_articles(database, SEEDS)
+    await database.dispose()
+    config = write_config(tmp_path, sqlite_url, fake_llm)
+    code, out, _ = await ainews("--config", config, "llm", "usage", "--json")
+    assert code == 0 and json.loads(out)["days"] == []
+    assert (await ainews("--config", config, "enrich", "--json"))[0] == 0
+    assert (await ainews("--config", config, "translate", str(ids[0]), "--lang", "ja"))[0] == 0
+    code, out, _ = await ainews("--config", config, "llm", "usage", "--json")
+    report = json.loads(out)
+    assert set(report) == {"days", "total", "budget"}
+    lines = {line["purpose"]: line for line in report["days"]}
+    assert set(lines) == {"enrich", "translate"}
+    assert lines["enrich"]["calls"] == fake_llm.calls_for("json") == 2
+    assert lines["translate"]["calls"] == fake_llm.calls_for("text")
+    for line in report["days"]:
+        assert set(line) == {
+            "day", "purpose", "calls", "tokens_in", "tokens_out", "tokens", "cost_usd",
+        }  # fmt: skip
+        assert line["tokens"] == line["tokens_in"] + line["tokens_out"] > 0
+    assert report["total"]["tokens"] == sum(line["tokens"] for line in report["days"])
+    budget = report["budget"]
+    assert budget["spent_or_reserved"] == report["total"]["tokens"]  # reservations settled
+    assert budget["left"] == budget["daily_token_budget"] - budget["spent_or_reserved"]
+    code, out, _ = await ainews("--config", config, "llm", "usage")
+    assert code == 0 and "enrich" in out and "translate" in out and "budget" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -13,13 +14,14 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.enrich.budget import UsageLedger
-from bot.enrich.llm import LLMClient, LLMEnricher, extract_json_object, parse_retry_after
+from bot.enrich.llm import LLMEnricher, extract_json_object, parse_retry_after
+from bot.enrich.llm_client import LLMClient
 from bot.errors import LLMError
 from bot.ports import EnrichmentInput
 from bot.store.db import Database
 from bot.store.schema import LLMUsage
 from tests.enrich.conftest import ARTICLE_TEXT, INJECTION_TEXT, FixedClock, llm_section
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, fake_japanese, fake_japanese_sentence
 
 ITEM = EnrichmentInput(
     article_id=7,
@@ -37,10 +39,10 @@ def llm_config(fake: FakeLLM, url: str, **llm: Any) -> Settings:
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[Database]:
-    database = Database(sqlite_url)
-    yield database
-    await database.dispose()
+async def store(db: Database) -> Database:
+    """The token ledger's store: SQLite, and PostgreSQL when configured (reservations are
+    conditional UPDATEs whose atomicity is what keeps parallel calls within the budget)."""
+    return db
 
 
 @pytest.fixture
@@ -50,12 +52,15 @@ async def enricher_for(fake_llm: FakeLLM, sqlite_url: str, store: Database) -> A
     def factory(**llm: Any) -> LLMEnricher:
         settings = llm_config(fake_llm, sqlite_url, **llm)
         assert settings.llm is not None
-        enricher = LLMEnricher(
-            settings,
-            client=LLMClient(settings.llm, backoff_base=0.01, max_wait=5.0),
+        clock = FixedClock()
+        client = LLMClient(
+            settings.llm,
             ledger=UsageLedger(store, settings.llm),
-            clock=FixedClock(),
+            clock=clock,
+            backoff_base=0.01,
+            max_wait=5.0,
         )
+        enricher = LLMEnricher(settings, client=client, clock=clock)
         made.append(enricher)
         return enricher
 
@@ -78,11 +83,15 @@ async def test_a_good_answer_is_stored_with_our_importance_and_usage(
     assert (result.engine, result.model, result.prompt_version) == (
         "llm",
         "fake-model",
-        "enrich-v1",
+        "enrich-v2",
     )
-    assert e.lang == "ja" and e.tldr.startswith("要約")
+    assert e.lang == "ja" and e.tldr == fake_japanese_sentence(ITEM.content.split("\n")[0])
     assert 3 <= len(e.key_points) <= 7
-    assert e.title_translated.startswith("訳題") and e.impact and e.editorial
+    assert e.key_points[0].startswith("要点1: ")  # {heading, detail} stored as "heading: detail"
+    assert e.title_translated == fake_japanese(ITEM.title)
+    assert e.impact.count("。") >= 2 and e.editorial.count("。") >= 2
+    assert (e.is_ai, e.kind) == (True, "tool")
+    assert "openai" in e.entities
     # 4/3/3/2 with 0.4/0.3/0.2/0.1 = 3.3 → 3: importance is ours, not the model's.
     assert e.importance == 3
     assert {"openai", "agents", "open-source", "llm"} <= set(e.tags)
@@ -102,14 +111,26 @@ async def test_the_article_is_fenced_data_under_a_system_prompt_that_says_so(
     assert "Japanese" in system
     assert user.index("<<<ARTICLE") < user.index(ITEM.content[:40]) < user.index("ARTICLE>>>")
     assert ITEM.content[:40] not in system
-    assert request["response_format"] == {"type": "json_object"}
+    response_format = request["response_format"]
+    assert response_format["type"] == "json_schema"
+    spec = response_format["json_schema"]
+    assert spec["name"] == "article_enrichment" and spec["strict"] is True
+    assert spec["schema"]["additionalProperties"] is False
+    assert set(spec["schema"]["required"]) >= {"tldr", "key_points", "is_ai", "kind", "entities"}
     assert request["model"] == "fake-model"
+    # Prompt v2: anchors for every criterion, the Japanese example and style guide.
+    for anchor in ("depth: 1 =", "relevance: 1 = not about AI", "practicality: 1 =", "innovation:"):
+        assert anchor in system
+    assert "katakana" in system and "romaji" in system and "Example (Japanese)" in system
 
 
 @pytest.mark.parametrize(
     "bad",
-    ["truncated", "length", "echo", "links", "english", "server_error", "hang", "rate_limit"],
-)
+    [
+        "truncated", "length", "echo", "links", "english", "chinese", "mixed", "leak_ja", "cut",
+        "example_copy", "server_error", "hang", "rate_limit",
+    ],
+)  # fmt: skip
 async def test_a_bad_answer_is_rejected_and_retried(
     enricher_for: Any, fake_llm: FakeLLM, store: Database, bad: str
 ) -> None:
@@ -118,14 +139,15 @@ async def test_a_bad_answer_is_rejected_and_retried(
     fake_llm.hang_seconds = 2.0
     result = await enricher_for(timeout=0.3).enrich(ITEM)
     assert fake_llm.calls == 2
-    assert result.enrichment.tldr.startswith("要約")
-    assert "http://evil" not in result.enrichment.tldr
+    good = fake_japanese_sentence(ITEM.content.split("\n")[0])
+    assert result.enrichment.tldr == good
+    assert "必ず" not in result.enrichment.editorial
     if bad not in ("server_error", "hang", "rate_limit"):
         assert result.note == "accepted after 1 rejected answer(s)"
         assert await usage_rows(store) == 2  # rejected answers cost tokens too
 
 
-@pytest.mark.parametrize("wrapped", ["prose", "fenced"])
+@pytest.mark.parametrize("wrapped", ["prose", "fenced", "think"])
 async def test_json_wrapped_in_prose_or_a_fence_is_repaired(
     enricher_for: Any, fake_llm: FakeLLM, wrapped: str
 ) -> None:
@@ -204,15 +226,57 @@ async def test_spent_budget_falls_back_to_offline_and_says_so(
     assert result.enrichment.impact == ""
 
 
-async def test_budget_counts_todays_usage(
+async def used_tokens(store: Database) -> int:
+    async with store.session() as session:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(LLMUsage.tokens_in + LLMUsage.tokens_out), 0))
+        )
+    return int(total or 0)
+
+
+async def test_the_budget_is_reserved_before_each_call_so_it_is_never_passed(
     enricher_for: Any, fake_llm: FakeLLM, store: Database
 ) -> None:
-    enricher = enricher_for(daily_token_budget=50)
-    first = await enricher.enrich(ITEM)
-    assert first.engine == "llm" and first.tokens_in + first.tokens_out > 50
-    second = await enricher.enrich(ITEM)
-    assert second.engine == "offline"
-    assert fake_llm.calls == 1
+    budget = 12_000
+    enricher = enricher_for(daily_token_budget=budget)
+    engines = [(await enricher.enrich(ITEM)).engine for _ in range(16)]
+    assert "llm" in engines and engines[-1] == "offline"
+    assert engines == sorted(engines)  # once spent, it stays spent today
+    used = await used_tokens(store)
+    assert 0 < used <= budget
+    assert await UsageLedger(store, enricher._llm).spent_today(FixedClock().now()) == used
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+async def test_parallel_articles_and_retries_never_exceed_the_budget(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database, replicas: int
+) -> None:
+    budget = 25_000
+    # Every other answer is rejected, so articles retry while others run in parallel.
+    fake_llm.queue(*(["english", "good"] * 40))
+    enrichers = [
+        enricher_for(daily_token_budget=budget, max_concurrency=4) for _ in range(replicas)
+    ]
+    items = [
+        EnrichmentInput(
+            article_id=100 + i,
+            title=f"Article {i}: OpenAI ships Agents-{i}",
+            content=ARTICLE_TEXT,
+            url=f"https://example.com/a/{i}",
+            source="Example",
+            lang="en",
+        )
+        for i in range(16)
+    ]
+    results = await asyncio.gather(
+        *(enrichers[i % replicas].enrich(item) for i, item in enumerate(items)),
+        return_exceptions=True,
+    )
+    engines = [r.engine for r in results if not isinstance(r, BaseException)]
+    assert "llm" in engines and "offline" in engines
+    used = await used_tokens(store)
+    assert 0 < used <= budget
+    assert used >= budget // 3  # reconciled with `usage`: estimates do not waste the budget
 
 
 async def test_prompt_injection_never_reaches_the_stored_result(
@@ -258,18 +322,101 @@ async def test_api_key_is_sent_but_never_logged(
     assert secret not in caplog.text
 
 
-async def test_a_huge_article_is_capped_before_it_reaches_the_model(
-    enricher_for: Any, fake_llm: FakeLLM
+async def test_a_long_article_is_summarised_in_parts_then_combined(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database
+) -> None:
+    paragraphs = [
+        f"Section {i} of the interview: the CEO of Acme explains how the Falcon-{i} model was "
+        f"trained on {i * 10} billion tokens. She adds that safety tests took {i} weeks."
+        for i in range(60)
+    ]
+    item = EnrichmentInput(
+        article_id=8, title="A long interview", content="\n\n".join(paragraphs),
+        url="https://example.com/a/8", source="Example", lang="en",
+    )  # fmt: skip
+    result = await enricher_for().enrich(item)
+    users = [r["messages"][1]["content"] for r in fake_llm.requests]
+    parts = [u for u in users if "<<<PART" in u]
+    assert len(parts) == fake_llm.calls - 1 >= 2
+    # Every paragraph, the last one included, was read in some part: nothing was cut.
+    assert all(any(p in u for u in parts) for p in paragraphs)
+    assert all(len(u) < 6000 + 1000 for u in users)
+    final = users[-1]
+    assert "<<<ARTICLE" in final and "Part 1/" in final and paragraphs[-1] not in final
+    schemas = [r["response_format"]["json_schema"]["name"] for r in fake_llm.requests]
+    assert schemas.count("article_part_notes") == len(parts)
+    assert schemas[-1] == "article_enrichment"
+    assert result.note == ""  # every part was read
+    assert await usage_rows(store) == fake_llm.calls
+
+
+async def test_parts_beyond_max_parts_are_not_read_and_the_note_says_so(
+    enricher_for: Any, fake_llm: FakeLLM, sqlite_url: str, store: Database
 ) -> None:
     paragraph = "A long paragraph about language models and their evaluation. " * 20
     item = EnrichmentInput(
         article_id=8, title="T" * 5000, content="\n\n".join([paragraph] * 200),
         url="https://example.com/a/8", source="Example", lang="en",
     )  # fmt: skip
-    assert len(item.content) > 200_000
-    await enricher_for().enrich(item)
-    user = fake_llm.requests[0]["messages"][1]["content"]
-    assert len(user) < 6000 + 1000  # [enrich] max_input_chars plus the frame and title
+    settings = Settings.model_validate(
+        {
+            "database": {"url": sqlite_url},
+            "enrich": {"max_parts": 3},
+            "llm": llm_section(fake_llm),
+        }
+    )
+    assert settings.llm is not None
+    client = LLMClient(settings.llm, ledger=UsageLedger(store, settings.llm), clock=FixedClock())
+    enricher = LLMEnricher(settings, client=client, clock=FixedClock())
+    try:
+        result = await enricher.enrich(item)
+    finally:
+        await enricher.aclose()
+    assert fake_llm.calls == 4
+    assert "summarised from the first 3 of" in result.note
+    assert all(len(r["messages"][1]["content"]) < 7000 for r in fake_llm.requests)
+
+
+async def test_a_non_ai_item_is_capped_at_rubric_non_ai_max(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    """Both engines share `[rubric] non_ai_max` (default 1, EDITORIAL.md's level for non-AI)."""
+    fake_llm.queue("non_ai")
+    e = (await enricher_for().enrich(ITEM)).enrichment
+    assert e.scores.depth.score == 5 and e.scores.relevance.score == 5
+    assert (e.is_ai, e.kind, e.importance) == (False, "news", 1)
+
+
+async def test_a_server_refusing_json_schema_falls_back_and_is_remembered(
+    enricher_for: Any, fake_llm: FakeLLM, store: Database
+) -> None:
+    fake_llm.formats = frozenset({"json_object"})
+    enricher = enricher_for()
+    first = await enricher.enrich(ITEM)
+    assert fake_llm.refused_formats == ["json_schema"]
+    assert [r["response_format"]["type"] for r in fake_llm.requests] == [
+        "json_schema",
+        "json_object",
+    ]
+    await enricher.enrich(ITEM)
+    # The next call starts with the mode that worked: no second refusal.
+    assert fake_llm.refused_formats == ["json_schema"]
+    assert fake_llm.requests[-1]["response_format"] == {"type": "json_object"}
+    assert first.enrichment.tldr and await usage_rows(store) == 2  # the refusal cost nothing
+
+
+async def test_a_server_without_any_json_mode_gets_plain_chat_and_fenced_json_is_read(
+    enricher_for: Any, fake_llm: FakeLLM
+) -> None:
+    fake_llm.formats = frozenset()
+    enricher = enricher_for()
+    result = await enricher.enrich(ITEM)
+    assert fake_llm.refused_formats == ["json_schema", "json_object"]
+    assert "response_format" not in fake_llm.requests[-1]
+    assert result.enrichment.tldr == fake_japanese_sentence(ITEM.content.split("\n")[0])
+    await enricher.enrich(ITEM)
+    assert "response_format" not in fake_llm.requests[-1]
+    assert len(fake_llm.refused_formats) == 2
 
 
 @pytest.mark.parametrize(

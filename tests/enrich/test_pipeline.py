@@ -107,13 +107,42 @@ async def test_llm_run_makes_one_call_per_article_and_none_the_second_time(
         rows = await enrichment_rows(db)
         assert [r.article_id for r in rows] == ids
         for row in rows:
-            assert (row.engine, row.model, row.prompt_version) == ("llm", "fake-model", "enrich-v1")
+            assert (row.engine, row.model, row.prompt_version) == ("llm", "fake-model", "enrich-v2")
             assert row.tokens_in > 0 and row.tokens_out > 0 and row.cost_usd > 0
-            assert row.lang == "ja" and row.title_translated.startswith("訳題")
+            assert row.lang == "ja" and row.title_translated.endswith("。")
         async with db.session() as session:
             assert await session.scalar(select(func.count()).select_from(LLMUsage)) == 3
         assert (await enrich_pending(ctx)).enriched == 0
         assert fake_llm.calls == 3
+
+
+@pytest.mark.parametrize(
+    "bad", ["english", "chinese", "mixed", "leak_ja", "cut", "example_copy", "length"]
+)
+async def test_a_model_that_keeps_misbehaving_stores_no_enrichment(
+    db: Database, llm_settings: Callable[..., Settings], fake_llm: FakeLLM, bad: str
+) -> None:
+    ids = await seed_articles(db, SEEDS)
+    fake_llm.default_mode = bad
+    async with app_context(llm_settings(max_retries=1)) as ctx:
+        report = await enrich_pending(ctx)
+    assert report.to_json() == {"enriched": 0, "failed": 3, "engine": "llm"}
+    assert await enrichment_rows(db) == []
+    for article_id in ids:
+        row = await article(db, article_id)
+        assert row.enrich_status == "failed" and "rejected 2 time" in (row.enrich_error or "")
+
+
+async def test_per_row_editorial_fields_come_from_the_llm_answer(
+    db: Database, llm_settings: Callable[..., Settings], fake_llm: FakeLLM
+) -> None:
+    await seed_articles(db, SEEDS[:1])
+    fake_llm.queue("non_ai")
+    async with app_context(llm_settings()) as ctx:
+        await enrich_pending(ctx)
+    [row] = await enrichment_rows(db)
+    assert (row.is_ai, row.kind, row.importance) == (False, "news", 1)  # [rubric] non_ai_max
+    assert all(": " in point for point in row.key_points)
 
 
 async def test_switching_from_offline_to_an_llm_re_enriches(

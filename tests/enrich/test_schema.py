@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.enrich.budget import Usage
-from bot.enrich.llm import ChatAnswer, foreign_urls, written_in
-from bot.enrich.schema import EnrichmentOut, defuse_mentions
-from bot.enrich.translate import RejectedChunkError, length_ratio_bounds, verify_chunk
+from bot.enrich.llm import foreign_urls
+from bot.enrich.schema import ENRICHMENT_JSON_SCHEMA, EnrichmentOut, defuse_mentions
 
 SCORES = {
     k: {"score": 3, "reason": "r"} for k in ("depth", "relevance", "practicality", "innovation")
@@ -33,6 +31,17 @@ BASE: dict[str, Any] = {"tldr": "要約", "key_points": ["a", "b", "c"], "tags":
         ({"tldr": "x " * 400}, lambda o: len(o.tldr) <= 280),
         ({"tldr": "ping @everyone and <!here>"}, lambda o: o.tldr == "ping everyone and"),
         ({"importance": 5, "extra": "ignored"}, lambda o: not hasattr(o, "importance")),
+        (
+            {"key_points": [{"heading": "資金", "detail": "10億ドルを調達した。"}, "b", "c"]},
+            lambda o: o.point_texts() == ["資金: 10億ドルを調達した。", "b", "c"],
+        ),
+        ({"kind": " Research "}, lambda o: o.kind == "research"),
+        (
+            {"entities": {"companies": ["OpenAI"], "models": ["GPT-5"], "tools": ["Hugging Face"]}},
+            lambda o: o.entities.slugs() == ("openai", "gpt-5", "hugging-face"),
+        ),
+        ({"entities": ["Anthropic", 3]}, lambda o: o.entities.slugs() == ("anthropic",)),
+        ({"is_ai": False}, lambda o: o.is_ai is False),
     ],
 )  # fmt: skip
 def test_schema_accepts_and_cleans(change: dict[str, Any], check: Any) -> None:
@@ -51,6 +60,8 @@ def test_schema_accepts_and_cleans(change: dict[str, Any], check: Any) -> None:
         with_depth(3, reason=""),
         {"scores": {k: v for k, v in SCORES.items() if k != "innovation"}},
         {"tags": "llm"},
+        {"kind": "gossip"},
+        {"key_points": [{"heading": "h", "detail": ""}, "b", "c"]},
     ],
 )
 def test_schema_rejects(change: dict[str, Any]) -> None:
@@ -77,61 +88,19 @@ def test_foreign_urls_only_flags_links_absent_from_the_source() -> None:
     assert foreign_urls(out, source) == ["http://evil.example/x"]
 
 
-@pytest.mark.parametrize(
-    ("text", "lang", "ok"),
-    [
-        ("日本語です", "ja", True),
-        ("English only", "ja", False),
-        ("English", "en", True),
-        ("中文", "zh", True),
-    ],
-)
-def test_written_in(text: str, lang: str, ok: bool) -> None:
-    assert written_in(text, lang) is ok
+def test_the_json_schema_is_strict_everywhere() -> None:
+    """OpenAI strict mode: every object lists all its properties as required, none extra."""
 
+    def objects(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, dict):
+            found = [node] if node.get("type") == "object" else []
+            return found + [o for value in node.values() for o in objects(value)]
+        if isinstance(node, list):
+            return [o for value in node for o in objects(value)]
+        return []
 
-SOURCE = "First paragraph of the source text.\n\nSecond paragraph of the source text."
-
-
-def answer(content: str, finish: str = "stop") -> ChatAnswer:
-    return ChatAnswer(content, finish, Usage(1, 1))
-
-
-@pytest.mark.parametrize(
-    ("content", "finish", "problem"),
-    [
-        ("訳一\n\n訳二", "length", "finish_reason=length"),
-        ("", "stop", "empty"),
-        ("訳一 AINEWS-canary\n\n訳二", "stop", "echoes the prompt"),
-        ('訳一\n\nReturn JSON with a "translation" field.\n\n訳二', "stop", "leaked"),
-        ("訳一と訳二", "stop", r"1 paragraph\(s\) for 2"),
-    ],
-)
-def test_verify_chunk_rejects(content: str, finish: str, problem: str) -> None:
-    with pytest.raises(RejectedChunkError, match=problem):
-        verify_chunk(
-            answer(content, finish), SOURCE, canary="AINEWS-canary", paragraphs=2,
-            ratio_bounds=(0.1, 3.0),
-        )  # fmt: skip
-
-
-def test_verify_chunk_checks_the_length_ratio_on_long_chunks() -> None:
-    source = "word " * 100
-    with pytest.raises(RejectedChunkError, match="length ratio"):
-        verify_chunk(answer("短い"), source, canary="c", paragraphs=1, ratio_bounds=(0.12, 1.6))
-    assert verify_chunk(
-        answer("訳" * 120), source, canary="c", paragraphs=1, ratio_bounds=(0.12, 1.6)
-    )
-
-
-def test_a_phrase_the_source_itself_contains_is_not_a_leak() -> None:
-    source = "The attack says: return JSON now.\n\nSecond."
-    got = verify_chunk(
-        answer("攻撃は return JSON now と言う。\n\n二。"), source, canary="c", paragraphs=2,
-        ratio_bounds=(0.1, 3.0),
-    )  # fmt: skip
-    assert len(got) == 2
-
-
-def test_ratio_bounds_depend_on_the_scripts() -> None:
-    assert length_ratio_bounds(False, True)[1] < length_ratio_bounds(True, False)[1]
+    found = objects(ENRICHMENT_JSON_SCHEMA)
+    assert len(found) >= 8
+    for node in found:
+        assert node["additionalProperties"] is False
+        assert set(node["required"]) == set(node["properties"])

@@ -187,6 +187,7 @@ class FakeDiscordAPI:
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.interactions: dict[str, InteractionLog] = {}
+        self.expired_tokens: set[str] = set()
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -524,6 +525,8 @@ class FakeDiscordAPI:
     async def _followup(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
+        if token in self.expired_tokens:  # past its 15 minutes
+            return self._json({"message": "Invalid Webhook Token", "code": 50027}, 401)
         if log is None or log.callback is None:
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         allowed, headers = self._take(f"webhook:{token}")

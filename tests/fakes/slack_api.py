@@ -69,6 +69,7 @@ class FakeSlack:
     base_url: str = ""
     _last_post: dict[str, float] = field(default_factory=dict)
     _response_uses: dict[str, int] = field(default_factory=dict)
+    _expired: set[str] = field(default_factory=set)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -84,6 +85,10 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         self._response_uses.setdefault(name, 0)
         return f"{self.base_url}/commands/{TEAM_ID}/{name}"
+
+    def expire_response_urls(self) -> None:
+        """Every response_url handed out so far is past its 30 minutes: posts get 404."""
+        self._expired.update(self._response_uses)
 
     def accepted(self, method: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.ok and (method is None or c.method == method)]
@@ -250,6 +255,10 @@ def build_app(fake: FakeSlack) -> web.Application:
         params = await _params(request)
         call = Call(method="response_url", params=params, at=time.monotonic(), ok=False)
         uses = fake._response_uses.get(name)
+        if name in fake._expired:
+            call.status, call.error = 404, "expired_url"
+            fake.calls.append(call)
+            return web.Response(status=404, text=call.error)
         if uses is None or uses >= RESPONSE_URL_USES:
             call.status, call.error = 404, "used_url" if uses is not None else "no_url"
             fake.calls.append(call)

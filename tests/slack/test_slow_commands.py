@@ -6,6 +6,7 @@ server; both are acknowledged at once and answered as follow-ups.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,9 +17,10 @@ import pytest
 
 from tests.commands.seeding import add_article, add_source
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.llm_server import FakeLLM, running_fake_llm
+from tests.fakes.llm_server import FakeLLM, fake_japanese, running_fake_llm
 from tests.fakes.slack_api import text_objects
-from tests.slack.conftest import NOW, SlashDriver
+from tests.fakes.store_seed import FakeClock
+from tests.slack.conftest import CHANNEL, NOW, SlashDriver
 
 
 @pytest.fixture
@@ -79,8 +81,47 @@ async def test_translate_posts_a_thread_with_honest_status(
     first = posts[0]
     assert all(c.params.get("thread_ts") == first.ts for c in posts[1:])
     shown = "\n".join(t for c in posts for t in text_objects(c.params["blocks"]))
-    assert "訳: Paragraph 0 sentence 0" in shown
-    assert "訳: Paragraph 39 sentence 0" in shown and "Paragraph 39 sentence 11" in shown
+    assert fake_japanese(paragraphs[0]).split("。")[0] in shown  # first sentence and last
+    assert fake_japanese(paragraphs[-1]).split("。")[-2] in shown
     assert "translation to ja: complete" in shown
     assert driver.fake.rejected() == []
     assert fake_llm.calls >= 2
+
+
+async def _short_translation(driver: SlashDriver) -> int:
+    source = await add_source(driver.ctx.db, "Wire")
+    return await add_article(
+        driver.ctx.db, source, "A short model note", NOW - timedelta(hours=1),
+        content="The lab released a model that plans before it answers. It is free to try.",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("expiry", ["clock", "server"])
+async def test_a_translation_that_outlives_the_response_url_is_posted_with_the_bot_token(
+    slack_app_factory: Any, fake_llm: FakeLLM, expiry: str
+) -> None:
+    clock = FakeClock(NOW)
+    driver: SlashDriver = await slack_app_factory(
+        clock=clock, llm={"base_url": fake_llm.base_url, "model": "fake-model", "timeout": 5.0}
+    )
+    article_id = await _short_translation(driver)
+    fake_llm.hold = asyncio.Event()
+    response = await driver.post(driver.body(f"translate {article_id} ja"))
+    assert json.loads(response.text)["text"] == "Working on it…"
+    await fake_llm.arrived.wait()  # the translation is running
+    if expiry == "clock":
+        clock.advance(minutes=31)  # ainews knows the response_url is gone and does not try it
+    else:
+        driver.fake.expire_response_urls()  # Slack refuses it (404) and ainews falls back
+    fake_llm.hold.set()
+    await driver.wait_for(lambda: bool(driver.fake.accepted("chat.postMessage")), timeout=20)
+    [post] = driver.fake.accepted("chat.postMessage")
+    assert post.params["channel"] == CHANNEL
+    shown = "\n".join(text_objects(post.params["blocks"]))
+    assert (
+        fake_japanese("The lab released a model that plans before it answers.").split("。")[0]
+        in shown
+    )
+    assert driver.fake.accepted("response_url") == []
+    refused = [c for c in driver.fake.calls if c.method == "response_url"]
+    assert len(refused) == (0 if expiry == "clock" else 1)
