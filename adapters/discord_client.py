@@ -55,10 +55,14 @@ MAX_CHOICES = 25
 def use_api_base(url: str) -> None:
     """Point every REST call discord.py makes (bot, interactions, webhooks) at `url`.
 
-    discord.py builds all URLs from the class attribute `discord.http.Route.BASE`; this is the one
-    place ainews changes it (`[discord] api_base_url`, default `https://discord.com/api/v10`).
+    discord.py has no per-client base URL: every URL comes from the class attribute
+    `discord.http.Route.BASE` (its own `_set_api_version` sets it too). So it is changed only
+    when `[discord] api_base_url` is not Discord's own — a loopback fake or a proxy — and never in
+    a normal deployment.
     """
-    Route.BASE = url.rstrip("/")
+    base = url.rstrip("/")
+    if base != Route.BASE:
+        Route.BASE = base
 
 
 def make_client(settings: Settings) -> discord.Client:
@@ -347,7 +351,7 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
     except BaseException:
         await client.close()
         raise
-    service = DiscordService(client, tree, DiscordNotifier(client.http, ctx.settings))
+    service = DiscordService(client, tree, DiscordNotifier(client, ctx.settings))
     if connect_gateway:
         service.gateway = asyncio.create_task(_listen(client), name="discord-gateway")
     return service

@@ -91,18 +91,19 @@ async def _add_slack(service: Service, *, long_running: bool) -> None:
     from adapters.slack_app import create_slack_routes, start_socket_mode
     from adapters.slack_notifier import SlackNotifier
 
-    service.notifiers["slack"] = SlackNotifier(service.ctx.settings)
+    notifier = SlackNotifier(service.ctx.settings)
+    service.notifiers["slack"] = notifier
     if not long_running:
         return
     if secrets.slack_app_token is not None:
         try:
-            socket = await start_socket_mode(service.ctx)
+            socket = await start_socket_mode(service.ctx, notifier.client)
         except Exception:
             log.exception("Slack Socket Mode could not connect; commands are off, delivery stays")
         else:
             service.closers.append(socket.close)
     elif secrets.slack_signing_secret is not None:
-        service.routes.extend(create_slack_routes(service.ctx))
+        service.routes.extend(create_slack_routes(service.ctx, notifier.client))
     else:
         log.warning(
             "SLACK_BOT_TOKEN without SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: delivery only"

@@ -209,11 +209,14 @@ def build_slack_app(
     return app
 
 
-def create_slack_routes(ctx: AppContext) -> list[BaseRoute]:
-    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
+def create_slack_routes(ctx: AppContext, client: AsyncWebClient | None = None) -> list[BaseRoute]:
+    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
+
+    `client`: a Web API client to share (the notifier's pooled one), so one session serves both.
+    """
     if ctx.settings.secrets.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
-    return [slack_events_route(build_slack_app(ctx))]
+    return [slack_events_route(build_slack_app(ctx, client=client))]
 
 
 class ReplayGuard:
@@ -278,12 +281,14 @@ class SlackSocketMode:
         await self.handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def start_socket_mode(ctx: AppContext) -> SlackSocketMode:
+async def start_socket_mode(
+    ctx: AppContext, client: AsyncWebClient | None = None
+) -> SlackSocketMode:
     """Connect to Slack over Socket Mode (SLACK_APP_TOKEN); no public URL needed."""
     app_token = ctx.settings.secrets.slack_app_token
     if app_token is None:
         raise ConfigError("SLACK_APP_TOKEN is not set")
-    app = build_slack_app(ctx, signing_secret="")
+    app = build_slack_app(ctx, client=client, signing_secret="")
     handler = AsyncSocketModeHandler(app, app_token.get_secret_value())
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return SlackSocketMode(handler)

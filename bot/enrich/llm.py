@@ -14,8 +14,6 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -26,6 +24,7 @@ from bot.enrich.budget import Usage, UsageLedger
 from bot.enrich.offline import OfflineEnricher
 from bot.enrich.schema import JSON_SHAPE, EnrichmentOut
 from bot.errors import LLMError
+from bot.http_retry import parse_retry_after
 from bot.ports import Clock, EnrichmentInput, EnrichmentResult, SystemClock
 from digest.models import DimensionScore, Enrichment, Scores
 from digest.scoring import importance
@@ -64,24 +63,6 @@ class ChatAnswer:
 
 def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(base_lang(code), code)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds from now: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class LLMClient:

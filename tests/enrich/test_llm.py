@@ -292,7 +292,16 @@ def test_extract_json_object_refuses(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "seconds"), [("5", 5.0), ("0", 0.0), (None, None), ("soon", None)]
+    ("header", "seconds"),
+    [
+        ("5", 5.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("nan", None),
+        (None, None),
+        ("soon", None),
+    ],
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header) == seconds
@@ -301,5 +310,5 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 def test_parse_retry_after_http_date() -> None:
     from datetime import UTC, datetime
 
-    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-    assert parse_retry_after("Sat, 28 Nov 2026 09:01:00 GMT", now) == 60.0
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).timestamp()
+    assert parse_retry_after("Sat, 28 Nov 2026 09:01:00 GMT", now=now) == 60.0

@@ -8,6 +8,7 @@ and refuses what Slack refuses: oversized or malformed Block Kit (`invalid_block
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -61,6 +62,15 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channel_errors: dict[str, str] = field(default_factory=dict)
+    # a token-level error every API call gets (`token_revoked`, `missing_scope`, …)
+    token_error: str = ""
+    # the next N calls get a 502 with an HTML body, as a proxy in front of Slack sends
+    server_errors: int = 0
+    # seconds each chat.postMessage takes to answer; the message is stored before the wait,
+    # as on Slack, so a client that dies meanwhile has posted without knowing it
+    post_delay: float = 0.0
+    # chat.postMessage calls to fail, by 1-based call number per channel: {channel: {2: "error"}}
+    fail_post_numbers: dict[str, dict[int, str]] = field(default_factory=dict)
     min_interval: float = 1.0
     retry_after: int = 1
     forced_429: int = 0
@@ -68,6 +78,7 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     base_url: str = ""
     _last_post: dict[str, float] = field(default_factory=dict)
+    _post_numbers: dict[str, int] = field(default_factory=dict)
     _response_uses: dict[str, int] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -236,14 +247,26 @@ def build_app(fake: FakeSlack) -> web.Application:
         params = await _params(request)
         call = Call(method=method, params=params, at=time.monotonic(), ok=False)
         expected = fake.app_token if method == "apps.connections.open" else fake.token
+        if fake.server_errors > 0:
+            fake.server_errors -= 1
+            call.status, call.error = 502, "bad_gateway"
+            fake.calls.append(call)
+            html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return web.Response(status=502, text=html, content_type="text/html")
         if request.headers.get("Authorization") != f"Bearer {expected}":
             call.error = "invalid_auth" if request.headers.get("Authorization") else "not_authed"
+            return _reply(fake, call, {"ok": False, "error": call.error})
+        if fake.token_error and method != "apps.connections.open":
+            call.error = fake.token_error
             return _reply(fake, call, {"ok": False, "error": call.error})
         handler = HANDLERS.get(method)
         if handler is None:
             call.error = "unknown_method"
             return _reply(fake, call, {"ok": False, "error": "unknown_method"})
-        return handler(fake, call)
+        response = handler(fake, call)
+        if method == "chat.postMessage" and fake.post_delay:
+            await asyncio.sleep(fake.post_delay)
+        return response
 
     async def response_url(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -316,6 +339,12 @@ def _post_message(fake: FakeSlack, call: Call) -> web.Response:
         call.status, call.error = 429, "ratelimited"
         headers = {"Retry-After": str(fake.retry_after)}
         return _reply(fake, call, {"ok": False, "error": "ratelimited"}, headers)
+    number = fake._post_numbers.get(channel, 0) + 1
+    fake._post_numbers[channel] = number
+    scripted = fake.fail_post_numbers.get(channel, {}).get(number)
+    if scripted:
+        call.error = scripted
+        return _reply(fake, call, {"ok": False, "error": scripted})
     error = message_error(call.params)
     thread_ts = call.params.get("thread_ts")
     known = {m["ts"] for m in fake.messages.get(channel, [])}
