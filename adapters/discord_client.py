@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GROUP_NAME = "ainews"
+CANNOT_POST = (
+    "I can't post in this channel: give @ainews the View Channel and Send Messages permissions "
+    "here (channel settings → Permissions), then try again."
+)
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
 ACK_BUDGET_SECONDS = 2.0
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
@@ -202,6 +206,9 @@ class AinewsCommands:
         self, spec: CommandSpec, interaction: discord.Interaction, args: dict[str, Any]
     ) -> CommandRequest:
         channel = interaction.channel
+        # what the bot itself may do in this channel, as Discord computed it for the interaction
+        bot = interaction.app_permissions
+        can_post = bot.view_channel and bot.send_messages
         return CommandRequest(
             platform="discord",
             workspace=str(interaction.guild_id or ""),
@@ -211,6 +218,8 @@ class AinewsCommands:
             can_manage=interaction.permissions.manage_channels,
             channel_name=str(getattr(channel, "name", "") or ""),
             locale=str(interaction.locale),
+            bot_can_post=can_post,
+            post_problem="" if can_post else CANNOT_POST,
         )
 
     async def invoke(

@@ -14,7 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters.cli import enrich_cmds, ingest_cmds, service_cmds  # noqa: F401  (register commands)
+from adapters.cli import (  # noqa: F401  (register commands)
+    channel_cmds,
+    enrich_cmds,
+    ingest_cmds,
+    service_cmds,
+)
 from adapters.cli.app import app
 from adapters.console import ConsoleNotifier
 from bot.channels import console_wanted
@@ -206,9 +211,9 @@ async def serve(
         scheduler.start()
         await stop.wait()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)  # cancels running jobs; let them unwind before closing
-            await asyncio.sleep(0.1)
+        # no new claims; sends in flight finish and are marked; other jobs are cancelled and
+        # awaited — all before the engine closes
+        await jobs.stop(scheduler)
         if server is not None:
             server.should_exit = True
         web = [task for task in running if task.get_name() == "web"]

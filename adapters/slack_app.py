@@ -71,6 +71,37 @@ def _response_type(spec: CommandSpec | None, reply: Reply) -> str:
     return "ephemeral" if private else "in_channel"
 
 
+# Commands that promise deliveries to the channel check first that the bot may post there.
+POST_CHECKED_COMMANDS = frozenset({"subscribe", "resume"})
+NOT_A_MEMBER = (
+    "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
+)
+
+
+async def with_post_check(client: AsyncWebClient, request: CommandRequest) -> CommandRequest:
+    """Whether the bot can post here: a member may; in a public channel, so may a token with
+    `chat:write.public`. A private channel the bot is not in is invisible to it
+    (`channel_not_found`). When Slack cannot tell us, the request goes on unchecked."""
+    try:
+        response = await client.conversations_info(channel=request.channel)
+    except SlackApiError as error:
+        data = getattr(error.response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
+        if code == "channel_not_found":
+            return replace(request, bot_can_post=False, post_problem=NOT_A_MEMBER)
+        return request
+    except (aiohttp.ClientError, TimeoutError):
+        return request
+    channel = response.get("channel") or {}
+    if channel.get("is_member") or channel.get("is_im"):
+        return replace(request, bot_can_post=True)
+    scopes = str(response.headers.get("x-oauth-scopes", "") or "")
+    granted = {scope.strip() for scope in scopes.split(",")}
+    if not channel.get("is_private") and "chat:write.public" in granted:
+        return replace(request, bot_can_post=True)
+    return replace(request, bot_can_post=False, post_problem=NOT_A_MEMBER)
+
+
 async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     """Slash payloads carry no roles; users.info says whether the user administers the team."""
     try:
@@ -100,6 +131,8 @@ class SlashCommandAnswerer:
         settings = self.ctx.settings
         if spec.manages_channel and settings.slack.admins_only:
             request = replace(request, can_manage=await is_workspace_admin(client, request.user))
+        if spec.name in POST_CHECKED_COMMANDS:
+            request = await with_post_check(client, request)
         reply = await run(self.ctx, spec, request, args)
         payloads = render_reply(reply, settings)
         response_type = _response_type(spec, reply)
@@ -260,6 +293,10 @@ def slack_events_route(app: AsyncApp) -> Route:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            # bolt would raise on int(); an unsigned-looking request is a 401, not a 500
+            return PlainTextResponse("invalid request timestamp", status_code=401)
         signature = request.headers.get("x-slack-signature", "")
         if signature and replays.seen(signature):
             return PlainTextResponse("replayed request", status_code=401)

@@ -269,6 +269,7 @@ class Outbox:
         self._workers: set[asyncio.Task[None]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._paused: dict[str, str] = {}
+        self._pausing: set[str] = set()
 
     @property
     def _settings(self) -> Any:
@@ -343,7 +344,10 @@ class Outbox:
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         async with self.ctx.db.session() as session:
-            self._paused = await paused_platforms(session, self.ctx.settings)
+            recorded = await paused_platforms(session, self.ctx.settings)
+        # the store decides (an operator may have resumed), except for a pause still being written
+        pending = {p: r for p, r in self._paused.items() if p in self._pausing}
+        self._paused = {**recorded, **pending}
         platforms = sorted(set(self.notifiers) - set(self._paused))
         return await claim_due(
             self.ctx.db,
@@ -552,11 +556,16 @@ class Outbox:
             row.platform,
             extra={"platform": row.platform},
         )
-        async with self.ctx.db.session() as session:
-            await pause_platform(
-                session, self.ctx.settings, row.platform, reason, self.ctx.clock.now()
-            )
-        await self._release([row], note=f"{row.platform} paused: {reason}")
+        self._pausing.add(row.platform)
+        try:
+            await self._release([row], note=f"{row.platform} paused: {reason}")
+            now = self.ctx.clock.now()
+            async with self.ctx.db.session() as session:
+                await pause_platform(session, self.ctx.settings, row.platform, reason, now)
+        except Exception:
+            log.exception("could not record the %s pause", row.platform)
+        finally:
+            self._pausing.discard(row.platform)
 
     async def _release(self, rows: Sequence[ClaimedDelivery], note: str | None = None) -> None:
         """Hand rows back as pending without using up an attempt (they were not tried)."""

@@ -12,6 +12,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -47,8 +48,13 @@ async def pause_platform(
 ) -> None:
     state = await session.get(PlatformState, platform)
     if state is None:
-        state = PlatformState(platform=platform)
-        session.add(state)
+        try:
+            async with session.begin_nested():
+                session.add(PlatformState(platform=platform))
+        except IntegrityError:
+            pass  # another worker paused it at the same moment; update that row
+        state = await session.get(PlatformState, platform, populate_existing=True)
+        assert state is not None
     state.paused = True
     state.reason = reason
     state.token_fingerprint = token_fingerprint(settings, platform)

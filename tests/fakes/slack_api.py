@@ -71,6 +71,7 @@ class FakeSlack:
     post_delay: float = 0.0
     # chat.postMessage calls to fail, by 1-based call number per channel: {channel: {2: "error"}}
     fail_post_numbers: dict[str, dict[int, str]] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ("commands", "chat:write", "chat:write.public", "users:read")
     min_interval: float = 1.0
     retry_after: int = 1
     forced_429: int = 0
@@ -238,7 +239,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 def _reply(fake: FakeSlack, call: Call, body: dict[str, Any], headers: Any = None) -> web.Response:
     fake.calls.append(call)
-    return web.json_response(body, status=call.status, headers=headers)
+    # Slack reports the token's scopes on every Web API answer
+    merged = {"x-oauth-scopes": ",".join(fake.scopes), **(headers or {})}
+    return web.json_response(body, status=call.status, headers=merged)
 
 
 def build_app(fake: FakeSlack) -> web.Application:
@@ -321,8 +324,11 @@ def _auth_test(fake: FakeSlack, call: Call) -> web.Response:
 def _channel_problem(fake: FakeSlack, channel: str) -> str | None:
     if channel in fake.channel_errors:
         return fake.channel_errors[channel]
-    if channel not in fake.channels:
+    attrs = fake.channels.get(channel)
+    if attrs is None or (attrs.get("is_private") and not attrs.get("is_member")):
         return "channel_not_found"
+    if not attrs.get("is_member", True) and "chat:write.public" not in fake.scopes:
+        return "not_in_channel"
     return None
 
 
@@ -383,7 +389,13 @@ def _info(fake: FakeSlack, call: Call, kind: str, known: dict[str, dict[str, Any
 
 
 def _conversations_info(fake: FakeSlack, call: Call) -> web.Response:
-    return _info(fake, call, "channel", fake.channels)
+    """A private channel the bot is not in is invisible to it, as on Slack."""
+    visible = {
+        key: attrs
+        for key, attrs in fake.channels.items()
+        if attrs.get("is_member") or not attrs.get("is_private")
+    }
+    return _info(fake, call, "channel", visible)
 
 
 def _users_info(fake: FakeSlack, call: Call) -> web.Response:
