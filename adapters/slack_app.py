@@ -73,7 +73,7 @@ def _response_type(spec: CommandSpec | None, reply: Reply) -> str:
 
 # Commands that promise deliveries to the channel check first that the bot may post there.
 POST_CHECKED_COMMANDS = frozenset({"subscribe", "resume"})
-NOT_A_MEMBER = (
+INVITE_FIRST = (
     "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
 )
 
@@ -88,7 +88,7 @@ async def with_post_check(client: AsyncWebClient, request: CommandRequest) -> Co
         data = getattr(error.response, "data", None)
         code = data.get("error") if isinstance(data, dict) else None
         if code == "channel_not_found":
-            return replace(request, bot_can_post=False, post_problem=NOT_A_MEMBER)
+            return replace(request, bot_can_post=False, post_problem=INVITE_FIRST)
         return request
     except (aiohttp.ClientError, TimeoutError):
         return request
@@ -99,7 +99,7 @@ async def with_post_check(client: AsyncWebClient, request: CommandRequest) -> Co
     granted = {scope.strip() for scope in scopes.split(",")}
     if not channel.get("is_private") and "chat:write.public" in granted:
         return replace(request, bot_can_post=True)
-    return replace(request, bot_can_post=False, post_problem=NOT_A_MEMBER)
+    return replace(request, bot_can_post=False, post_problem=INVITE_FIRST)
 
 
 async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
