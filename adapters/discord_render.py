@@ -72,9 +72,14 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION.sub("@" + _ZWJ, text)
 
 
+_HEADING = re.compile(r"(?m)^(\s*)(-#|#)")
+
+
 def inert(text: str) -> str:
-    """Untrusted text as literal Discord text: Markdown escaped and mentions broken."""
-    return neutralise_mentions(escape_markdown(text.replace("\r", "")))
+    """Untrusted text as literal Discord text: Markdown (masked links and line-start headings
+    included) escaped and mentions broken."""
+    escaped = escape_markdown(text.replace("\r", ""))
+    return neutralise_mentions(_HEADING.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped))
 
 
 def _sentence_cut_point(text: str, limit: int) -> int:
@@ -395,6 +400,11 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
             OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
-    # `text` is the complete plain answer (heading included); `lines` alone may lack the heading.
-    text = reply.text or "\n".join(reply.lines)
-    return _text_messages(text or "Done.", ephemeral)
+    if reply.lines:
+        # lines carry data from outside (feed names, a feed's error text): shown as typed
+        text = "\n".join(inert(line) for line in reply.lines)
+        first = reply.text.split("\n", 1)[0] if reply.text else ""
+        if first and first != reply.lines[0]:
+            text = f"{neutralise_mentions(first)}\n{text}"
+        return _text_messages(text, ephemeral)
+    return _text_messages(reply.text or "Done.", ephemeral)

@@ -387,3 +387,16 @@ async def test_stale_subcommand_gets_one_generic_line(
     log = discord_api.interactions[payload["token"]]
     assert GENERIC_FAILURE in _text(log)
     assert _flags(log) & EPHEMERAL
+
+
+async def test_subscribe_where_the_bot_cannot_send_says_what_to_grant(
+    interactions: Interactions, ctx: AppContext
+) -> None:
+    view_only = str(1024)  # the bot may see the channel but not send messages there
+    log = await interactions.run("subscribe", {"tags": "llm"}, app_permissions=view_only)
+    assert "Send Messages" in _text(log)
+    assert _flags(log) & EPHEMERAL
+    assert await channel_tags(ctx.db) == []
+    log = await interactions.run("subscribe", {"tags": "llm"})
+    assert "now follows: llm" in _text(log)
+    assert await channel_tags(ctx.db) == ["llm"]

@@ -266,3 +266,56 @@ async def test_summary_of_private_url_is_refused_by_the_ssrf_guard(slack_app_fac
     answer = driver.fake.posts()[-1]
     assert answer.params["response_type"] == "ephemeral"
     assert "Could not fetch that page" in driver.last_text()
+
+
+async def test_subscribe_where_the_bot_cannot_post_says_to_invite_it(
+    slack: SlashDriver,
+) -> None:
+    slack.fake.channels["C0SECRET"] = {"name": "secret", "is_private": True, "is_member": False}
+    await slack.command("subscribe llm", channel="C0SECRET")
+    assert "invite @ainews first" in slack.last_text()
+    assert slack.fake.posts()[-1].params["response_type"] == "ephemeral"
+    async with slack.ctx.db.session() as session:
+        assert list(await session.scalars(select(Subscription.tag))) == []
+    # a public channel the bot is not in is fine with chat:write.public …
+    slack.fake.channels["C0PUBLIC"] = {"name": "public", "is_member": False}
+    await slack.command("subscribe llm", channel="C0PUBLIC")
+    assert "now follows: llm" in slack.last_text()
+    # … and not without it
+    slack.fake.scopes = ("commands", "chat:write")
+    await slack.command("subscribe agents", channel="C0PUBLIC")
+    assert "invite @ainews first" in slack.last_text()
+
+
+async def test_a_disabled_channel_shows_why_and_comes_back_with_resume(
+    slack: SlashDriver,
+) -> None:
+    await slack.command("subscribe llm")
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+        assert channel is not None
+        channel.status, channel.disabled_reason = "disabled", "slack refused: is_archived"
+    await slack.command("subscriptions")
+    text = slack.last_text()
+    assert "disabled" in text and "is_archived" in text and "/ainews resume" in text
+    assert "Alerts: on" not in text
+    await slack.command("resume")
+    assert "back on" in slack.last_text()
+    await slack.command("subscriptions")
+    assert "disabled" not in slack.last_text()
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+    assert channel is not None and channel.status == "active" and channel.disabled_reason is None
+
+
+async def test_subscribing_again_re_enables_a_disabled_channel(slack: SlashDriver) -> None:
+    await slack.command("subscribe llm")
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+        assert channel is not None
+        channel.status, channel.disabled_reason = "disabled", "slack refused: not_in_channel"
+    await slack.command("subscribe agents")
+    assert "back on" in slack.last_text()
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+    assert channel is not None and channel.status == "active"
