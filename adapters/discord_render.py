@@ -215,11 +215,26 @@ def _pack(header: str, embeds: list[dict[str, Any]]) -> list[tuple[str, list[dic
     return messages
 
 
+def _distinct_urls(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Discord merges embeds of one message that share a `url` into one and drops the others'
+    text; a repeated url is left off the later embeds so each story stays visible."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for embed in embeds:
+        url = embed.get("url")
+        if url in seen:
+            embed = {key: value for key, value in embed.items() if key != "url"}
+        elif url:
+            seen.add(url)
+        out.append(embed)
+    return out
+
+
 def _payloads(messages: list[tuple[str, list[dict[str, Any]]]], nonce: str) -> list[dict[str, Any]]:
     return [
         {
             "content": content,
-            "embeds": embeds,
+            "embeds": _distinct_urls(embeds),
             "allowed_mentions": NO_MENTIONS,
             "nonce": part_nonce(nonce, index),
             "enforce_nonce": True,
@@ -397,7 +412,7 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
         embeds = [_card_line_embed(card, settings) for card in reply.cards]
         heading = neutralise_mentions(reply.text.splitlines()[0]) if reply.text else ""
         return [
-            OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
+            OutgoingMessage(content=content, embeds=_distinct_urls(group), ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
     if reply.lines:

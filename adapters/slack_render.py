@@ -330,6 +330,8 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
     for label, text in (("TL;DR", card.tldr), ("Impact", card.impact), ("Take", card.editorial)):
         if text:
             pieces = escaped_sections(text, MAX_SECTION_CHARS - 20)
+            if not pieces:  # only whitespace or control characters: nothing to show
+                continue
             units.append([section(f"*{label}:* {pieces[0]}")])
             units.extend([section(piece)] for piece in pieces[1:])
     if card.key_points:

@@ -98,6 +98,7 @@ class Interactions:
         interaction_id = str(next(_ids))
         payload["id"] = interaction_id
         payload["token"] = f"token-{interaction_id}"
+        self.api.interaction_created(payload["token"])
         payload["application_id"] = APP_ID
         payload["version"] = 1
         payload["attachment_size_limit"] = 10 * 1024 * 1024

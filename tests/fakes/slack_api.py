@@ -37,6 +37,7 @@ MAX_TEXT = 4000  # Slack truncates beyond 40k; we hold ainews to the 4k it promi
 MAX_BLOCKS_TEXT = 12_000
 MAX_BLOCKS_JSON = 13_200
 RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60  # a response_url works for 30 minutes, at most 5 times
 KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
 
 
@@ -81,6 +82,9 @@ class FakeSlack:
     _last_post: dict[str, float] = field(default_factory=dict)
     _post_numbers: dict[str, int] = field(default_factory=dict)
     _response_uses: dict[str, int] = field(default_factory=dict)
+    _response_made: dict[str, float] = field(default_factory=dict)
+    # seconds added to the fake's clock, so tests reach deadlines without sleeping
+    clock_offset: float = 0.0
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -93,8 +97,12 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
     def response_url(self, name: str) -> str:
         self._response_uses.setdefault(name, 0)
+        self._response_made.setdefault(name, self.now())
         return f"{self.base_url}/commands/{TEAM_ID}/{name}"
 
     def accepted(self, method: str | None = None) -> list[Call]:
@@ -276,6 +284,11 @@ def build_app(fake: FakeSlack) -> web.Application:
         params = await _params(request)
         call = Call(method="response_url", params=params, at=time.monotonic(), ok=False)
         uses = fake._response_uses.get(name)
+        made = fake._response_made.get(name, fake.now())
+        if uses is not None and fake.now() - made > RESPONSE_URL_SECONDS:
+            call.status, call.error = 404, "expired_url"
+            fake.calls.append(call)
+            return web.Response(status=404, text=call.error)
         if uses is None or uses >= RESPONSE_URL_USES:
             call.status, call.error = 404, "used_url" if uses is not None else "no_url"
             fake.calls.append(call)
