@@ -114,7 +114,8 @@ class Jobs:
         if scheduler is not None and scheduler.running:
             # cancels what still runs (a poll, an enrichment): those are safe to redo
             scheduler.shutdown(wait=False)
-        running = [task for task in _RUNNING if not task.done()]
+        loop = asyncio.get_running_loop()
+        running = [task for task in _RUNNING if not task.done() and task.get_loop() is loop]
         if running:
             await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
 
