@@ -313,21 +313,25 @@ class Outbox:
         self._runs += 1
         self._idle.clear()
         self._start_heartbeat()
-        mine: set[asyncio.Task[None]] = set()
+        mine: dict[asyncio.Task[None], int] = {}  # each channel worker and how many rows it has
         try:
             capacity = self._settings.batch_size * self.lanes
             while not self._stopping:
-                held = sum(1 for worker in mine if not worker.done())
+                held = sum(rows for worker, rows in mine.items() if not worker.done())
                 room = min(self._settings.batch_size, capacity - held)
                 claimed = await self._claim(room) if room > 0 else []
                 if claimed:
                     for rows in _by_channel(claimed).values():
                         worker = asyncio.create_task(self._channel_worker(rows, report))
-                        mine.add(worker)
+                        mine[worker] = len(rows)
                         self._workers.add(worker)
                         worker.add_done_callback(self._workers.discard)
                     continue
-                running = {worker for worker in mine if not worker.done()}
+                for worker in [w for w in mine if w.done()]:
+                    del mine[worker]
+                    if not worker.cancelled() and worker.exception() is not None:
+                        log.error("delivery worker failed", exc_info=worker.exception())
+                running = set(mine)
                 if not running:
                     break
                 await asyncio.wait(
