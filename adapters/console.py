@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
-from bot.ports import SentMessage
+from bot.ports import PartPosted, SentMessage, ignore_part
 from digest.models import Digest, DigestItem
 from digest.serialize import digest_from_dict, item_from_dict
 
@@ -94,7 +95,14 @@ class ConsoleNotifier:
         self._counter = itertools.count(1)
 
     async def send(
-        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+        self,
+        workspace: str,
+        channel: str,
+        payload: dict[str, Any],
+        nonce: str,
+        *,
+        done: Sequence[str] = (),
+        on_part: PartPosted = ignore_part,
     ) -> SentMessage:
         text = render_payload_text(payload)
         stream = self.stream or sys.stdout

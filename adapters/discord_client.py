@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GROUP_NAME = "ainews"
+CANNOT_POST = (
+    "I can't post in this channel: give @ainews the View Channel and Send Messages permissions "
+    "here (channel settings → Permissions), then try again."
+)
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
 ACK_BUDGET_SECONDS = 2.0
 # An interaction token is valid for 15 minutes; past that (with a minute's margin) a slow answer
@@ -58,10 +62,14 @@ MAX_CHOICES = 25
 def use_api_base(url: str) -> None:
     """Point every REST call discord.py makes (bot, interactions, webhooks) at `url`.
 
-    discord.py builds all URLs from the class attribute `discord.http.Route.BASE`; this is the one
-    place ainews changes it (`[discord] api_base_url`, default `https://discord.com/api/v10`).
+    discord.py has no per-client base URL: every URL comes from the class attribute
+    `discord.http.Route.BASE` (its own `_set_api_version` sets it too). So it is changed only
+    when `[discord] api_base_url` is not Discord's own — a loopback fake or a proxy — and never in
+    a normal deployment.
     """
-    Route.BASE = url.rstrip("/")
+    base = url.rstrip("/")
+    if base != Route.BASE:
+        Route.BASE = base
 
 
 def make_client(settings: Settings) -> discord.Client:
@@ -201,6 +209,9 @@ class AinewsCommands:
         self, spec: CommandSpec, interaction: discord.Interaction, args: dict[str, Any]
     ) -> CommandRequest:
         channel = interaction.channel
+        # what the bot itself may do in this channel, as Discord computed it for the interaction
+        bot = interaction.app_permissions
+        can_post = bot.view_channel and bot.send_messages
         return CommandRequest(
             platform="discord",
             workspace=str(interaction.guild_id or ""),
@@ -210,6 +221,8 @@ class AinewsCommands:
             can_manage=interaction.permissions.manage_channels,
             channel_name=str(getattr(channel, "name", "") or ""),
             locale=str(interaction.locale),
+            bot_can_post=can_post,
+            post_problem="" if can_post else CANNOT_POST,
         )
 
     async def invoke(
@@ -391,7 +404,7 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
     except BaseException:
         await client.close()
         raise
-    service = DiscordService(client, tree, DiscordNotifier(client.http, ctx.settings))
+    service = DiscordService(client, tree, DiscordNotifier(client, ctx.settings))
     if connect_gateway:
         service.gateway = asyncio.create_task(_listen(client), name="discord-gateway")
     return service

@@ -72,9 +72,14 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION.sub("@" + _ZWJ, text)
 
 
+_HEADING = re.compile(r"(?m)^(\s*)(-#|#)")
+
+
 def inert(text: str) -> str:
-    """Untrusted text as literal Discord text: Markdown escaped and mentions broken."""
-    return neutralise_mentions(escape_markdown(text.replace("\r", "")))
+    """Untrusted text as literal Discord text: Markdown (masked links and line-start headings
+    included) escaped and mentions broken."""
+    escaped = escape_markdown(text.replace("\r", ""))
+    return neutralise_mentions(_HEADING.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped))
 
 
 def _sentence_cut_point(text: str, limit: int) -> int:
@@ -210,11 +215,26 @@ def _pack(header: str, embeds: list[dict[str, Any]]) -> list[tuple[str, list[dic
     return messages
 
 
+def _distinct_urls(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Discord merges embeds of one message that share a `url` into one and drops the others'
+    text; a repeated url is left off the later embeds so each story stays visible."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for embed in embeds:
+        url = embed.get("url")
+        if url in seen:
+            embed = {key: value for key, value in embed.items() if key != "url"}
+        elif url:
+            seen.add(url)
+        out.append(embed)
+    return out
+
+
 def _payloads(messages: list[tuple[str, list[dict[str, Any]]]], nonce: str) -> list[dict[str, Any]]:
     return [
         {
             "content": content,
-            "embeds": embeds,
+            "embeds": _distinct_urls(embeds),
             "allowed_mentions": NO_MENTIONS,
             "nonce": part_nonce(nonce, index),
             "enforce_nonce": True,
@@ -392,9 +412,14 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
         embeds = [_card_line_embed(card, settings) for card in reply.cards]
         heading = neutralise_mentions(reply.text.splitlines()[0]) if reply.text else ""
         return [
-            OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
+            OutgoingMessage(content=content, embeds=_distinct_urls(group), ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
-    # `text` is the complete plain answer (heading included); `lines` alone may lack the heading.
-    text = reply.text or "\n".join(reply.lines)
-    return _text_messages(text or "Done.", ephemeral)
+    if reply.lines:
+        # lines carry data from outside (feed names, a feed's error text): shown as typed
+        text = "\n".join(inert(line) for line in reply.lines)
+        first = reply.text.split("\n", 1)[0] if reply.text else ""
+        if first and first != reply.lines[0]:
+            text = f"{neutralise_mentions(first)}\n{text}"
+        return _text_messages(text, ephemeral)
+    return _text_messages(reply.text or "Done.", ephemeral)

@@ -14,7 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters.cli import enrich_cmds, ingest_cmds, llm_cmds, service_cmds  # noqa: F401  (register commands)
+from adapters.cli import (  # noqa: F401  (register commands)
+    channel_cmds,
+    enrich_cmds,
+    ingest_cmds,
+    llm_cmds,
+    service_cmds,
+)
 from adapters.cli.app import app
 from adapters.console import ConsoleNotifier
 from bot.channels import console_wanted
@@ -91,18 +97,19 @@ async def _add_slack(service: Service, *, long_running: bool) -> None:
     from adapters.slack_app import create_slack_routes, start_socket_mode
     from adapters.slack_notifier import SlackNotifier
 
-    service.notifiers["slack"] = SlackNotifier(service.ctx.settings)
+    notifier = SlackNotifier(service.ctx.settings)
+    service.notifiers["slack"] = notifier
     if not long_running:
         return
     if secrets.slack_app_token is not None:
         try:
-            socket = await start_socket_mode(service.ctx)
+            socket = await start_socket_mode(service.ctx, notifier.client)
         except Exception:
             log.exception("Slack Socket Mode could not connect; commands are off, delivery stays")
         else:
             service.closers.append(socket.close)
     elif secrets.slack_signing_secret is not None:
-        service.routes.extend(create_slack_routes(service.ctx))
+        service.routes.extend(create_slack_routes(service.ctx, notifier.client))
     else:
         log.warning(
             "SLACK_BOT_TOKEN without SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: delivery only"
@@ -205,9 +212,9 @@ async def serve(
         scheduler.start()
         await stop.wait()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)  # cancels running jobs; let them unwind before closing
-            await asyncio.sleep(0.1)
+        # no new claims; sends in flight finish and are marked; other jobs are cancelled and
+        # awaited — all before the engine closes
+        await jobs.stop(scheduler)
         if server is not None:
             server.should_exit = True
         web = [task for task in running if task.get_name() == "web"]

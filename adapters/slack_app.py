@@ -75,6 +75,37 @@ def _response_type(spec: CommandSpec | None, reply: Reply) -> str:
     return "ephemeral" if private else "in_channel"
 
 
+# Commands that promise deliveries to the channel check first that the bot may post there.
+POST_CHECKED_COMMANDS = frozenset({"subscribe", "resume"})
+INVITE_FIRST = (
+    "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
+)
+
+
+async def with_post_check(client: AsyncWebClient, request: CommandRequest) -> CommandRequest:
+    """Whether the bot can post here: a member may; in a public channel, so may a token with
+    `chat:write.public`. A private channel the bot is not in is invisible to it
+    (`channel_not_found`). When Slack cannot tell us, the request goes on unchecked."""
+    try:
+        response = await client.conversations_info(channel=request.channel)
+    except SlackApiError as error:
+        data = getattr(error.response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
+        if code == "channel_not_found":
+            return replace(request, bot_can_post=False, post_problem=INVITE_FIRST)
+        return request
+    except (aiohttp.ClientError, TimeoutError):
+        return request
+    channel = response.get("channel") or {}
+    if channel.get("is_member") or channel.get("is_im"):
+        return replace(request, bot_can_post=True)
+    scopes = str(response.headers.get("x-oauth-scopes", "") or "")
+    granted = {scope.strip() for scope in scopes.split(",")}
+    if not channel.get("is_private") and "chat:write.public" in granted:
+        return replace(request, bot_can_post=True)
+    return replace(request, bot_can_post=False, post_problem=INVITE_FIRST)
+
+
 async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     """Slash payloads carry no roles; users.info says whether the user administers the team."""
     try:
@@ -105,6 +136,8 @@ class SlashCommandAnswerer:
         received = self.ctx.clock.now()
         if spec.manages_channel and settings.slack.admins_only:
             request = replace(request, can_manage=await is_workspace_admin(client, request.user))
+        if spec.name in POST_CHECKED_COMMANDS:
+            request = await with_post_check(client, request)
         reply = await run(self.ctx, spec, request, args)
         payloads = render_reply(reply, settings)
         response_type = _response_type(spec, reply)
@@ -241,11 +274,14 @@ def build_slack_app(
     return app
 
 
-def create_slack_routes(ctx: AppContext) -> list[BaseRoute]:
-    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
+def create_slack_routes(ctx: AppContext, client: AsyncWebClient | None = None) -> list[BaseRoute]:
+    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
+
+    `client`: a Web API client to share (the notifier's pooled one), so one session serves both.
+    """
     if ctx.settings.secrets.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
-    return [slack_events_route(build_slack_app(ctx))]
+    return [slack_events_route(build_slack_app(ctx, client=client))]
 
 
 class ReplayGuard:
@@ -289,6 +325,10 @@ def slack_events_route(app: AsyncApp) -> Route:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return PlainTextResponse("body is not UTF-8", status_code=400)
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            # bolt would raise on int(); an unsigned-looking request is a 401, not a 500
+            return PlainTextResponse("invalid request timestamp", status_code=401)
         signature = request.headers.get("x-slack-signature", "")
         if signature and replays.seen(signature):
             return PlainTextResponse("replayed request", status_code=401)
@@ -310,12 +350,14 @@ class SlackSocketMode:
         await self.handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def start_socket_mode(ctx: AppContext) -> SlackSocketMode:
+async def start_socket_mode(
+    ctx: AppContext, client: AsyncWebClient | None = None
+) -> SlackSocketMode:
     """Connect to Slack over Socket Mode (SLACK_APP_TOKEN); no public URL needed."""
     app_token = ctx.settings.secrets.slack_app_token
     if app_token is None:
         raise ConfigError("SLACK_APP_TOKEN is not set")
-    app = build_slack_app(ctx, signing_secret="")
+    app = build_slack_app(ctx, client=client, signing_secret="")
     handler = AsyncSocketModeHandler(app, app_token.get_secret_value())
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return SlackSocketMode(handler)

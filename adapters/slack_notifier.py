@@ -22,28 +22,49 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack_render import render_alert_payloads, render_digest_payloads
 from bot.config import Settings
 from bot.errors import ConfigError, DeliveryError
-from bot.ports import SentMessage
+from bot.http_retry import parse_retry_after
+from bot.ports import PartPosted, SentMessage, ignore_part
 from digest.serialize import digest_from_dict, item_from_dict
 
-__all__ = ["PERMANENT_ERRORS", "ChannelPacer", "SlackNotifier", "make_web_client", "post_messages"]
+__all__ = [
+    "PERMANENT_ERRORS",
+    "TOKEN_ERRORS",
+    "ChannelPacer",
+    "SlackNotifier",
+    "close_web_client",
+    "delivery_error",
+    "make_web_client",
+    "post_messages",
+]
 
 log = logging.getLogger(__name__)
 
-# The destination (or the token) will never accept a message again without a human fixing it.
+# The token itself is refused: every channel would fail alike, so the platform is paused.
+TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "no_permission",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "org_login_required",
+    }
+)
+# This channel will not accept a message until someone fixes it: the channel is disabled.
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
         "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "token_expired",
-        "missing_scope",
         "restricted_action",
-        "team_access_not_granted",
-        "ekm_access_denied",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "cannot_reply_to_message",
     }
 )
 # The payload itself is refused; sending it again cannot succeed.
@@ -53,22 +74,49 @@ REJECTED_PAYLOAD_ERRORS = frozenset(
 POST_INTERVAL_SECONDS = 1.1  # Slack allows about one message per second per channel
 
 
-def make_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    """A Web API client on `[slack] api_base_url` that retries 429s after `Retry-After`."""
+def make_web_client(
+    settings: Settings, token: str | None = None, *, pooled: bool = False
+) -> AsyncWebClient:
+    """A Web API client on `[slack] api_base_url` that retries 429s after `Retry-After`.
+
+    `pooled`: the client keeps one aiohttp session (and its TLS connections) for its lifetime —
+    without one slack_sdk opens a session per call; the owner closes it with `close_web_client`.
+    Must then be called inside the running event loop.
+    """
     if token is None:
         secret = settings.secrets.slack_bot_token
         if secret is None:
             raise ConfigError("SLACK_BOT_TOKEN is not set")
         token = secret.get_secret_value()
+    session = _new_session() if pooled else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack.api_base_url,
         timeout=30,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def close_web_client(client: AsyncWebClient) -> None:
+    session = client.session
+    if session is not None and not session.closed:
+        await session.close()
 
 
 class ChannelPacer:
@@ -94,19 +142,51 @@ class ChannelPacer:
         self._next_slot[channel] = max(self._next_slot.get(channel, 0.0), done)
 
 
+def _status(response: Any) -> int:
+    """The HTTP status of a SlackResponse, or of the raw aiohttp response slack_sdk attaches
+    when the body was not JSON (a proxy's 502 page)."""
+    for name in ("status_code", "status"):
+        value = getattr(response, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def _error_code(response: Any) -> str:
+    data = getattr(response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error", ""))[:100]
+    return ""
+
+
+def _header(response: Any, name: str) -> str | None:
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get(name) or headers.get(name.lower())
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    return str(raw) if raw is not None else None
+
+
 def delivery_error(error: SlackApiError) -> DeliveryError:
-    """Slack's answer as a DeliveryError: permanent, retry-after, or plain transient."""
+    """Slack's answer as a DeliveryError: token, channel, rejected, retry-after, or transient.
+
+    Never raises itself, whatever the response looks like (5xx with an HTML body included).
+    """
     response = error.response
-    code = str(response.get("error", "")) if response is not None else ""
-    if response is not None and response.status_code == 429:
-        raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        retry_after = float(raw[0] if isinstance(raw, list) else raw) if raw else 1.0
-        return DeliveryError("slack rate limited", retry_after=retry_after)
+    status = _status(response)
+    code = _error_code(response)
+    if status == 429 or code == "ratelimited":
+        retry_after = parse_retry_after(_header(response, "Retry-After"))
+        return DeliveryError("slack rate limited", retry_after=retry_after or 1.0)
+    if code in TOKEN_ERRORS:
+        return DeliveryError(f"slack refused the token: {code}", token=True)
     if code in PERMANENT_ERRORS:
         return DeliveryError(f"slack refused: {code}", permanent=True)
     if code in REJECTED_PAYLOAD_ERRORS:
         return DeliveryError(f"slack rejected the message: {code}", rejected=True)
-    return DeliveryError(f"slack error: {code or 'unknown'}")
+    if status >= 500 or not code:
+        return DeliveryError(f"slack unavailable (HTTP {status or 'error'})")
+    return DeliveryError(f"slack error: {code}")
 
 
 async def post_messages(
@@ -146,7 +226,11 @@ async def post_messages(
 
 
 class SlackNotifier:
-    """`bot.ports.Notifier` for Slack: renders an outbox payload and posts it to a channel."""
+    """`bot.ports.Notifier` for Slack: renders an outbox payload and posts it to a channel.
+
+    The parts of a long message are independent top-level messages; each is reported through
+    `on_part` as soon as Slack accepts it, and a retry skips the parts listed in `done`.
+    """
 
     platform = "slack"
 
@@ -158,7 +242,9 @@ class SlackNotifier:
         pacer: ChannelPacer | None = None,
     ) -> None:
         self.settings = settings
-        self.client = client or make_web_client(settings)
+        self._own_client = client is None
+        # built outside a loop (a test fixture), the session is opened with the first send
+        self.client = client or make_web_client(settings, pooled=_in_event_loop())
         self.pacer = pacer or ChannelPacer()
 
     def render(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -173,16 +259,35 @@ class SlackNotifier:
         raise DeliveryError(f"unknown payload type {kind!r}", rejected=True)
 
     async def send(
-        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+        self,
+        workspace: str,
+        channel: str,
+        payload: dict[str, Any],
+        nonce: str,
+        *,
+        done: Sequence[str] = (),
+        on_part: PartPosted = ignore_part,
     ) -> SentMessage:
         messages = self.render(payload)
-        try:
-            sent = await post_messages(self.client, channel, messages, self.pacer, thread=False)
-        except SlackApiError as error:
-            raise delivery_error(error) from error
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryError(f"slack unreachable: {type(error).__name__}") from error
-        return SentMessage(platform_message_id=sent[0])
+        if self._own_client and self.client.session is None:
+            self.client.session = _new_session()
+        first = done[0] if done else ""
+        for message in messages[len(done) :]:
+            await self.pacer.wait(channel)
+            try:
+                response = await self.client.chat_postMessage(channel=channel, **message)
+            except SlackApiError as error:
+                raise delivery_error(error) from error
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise DeliveryError(f"slack unreachable: {type(error).__name__}") from error
+            finally:
+                self.pacer.posted(channel)
+            ts = str(response.get("ts") or "")
+            await on_part(ts)
+            first = first or ts
+        return SentMessage(platform_message_id=first)
 
     async def aclose(self) -> None:
-        """Nothing to release: the SDK opens a session per call unless given one."""
+        """Close the shared HTTP session (only the one this notifier made)."""
+        if self._own_client:
+            await close_web_client(self.client)

@@ -151,7 +151,24 @@ def escaped_sections(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
         if len(escaped) <= limit:
             out.append(escaped)
         else:
-            out.extend(escaped_sections(piece, max(50, limit // 2)))
+            out.extend(_escaped_chunks(piece, limit))
+    return out
+
+
+def _escaped_chunks(piece: str, limit: int) -> list[str]:
+    """Escaping grows text (`&` → `&amp;`, zero-width spaces around markup), so cut the raw text
+    until each escaped chunk fits; a loop, never recursion, and always progress."""
+    out: list[str] = []
+    start = 0
+    while start < len(piece):
+        size = min(len(piece) - start, limit)
+        escaped = escape(piece[start : start + size])
+        while len(escaped) > limit and size > 1:
+            size = max(1, min(size - 1, size * limit // len(escaped)))
+            escaped = escape(piece[start : start + size])
+        if escaped.strip():
+            out.append(escaped[:limit])
+        start += size
     return out
 
 
@@ -313,6 +330,8 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
     for label, text in (("TL;DR", card.tldr), ("Impact", card.impact), ("Take", card.editorial)):
         if text:
             pieces = escaped_sections(text, MAX_SECTION_CHARS - 20)
+            if not pieces:  # only whitespace or control characters: nothing to show
+                continue
             units.append([section(f"*{label}:* {pieces[0]}")])
             units.extend([section(piece)] for piece in pieces[1:])
     if card.key_points:

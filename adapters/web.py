@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -39,6 +38,7 @@ from adapters.web_render import (
     weighted_mean,
 )
 from bot.digests import digest_for, local_today
+from bot.health import health_problems
 from bot.links import article_permalink
 from bot.store.pages import (
     article_days,
@@ -407,13 +407,11 @@ class WebViews:
         return Response(body, media_type="application/rss+xml; charset=utf-8")
 
     async def healthz(self, request: Request) -> Response:
-        try:
-            async with self.ctx.db.session() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception as exc:
-            log.warning("health check: database unreachable: %s", type(exc).__name__)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        """200 `{"status": "ok"}`, or 503 `{"status": "degraded", "reasons": [...]}`."""
+        reasons = await health_problems(self.ctx)
+        if reasons:
+            return JSONResponse({"status": "degraded", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     async def metrics(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:

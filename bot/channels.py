@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.messages import Destination
-from bot.store.schema import Channel, Subscription
+from bot.store.schema import Channel, Delivery, Subscription
 
 MAX_TAG_CHARS = 50
 
@@ -160,3 +160,62 @@ async def tags_by_channel(
         for channel_id, tag in rows:
             found[channel_id].append(tag)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """One destination as `ainews channels list` shows it; `pending` counts rows waiting."""
+
+    id: int
+    platform: str
+    channel: str
+    disabled: bool
+    reason: str | None
+    pending: int
+
+
+async def channel_statuses(session: AsyncSession) -> list[ChannelStatus]:
+    pending = dict(
+        (
+            await session.execute(
+                select(Delivery.channel_id, func.count())
+                .where(Delivery.status.in_(("pending", "sending")))
+                .group_by(Delivery.channel_id)
+            )
+        ).all()
+    )
+    rows = await session.scalars(select(Channel).order_by(Channel.id))
+    return [
+        ChannelStatus(
+            id=row.id,
+            platform=row.platform,
+            channel=row.channel,
+            disabled=row.status != "active",
+            reason=row.disabled_reason if row.status != "active" else None,
+            pending=int(pending.get(row.id, 0)),
+        )
+        for row in rows
+    ]
+
+
+async def enable_channel(session: AsyncSession, channel: Channel) -> bool:
+    """Re-activate a disabled channel; its pending rows go out with the next delivery run.
+
+    Rows skipped while it was disabled (by older versions) wait again too. False when the
+    channel was already active.
+    """
+    if channel.status == "active":
+        return False
+    channel.status, channel.disabled_reason = "active", None
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.channel_id == channel.id,
+            Delivery.status == "skipped",
+            Delivery.last_error.like("channel disabled%"),
+        )
+        .values(status="pending")
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return True

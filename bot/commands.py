@@ -101,6 +101,13 @@ def _table() -> tuple[CommandSpec, ...]:
             manages_channel=True,
         ),
         CommandSpec(
+            "resume",
+            "Turn deliveries back on after this channel was disabled",
+            (),
+            h.resume,
+            manages_channel=True,
+        ),
+        CommandSpec(
             "subscriptions",
             "Tags this channel follows and its settings",
             (),

@@ -149,6 +149,8 @@ class DeliverySettings(_Section):
     max_attempts: int = Field(8, ge=1)
     backoff_seconds: float = Field(30.0, gt=0)
     lease_seconds: float = Field(120.0, gt=0)
+    # On SIGTERM/SIGINT, how long sends already in flight may take to finish and be marked.
+    drain_seconds: float = Field(20.0, ge=0)
     batch_size: int = Field(50, ge=1)
 
 

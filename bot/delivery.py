@@ -1,11 +1,13 @@
 """The outbox: digests and alerts become `deliveries` rows; workers claim, send, retry, record.
 
-Guarantee: a row is never deleted, so nothing is lost — it ends `sent`, `failed` (attempts used up,
-visible with its last error) or `skipped` (its channel was disabled, or the digest was empty).
-A claim is a lease, so a crashed worker's rows are taken over once the lease expires. The only
-duplicate possible is one extra post of a row whose process died after the platform accepted the
-message and before the row was marked; the row's stable `nonce` lets platforms that dedupe
-(Discord's `enforce_nonce`) drop that extra post too.
+Guarantee: a row is never deleted, so nothing is lost — it ends `sent`, `failed` (attempts used up
+or the platform rejected the body, visible with its last error) or `skipped` (an empty digest), or
+it waits `pending` with the reason while its channel is disabled or its platform paused. A claim is
+a lease that the worker renews while it holds the row, so a crashed worker's rows are taken over
+once the lease expires and a slow one's never are. Each row is marked the moment it is sent, each
+part of a multi-part message as it is posted, so the only message that can be posted twice is the
+one part whose process died after the platform accepted it and before it was recorded; the part's
+stable nonce lets Discord (`enforce_nonce`) drop even that.
 """
 
 from __future__ import annotations
@@ -22,23 +24,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.errors import DeliveryError
 from bot.logs import redact
+from bot.platforms import pause_platform, paused_platforms
 from bot.ports import Notifier
 from bot.runtime import StoreContext
 from bot.store.db import Database
-from bot.store.schema import Base, Channel, Delivery
+from bot.store.schema import Channel, Delivery
 
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 MAX_BACKOFF = timedelta(hours=6)
 DEFAULT_LANES = 4
+# While a slow channel is still sending, look for rows of other channels this often.
+RECLAIM_SECONDS = 2.0
 MAX_ERROR_CHARS = 1000
 
 
@@ -100,9 +106,9 @@ async def enqueue_many(session: AsyncSession, entries: Sequence[OutboxEntry], no
     return inserted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimedDelivery:
-    """A leased row plus the destination it goes to."""
+    """A leased row plus the destination it goes to; `parts_sent` grows as parts are posted."""
 
     id: int
     channel_id: int
@@ -113,6 +119,7 @@ class ClaimedDelivery:
     platform: str
     workspace: str
     channel: str
+    parts_sent: list[str] = field(default_factory=list)
 
 
 async def claim_due(
@@ -127,11 +134,23 @@ async def claim_due(
     """Lease up to `limit` due rows for active channels of the given platforms.
 
     Due means pending and past `next_attempt_at`, or `sending` with an expired lease (its worker
-    died). PostgreSQL skips rows another replica is claiming; SQLite's single writer makes the
-    one conditional UPDATE atomic.
+    died). A channel with a live lease on any row is left alone, so one channel's rows go out in
+    order, one worker at a time, and a slow channel holds only the rows it already has.
+    PostgreSQL skips rows another replica is claiming; SQLite's single writer makes the one
+    conditional UPDATE atomic.
     """
-    if not platforms:
+    if not platforms or limit <= 0:
         return []
+    busy = aliased(Delivery)
+    channel_busy = (
+        select(busy.id)
+        .where(
+            busy.channel_id == Delivery.channel_id,
+            busy.status == SENDING,
+            busy.lease_until >= now,
+        )
+        .exists()
+    )
     due = (
         select(Delivery.id)
         .join(Channel, Channel.id == Delivery.channel_id)
@@ -142,6 +161,7 @@ async def claim_due(
                 and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
                 and_(Delivery.status == SENDING, Delivery.lease_until < now),
             ),
+            ~channel_busy,
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -164,6 +184,7 @@ async def claim_due(
             Delivery.payload,
             Delivery.nonce,
             Delivery.attempts,
+            Delivery.parts_sent,
         )
         .execution_options(synchronize_session=False)
     )
@@ -188,6 +209,7 @@ async def claim_due(
             platform=channels[row.channel_id].platform,
             workspace=channels[row.channel_id].workspace,
             channel=channels[row.channel_id].channel,
+            parts_sent=[str(part) for part in row.parts_sent or []],
         )
         for row in rows
     ]
@@ -221,7 +243,12 @@ class DeliveryReport:
 
 
 class Outbox:
-    """Sends due rows through the notifier registered for each row's platform."""
+    """Sends due rows through the notifier registered for each row's platform.
+
+    Each row is marked the moment its send succeeds, each part of a multi-part message as it is
+    posted; a heartbeat renews the lease of every row this worker holds, so a slow platform never
+    lets another worker take a row over. `drain()` stops claiming and lets sends in flight finish.
+    """
 
     def __init__(
         self,
@@ -235,75 +262,176 @@ class Outbox:
         self.notifiers = notifiers
         self.owner = owner or worker_id()
         self.lanes = lanes
+        self._stopping = False
+        self._runs = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._paused: dict[str, str] = {}
+        self._pausing: set[str] = set()
 
     @property
     def _settings(self) -> Any:
         return self.ctx.settings.delivery
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop_claiming(self) -> None:
+        """No new rows are claimed and no queued row starts; rows already sending finish."""
+        self._stopping = True
+
+    async def drain(self, seconds: float | None = None) -> bool:
+        """Stop claiming, wait (at most `seconds`, default `[delivery] drain_seconds`) for sends
+        in flight to finish and be marked. True when everything finished in time; otherwise the
+        stragglers are cancelled and their rows stay leased, to be taken over after the lease."""
+        self.stop_claiming()
+        wait = self._settings.drain_seconds if seconds is None else seconds
+        try:
+            async with asyncio.timeout(wait):
+                await self._idle.wait()
+            return True
+        except TimeoutError:
+            log.warning("delivery drain timed out; cancelling %d sends", len(self._workers))
+            for worker in list(self._workers):
+                worker.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            return False
+
     async def deliver_due(self) -> DeliveryReport:
-        """Claim and send until nothing is due now. Extra lanes start only behind a full batch,
-        so a quiet outbox costs one query while a fan-out overlaps sending with the store."""
+        """Claim and send until nothing is due now.
+
+        Channels go out concurrently (up to `lanes` × `batch_size` rows held at once); a worker
+        that finishes frees its channel, and the loop claims again — also every few seconds while
+        a slow channel is still sending — so one slow channel never holds back the others.
+        """
         report = DeliveryReport()
-
-        async def lane(claimed: list[ClaimedDelivery] | None) -> None:
-            if claimed is None:
-                claimed = await self._claim()
-            while claimed:
-                await self._send_batch(claimed, report)
-                claimed = await self._claim()
-
-        first = await self._claim()
-        if not first:
+        if self._stopping:
             return report
-        extra = self.lanes - 1 if len(first) >= self._settings.batch_size else 0
-        await asyncio.gather(lane(first), *(lane(None) for _ in range(extra)))
+        self._runs += 1
+        self._idle.clear()
+        self._start_heartbeat()
+        mine: dict[asyncio.Task[None], int] = {}  # each channel worker and how many rows it has
+        try:
+            capacity = self._settings.batch_size * self.lanes
+            while not self._stopping:
+                held = sum(rows for worker, rows in mine.items() if not worker.done())
+                room = min(self._settings.batch_size, capacity - held)
+                claimed = await self._claim(room) if room > 0 else []
+                if claimed:
+                    for rows in _by_channel(claimed).values():
+                        worker = asyncio.create_task(self._channel_worker(rows, report))
+                        mine[worker] = len(rows)
+                        self._workers.add(worker)
+                        worker.add_done_callback(self._workers.discard)
+                    continue
+                for worker in [w for w in mine if w.done()]:
+                    del mine[worker]
+                    if not worker.cancelled() and worker.exception() is not None:
+                        log.error("delivery worker failed", exc_info=worker.exception())
+                running = set(mine)
+                if not running:
+                    break
+                await asyncio.wait(
+                    running, timeout=RECLAIM_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+            if mine:
+                await asyncio.gather(*mine, return_exceptions=True)
+        finally:
+            self._runs -= 1
+            if self._runs == 0:
+                await self._stop_heartbeat()
+                self._idle.set()
         return report
 
-    async def _claim(self) -> list[ClaimedDelivery]:
+    async def _claim(self, limit: int) -> list[ClaimedDelivery]:
+        async with self.ctx.db.session() as session:
+            recorded = await paused_platforms(session, self.ctx.settings)
+        # the store decides (an operator may have resumed), except for a pause still being written
+        pending = {p: r for p, r in self._paused.items() if p in self._pausing}
+        self._paused = {**recorded, **pending}
+        platforms = sorted(set(self.notifiers) - set(self._paused))
         return await claim_due(
             self.ctx.db,
             owner=self.owner,
             now=self.ctx.clock.now(),
-            limit=self._settings.batch_size,
+            limit=limit,
             lease_seconds=self._settings.lease_seconds,
-            platforms=sorted(self.notifiers),
+            platforms=platforms,
         )
 
-    async def _send_batch(self, claimed: list[ClaimedDelivery], report: DeliveryReport) -> None:
-        """Rows of one channel go out in order, one at a time; channels proceed concurrently.
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._renew_leases(), name="outbox-heartbeat")
 
-        Successes are marked together when the batch is done (one transaction instead of one
-        per row); a crash before that leaves them leased, to be re-sent once with their nonce.
-        """
-        by_channel: dict[int, list[ClaimedDelivery]] = defaultdict(list)
-        for row in claimed:
-            by_channel[row.channel_id].append(row)
-        sent: list[dict[str, Any]] = []
+    async def _stop_heartbeat(self) -> None:
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
 
-        async def one_channel(rows: list[ClaimedDelivery]) -> None:
-            for index, row in enumerate(rows):
-                if not await self._send_one(row, report, sent):
-                    await self._skip_claimed(rows[index + 1 :], report)
-                    return
+    async def _renew_leases(self) -> None:
+        """Every third of a lease, push the lease of every row we hold forward by a full one."""
+        lease = self._settings.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                async with self.ctx.db.session() as session:
+                    await session.execute(
+                        update(Delivery)
+                        .where(Delivery.lease_owner == self.owner, Delivery.status == SENDING)
+                        .values(lease_until=self.ctx.clock.now() + timedelta(seconds=lease))
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:
+                log.exception("could not renew delivery leases")
 
+    async def _channel_worker(self, rows: list[ClaimedDelivery], report: DeliveryReport) -> None:
+        """One channel's rows in order; stops early (releasing the rest) when the channel or its
+        platform stops accepting, or when the outbox is draining."""
+        index = 0
         try:
-            await asyncio.gather(*(one_channel(rows) for rows in by_channel.values()))
+            while index < len(rows):
+                row = rows[index]
+                if self._stopping or row.platform in self._paused:
+                    break
+                # from here the row is in doubt until recorded: a cancelled send keeps its lease
+                index += 1
+                if await self._send_one(row, report) != "ok":
+                    break
         finally:
-            await self._mark_sent(sent)
+            # never started: hand back without using up an attempt (also when cancelled)
+            await asyncio.shield(self._release(rows[index:]))
 
-    async def _send_one(
-        self, row: ClaimedDelivery, report: DeliveryReport, sent: list[dict[str, Any]]
-    ) -> bool:
-        """Send one row; failures are recorded at once. False when its channel was disabled."""
+    async def _send_one(self, row: ClaimedDelivery, report: DeliveryReport) -> str:
+        """Send one row; every outcome is recorded at once. Returns `ok` to go on with the channel,
+        `stop` when the channel or the platform no longer accepts messages."""
         notifier = self.notifiers[row.platform]
         timeout = max(self._settings.lease_seconds - 5.0, self._settings.lease_seconds * 0.8)
+
+        async def part_posted(message_id: str) -> None:
+            row.parts_sent.append(message_id[:200])
+            await self._record_parts(row)
+
         try:
             async with asyncio.timeout(timeout):
-                message = await notifier.send(row.workspace, row.channel, row.payload, row.nonce)
+                message = await notifier.send(
+                    row.workspace,
+                    row.channel,
+                    row.payload,
+                    row.nonce,
+                    done=tuple(row.parts_sent),
+                    on_part=part_posted,
+                )
         except DeliveryError as error:
+            if error.token:
+                await self._pause_platform(row, str(error))
+                return "stop"
             if error.permanent:
                 await self._disable_channel(row, str(error), report)
-                return False
+                return "stop"
             await self._retry_or_fail(
                 row, str(error), error.retry_after, report, final=error.rejected
             )
@@ -316,35 +444,36 @@ class Outbox:
             )
             await self._retry_or_fail(row, f"{type(error).__name__}: {error}", None, report)
         else:
-            sent.append(
-                {
-                    "row_id": row.id,
-                    "message_id": message.platform_message_id[:200],
-                    "at": self.ctx.clock.now(),
-                }
-            )
+            first = row.parts_sent[0] if row.parts_sent else message.platform_message_id
+            await self._mark_sent(row, first)
             report.sent += 1
-        return True
+        return "ok"
 
-    async def _mark_sent(self, sent: list[dict[str, Any]]) -> None:
-        if not sent:
-            return
-        table = Base.metadata.tables[Delivery.__tablename__]
-        # Success is the truth even if our lease lapsed meanwhile, so no owner condition here.
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values(
-                status=SENT,
-                platform_message_id=bindparam("message_id"),
-                sent_at=bindparam("at"),
-                lease_owner=None,
-                lease_until=None,
-                last_error=None,
-            )
-        )
+    async def _record_parts(self, row: ClaimedDelivery) -> None:
         async with self.ctx.db.session() as session:
-            await session.execute(statement, sent)
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(parts_sent=list(row.parts_sent))
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _mark_sent(self, row: ClaimedDelivery, message_id: str) -> None:
+        # Success is the truth even if our lease lapsed meanwhile, so no owner condition here.
+        async with self.ctx.db.session() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id)
+                .values(
+                    status=SENT,
+                    platform_message_id=message_id[:200],
+                    sent_at=self.ctx.clock.now(),
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     async def _retry_or_fail(
         self,
@@ -389,7 +518,8 @@ class Outbox:
     async def _disable_channel(
         self, row: ClaimedDelivery, error: str, report: DeliveryReport
     ) -> None:
-        """A permanent error ends this channel only: its row fails, its queue is skipped."""
+        """A channel-level error ends this channel only. Its rows wait (pending) with the reason,
+        so re-enabling the channel sends them; no one else's deliveries are touched."""
         reason = redact(error)[:MAX_ERROR_CHARS]
         log.warning(
             "channel %s disabled: %s",
@@ -407,35 +537,70 @@ class Outbox:
             await session.execute(
                 update(Delivery)
                 .where(Delivery.id == row.id)
-                .values(status=FAILED, last_error=reason, lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            skipped = await session.execute(
-                update(Delivery)
-                .where(Delivery.channel_id == row.channel_id, Delivery.status == PENDING)
-                .values(status=SKIPPED, last_error=f"channel disabled: {reason}")
-                .execution_options(synchronize_session=False)
-            )
-        report.failed += 1
-        report.skipped += max(getattr(skipped, "rowcount", 0) or 0, 0)
-        report.disabled_channels.append(row.channel_id)
-
-    async def _skip_claimed(self, rows: list[ClaimedDelivery], report: DeliveryReport) -> None:
-        if not rows:
-            return
-        async with self.ctx.db.session() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([row.id for row in rows]))
                 .values(
-                    status=SKIPPED,
-                    last_error="channel disabled",
+                    status=PENDING,
+                    attempts=Delivery.attempts - 1,
+                    last_error=f"channel disabled: {reason}",
                     lease_owner=None,
                     lease_until=None,
                 )
                 .execution_options(synchronize_session=False)
             )
-        report.skipped += len(rows)
+        report.disabled_channels.append(row.channel_id)
+
+    async def _pause_platform(self, row: ClaimedDelivery, error: str) -> None:
+        """A token-level error pauses the platform; the row waits, no channel is blamed."""
+        reason = redact(error)[:MAX_ERROR_CHARS]
+        self._paused[row.platform] = reason
+        log.error(
+            "%s paused: its token was refused (%s); no more calls until the token changes or "
+            "`ainews platforms resume %s`",
+            row.platform,
+            reason,
+            row.platform,
+            extra={"platform": row.platform},
+        )
+        self._pausing.add(row.platform)
+        try:
+            await self._release([row], note=f"{row.platform} paused: {reason}")
+            now = self.ctx.clock.now()
+            async with self.ctx.db.session() as session:
+                await pause_platform(session, self.ctx.settings, row.platform, reason, now)
+        except Exception:
+            log.exception("could not record the %s pause", row.platform)
+        finally:
+            self._pausing.discard(row.platform)
+
+    async def _release(self, rows: Sequence[ClaimedDelivery], note: str | None = None) -> None:
+        """Hand rows back as pending without using up an attempt (they were not tried)."""
+        if not rows:
+            return
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "attempts": Delivery.attempts - 1,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if note is not None:
+            values["last_error"] = note[:MAX_ERROR_CHARS]
+        async with self.ctx.db.session() as session:
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_([row.id for row in rows]),
+                    Delivery.lease_owner == self.owner,
+                    Delivery.status == SENDING,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _by_channel(rows: Sequence[ClaimedDelivery]) -> dict[int, list[ClaimedDelivery]]:
+    grouped: dict[int, list[ClaimedDelivery]] = defaultdict(list)
+    for row in rows:
+        grouped[row.channel_id].append(row)
+    return grouped
 
 
 async def deliver_due(

@@ -30,9 +30,11 @@ class BlockedAddressError(FetchError):
 class DeliveryError(AinewsError):
     """A notifier could not deliver.
 
-    `permanent`: the destination will never accept anything (channel gone, no access), so the
-    channel is disabled. `rejected`: the platform refused this one message (bad request), so only
-    that delivery fails and the channel keeps receiving. Neither: retry later.
+    `token`: the platform refused our credentials (revoked, invalid, missing scope), so the whole
+    platform is paused and no channel is blamed. `permanent`: this destination will not accept
+    anything until someone fixes it (channel gone, bot not in it), so the channel is disabled.
+    `rejected`: the platform refused this one message (bad request), so only that delivery fails
+    and the channel keeps receiving. None of them: retry later.
     """
 
     def __init__(
@@ -41,11 +43,13 @@ class DeliveryError(AinewsError):
         *,
         permanent: bool = False,
         rejected: bool = False,
+        token: bool = False,
         retry_after: float | None = None,
     ):
         super().__init__(message)
         self.permanent = permanent
         self.rejected = rejected
+        self.token = token
         self.retry_after = retry_after
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.channels import (
     ChannelPrefs,
     channel_tags,
+    enable_channel,
     find_channel,
     get_or_create_channel,
     normalise_tags,
@@ -193,14 +194,41 @@ def _valid_time(raw: str) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
+CANNOT_POST = (
+    "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
+)
+
+
+def _check_can_post(request: CommandRequest) -> None:
+    """Refuse to subscribe a channel the adapter found the bot cannot post in."""
+    if request.bot_can_post is False:
+        raise CommandError(request.post_problem or CANNOT_POST)
+
+
 async def subscribe(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     wanted = _valid_tags(args["tags"])
+    _check_can_post(request)
     async with ctx.db.session() as session:
         channel = await get_or_create_channel(
             session, _destination(request), name=request.channel_name
         )
+        reenabled = await enable_channel(session, channel)
         now = await add_tags(session, channel, wanted)
-    return Reply(text=f"This channel now follows: {', '.join(now)}.")
+    text = f"This channel now follows: {', '.join(now)}."
+    if reenabled:
+        text += " Deliveries to it are back on."
+    return Reply(text=text)
+
+
+async def resume(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
+    """Re-enable a channel that was disabled after a delivery error; its waiting rows go out."""
+    _check_can_post(request)
+    async with ctx.db.session() as session:
+        channel = await find_channel(session, _destination(request))
+        if channel is None or channel.status == "active":
+            return Reply(text="Deliveries to this channel are on; nothing to resume.")
+        await enable_channel(session, channel)
+    return Reply(text="Deliveries to this channel are back on; waiting messages follow shortly.")
 
 
 async def unsubscribe(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -213,10 +241,19 @@ async def unsubscribe(ctx: AppContext, request: CommandRequest, args: dict[str, 
     return Reply(text=f"This channel now follows: {', '.join(now)}.")
 
 
-def _prefs_reply(prefs: ChannelPrefs, tags: list[str], *, saved: bool = False) -> Reply:
+def _prefs_reply(
+    prefs: ChannelPrefs, tags: list[str], *, saved: bool = False, disabled: str | None = None
+) -> Reply:
     alerts = f"on, importance {prefs.alert_threshold} and up" if prefs.alerts_enabled else "off"
+    if disabled is not None:
+        alerts = "paused with every delivery (see above)"
     lines = (
         *(("Saved.",) if saved else ()),
+        *(
+            (f"Deliveries: disabled — {disabled[:300]}. Fix it, then `/ainews resume`.",)
+            if disabled is not None
+            else ()
+        ),
         f"Tags: {', '.join(tags) if tags else 'none (every story)'}",
         f"Language: {prefs.lang}",
         f"Time zone: {prefs.tz}",
@@ -227,8 +264,14 @@ def _prefs_reply(prefs: ChannelPrefs, tags: list[str], *, saved: bool = False) -
 
 
 async def subscriptions(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
-    prefs, _, tags = await _channel_view(ctx, request)
-    return _prefs_reply(prefs, tags)
+    async with ctx.db.session() as session:
+        channel = await find_channel(session, _destination(request))
+        tags = await channel_tags(session, channel.id) if channel is not None else []
+        prefs = prefs_of(ctx.settings, channel)
+        disabled = None
+        if channel is not None and channel.status != "active":
+            disabled = channel.disabled_reason or "disabled"
+    return _prefs_reply(prefs, tags, disabled=disabled)
 
 
 async def alerts(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:

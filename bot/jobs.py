@@ -33,6 +33,10 @@ POLL_EVERY_SECONDS = 60
 ENRICH_EVERY_SECONDS = 60
 DUE_DIGESTS_EVERY_SECONDS = 60
 DELIVER_EVERY_SECONDS = 15
+# After cancelling, how long running jobs get to unwind before the engine is closed under them.
+STOP_GRACE_SECONDS = 10.0
+# Job runs in progress, so shutdown can wait for them to unwind instead of guessing a delay.
+_RUNNING: set[asyncio.Task[Any]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,21 @@ class Jobs:
 
     async def deliver(self) -> DeliveryReport:
         return await self.outbox.deliver_due()
+
+    async def stop(self, scheduler: AsyncIOScheduler | None) -> None:
+        """Shut down without cutting a send in half: no new job runs, the outbox stops claiming
+        and its sends in flight finish and are marked (at most `[delivery] drain_seconds`);
+        only then are the other running jobs cancelled and awaited, before anything is closed."""
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        await self.outbox.drain()
+        if scheduler is not None and scheduler.running:
+            # cancels what still runs (a poll, an enrichment): those are safe to redo
+            scheduler.shutdown(wait=False)
+        loop = asyncio.get_running_loop()
+        running = [task for task in _RUNNING if not task.done() and task.get_loop() is loop]
+        if running:
+            await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
 
     async def prepare(self) -> None:
         """Sources from config into the store, and the console destination when it is wanted."""
@@ -183,12 +202,18 @@ def _logged(name: str, action: Callable[[], Awaitable[Any]]) -> Callable[[], Awa
     """Jobs never raise into the scheduler: a failed run is logged and the next one tries again."""
 
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            _RUNNING.add(task)
         try:
             await action()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("job %s failed", name, extra={"job": name})
+        finally:
+            if task is not None:
+                _RUNNING.discard(task)
 
     run.__name__ = f"job_{name}"
     return run

@@ -35,6 +35,10 @@ class CommandRequest:
     can_manage: bool = False
     channel_name: str = ""
     locale: str = ""
+    # The adapter's check that the bot may post in this channel (None: not checked), and what the
+    # user should do about it when it may not ("invite @ainews first").
+    bot_can_post: bool | None = None
+    post_problem: str = ""
 
 
 @dataclass(frozen=True, slots=True)

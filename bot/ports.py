@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -27,17 +28,35 @@ class SentMessage:
     platform_message_id: str
 
 
+# Called with a part's platform id the moment that part is posted, so the outbox can store it
+# before the next part goes out.
+PartPosted = Callable[[str], Awaitable[None]]
+
+
+async def ignore_part(message_id: str) -> None:
+    return None
+
+
 class Notifier(Protocol):
     """Sends one outbox payload to one channel of one platform.
 
-    Raises `DeliveryError` (permanent or with `retry_after`) on failure; `nonce` is a stable
-    idempotency key per delivery row that platforms able to dedupe (Discord) must pass on.
+    Raises `DeliveryError` on failure; `nonce` is a stable idempotency key per delivery row that
+    platforms able to dedupe (Discord) must pass on. A payload may render to several messages:
+    `done` holds the ids of the parts already posted by an earlier attempt, which must be skipped,
+    and `on_part` must be awaited after each part posted now.
     """
 
     platform: str
 
     async def send(
-        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+        self,
+        workspace: str,
+        channel: str,
+        payload: dict[str, Any],
+        nonce: str,
+        *,
+        done: Sequence[str] = (),
+        on_part: PartPosted = ignore_part,
     ) -> SentMessage: ...
 
 

@@ -15,8 +15,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
@@ -24,6 +22,7 @@ import httpx
 from bot.config import LLMSettings
 from bot.enrich.budget import Reservation, Usage, UsageLedger, estimate_prompt_tokens
 from bot.errors import LLMError
+from bot.http_retry import parse_retry_after
 from bot.ports import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -64,24 +63,6 @@ class ChatAnswer:
     usage: Usage
     mode: ResponseMode = "text"
     cost_usd: float = 0.0
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds from now: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def strip_reasoning(content: str) -> str:

@@ -7,11 +7,8 @@ goes through `Fetcher.get`, so the same SSRF guard and limits apply everywhere.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -19,6 +16,7 @@ import httpx
 
 from bot.config import FetchSettings
 from bot.errors import BlockedAddressError, FetchError
+from bot.http_retry import parse_retry_after
 from bot.ingest.guard import GuardedBackend, Resolver, check_url
 
 __all__ = ["FEED_ACCEPT", "FetchResponse", "Fetcher", "parse_retry_after"]
@@ -54,23 +52,6 @@ class FetchResponse:
     def raise_for_status(self) -> None:
         if not (self.ok or self.not_modified):
             raise FetchError(f"HTTP {self.status} from {self.final_url}")
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return max(0.0, (when - current).total_seconds())
 
 
 class _Decoder:

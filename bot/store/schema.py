@@ -288,7 +288,22 @@ class Delivery(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column()
     nonce: Mapped[str] = mapped_column(String(25), default="")
+    # Platform ids of the parts already posted, in order: a retry sends only the parts after them.
+    parts_sent: Mapped[list[str]] = mapped_column(JSON, default=list)
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class PlatformState(Base):
+    """A platform whose token was refused: no call is made until the token changes or an
+    operator resumes it. Only a fingerprint of the token is kept, never the token."""
+
+    __tablename__ = "platform_states"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    token_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    paused_at: Mapped[datetime | None] = mapped_column()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.channels import enable_channel
 from bot.delivery import Outbox, OutboxEntry, claim_due, enqueue_many
 from bot.errors import DeliveryError
 from bot.runtime import StoreOnlyContext
@@ -159,16 +160,17 @@ async def test_permanent_failure_disables_only_that_channel(
     rows = await _rows(ctx)
     assert len(rows) == 6  # nothing deleted
     statuses = sorted((r.channel_id, r.status) for r in rows)
-    assert statuses == sorted(
-        [(gone, "failed"), (gone, "skipped"), (gone, "skipped")] + [(fine, "sent")] * 3
-    )
+    # the disabled channel's rows wait, visibly, without having used up an attempt
+    assert statuses == sorted([(gone, "pending")] * 3 + [(fine, "sent")] * 3)
+    assert all(r.attempts == 0 for r in rows if r.channel_id == gone)
+    assert "404" in (rows[0].last_error or "")
     async with ctx.db.session() as session:
         channel = await session.get(Channel, gone)
         other = await session.get(Channel, fine)
     assert channel is not None and channel.status == "disabled"
     assert "404" in (channel.disabled_reason or "")
     assert other is not None and other.status == "active"
-    # a disabled channel is never claimed again
+    # a disabled channel is never claimed while disabled
     await _enqueue(ctx, _alert(gone, 9))
     assert (
         await claim_due(
@@ -181,6 +183,19 @@ async def test_permanent_failure_disables_only_that_channel(
         )
         == []
     )
+    # re-enabled (subscribe, /ainews resume or `ainews channels enable`), every waiting row goes
+    recorder.state.permanent.discard("gone")
+    async with ctx.db.session() as session:
+        channel = await session.get(Channel, gone)
+        assert channel is not None
+        assert await enable_channel(session, channel)
+    notifier = HttpNotifier(recorder.url)
+    try:
+        again = await Outbox(ctx, {"console": notifier}).deliver_due()
+    finally:
+        await notifier.aclose()
+    assert again.sent == 4
+    assert all(r.status == "sent" for r in await _rows(ctx))
 
 
 async def test_expired_lease_is_taken_over_with_the_same_nonce(

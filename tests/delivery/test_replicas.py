@@ -177,6 +177,8 @@ async def test_sigkill_mid_run_loses_nothing(database_url: str, recorder: Record
     # repeats only for rows whose lease lapsed in flight (the kill), each at most once, sent
     # with the same nonce and dropped by the platform's nonce check (Discord's enforce_nonce)
     assert max(recorder.state.raw.values()) <= 2
+    # each row is marked the moment it is sent: only the sends in flight at the kill repeat
+    assert sum(n - 1 for n in recorder.state.raw.values()) <= in_flight
     retried = {row.nonce for row in rows if row.attempts > 1}
     assert len(retried) >= in_flight
     assert {nonce for nonce, n in recorder.state.raw.items() if n == 2} <= retried
@@ -194,3 +196,60 @@ def test_expected_counts_cover_each_zone() -> None:
         assert any(k[0] == name and k[1].startswith("daily:") for k in expected), name
         assert any(k[0] == name and k[1].startswith("alert:") for k in expected), name
     assert expected[("tokyo", f"daily:{date(2026, 11, 28).isoformat()}")] == 1
+
+
+@pytest.mark.slow
+async def test_sigterm_mid_batch_finishes_in_flight_sends_and_posts_nothing_twice(
+    database_url: str, recorder: Recorder
+) -> None:
+    db = Database(database_url)
+    try:
+        channels = [await add_channel(db, f"c{i}") for i in range(12)]
+        entries = [
+            OutboxEntry(
+                channel,
+                f"alert:story:{story}",
+                "alert",
+                {"type": "alert", "lang": "en", "item": {"story_id": story}},
+            )
+            for story in range(4)
+            for channel in channels
+        ]
+        async with db.session() as session:
+            assert await enqueue_many(session, entries, datetime.now(UTC)) == 48
+    finally:
+        await db.dispose()
+    recorder.state.delay = 0.3  # every send is still in flight for a while when TERM arrives
+    args = ("until-term", database_url, recorder.url, "first", "--batch", "5", "--lease", "60")
+    worker = await _spawn(*args)
+    try:
+        while len(recorder.state.posts) < 6:
+            assert worker.returncode is None
+            await asyncio.sleep(0.01)
+        worker.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(worker.communicate(), 60)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+    assert worker.returncode == 0, err.decode()[-3000:]
+    assert b"drained" in out and b"timed out" not in out
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            rows = list(await session.scalars(select(Delivery)))
+    finally:
+        await db.dispose()
+    # nothing left in doubt: every row the platform accepted is marked sent, the rest wait
+    # untouched (no attempt used up), and nothing was posted twice
+    assert {row.status for row in rows} <= {"sent", "pending"}
+    sent = {row.nonce for row in rows if row.status == "sent"}
+    assert sent == set(recorder.state.raw) and max(recorder.state.raw.values()) == 1
+    assert 6 <= len(sent) < 48
+    assert all(row.attempts == 0 for row in rows if row.status == "pending")
+    # a restarted worker sends the rest, each exactly once
+    second = await _spawn("drain", database_url, recorder.url, "second", "--batch", "5")
+    _, err = await asyncio.wait_for(second.communicate(), 60)
+    assert second.returncode == 0, err.decode()[-3000:]
+    posted = Counter(recorder.state.keys())
+    assert len(posted) == 48 and max(posted.values()) == 1
+    assert max(recorder.state.raw.values()) == 1 and recorder.state.deduped == 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 from datetime import datetime
 
 import httpx
@@ -83,9 +85,36 @@ async def drain(url: str, recorder: str, name: str, batch: int, lease: float) ->
     await ctx.db.dispose()
 
 
+async def until_term(url: str, recorder: str, name: str, batch: int, lease: float) -> None:
+    """Deliver on the real clock until SIGTERM, then stop the way `ainews run` does: no new
+    claims, sends in flight finish and are marked, then close."""
+    ctx = StoreOnlyContext(
+        settings=_settings(url, batch, lease), db=Database(url), clock=SystemClock()
+    )
+    notifier = HttpNotifier(recorder, pid=os.getpid())
+    outbox = Outbox(ctx, {"console": notifier}, owner=name)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+
+    async def keep_delivering() -> None:
+        while not outbox.stopping:
+            await outbox.deliver_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+
+    running = asyncio.create_task(keep_delivering())
+    print("started", flush=True)
+    await stop.wait()
+    drained = await outbox.drain(30)
+    await running
+    print("drained" if drained else "drain timed out", flush=True)
+    await notifier.aclose()
+    await ctx.db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["lockstep", "drain"])
+    parser.add_argument("mode", choices=["lockstep", "drain", "until-term"])
     parser.add_argument("url")
     parser.add_argument("recorder")
     parser.add_argument("name")
@@ -94,6 +123,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.mode == "lockstep":
         asyncio.run(lockstep(args.url, args.recorder, args.name, args.batch))
+    elif args.mode == "until-term":
+        asyncio.run(until_term(args.url, args.recorder, args.name, args.batch, args.lease))
     else:
         asyncio.run(drain(args.url, args.recorder, args.name, args.batch, args.lease))
 

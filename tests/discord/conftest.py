@@ -90,6 +90,7 @@ class Interactions:
         options: dict[str, Any] | None = None,
         *,
         permissions: str = ALL_PERMISSIONS,
+        app_permissions: str = ALL_PERMISSIONS,
         channel_id: str = CHANNEL_ID,
         autocomplete: str | None = None,
     ) -> dict[str, Any]:
@@ -97,10 +98,13 @@ class Interactions:
         interaction_id = str(next(_ids))
         payload["id"] = interaction_id
         payload["token"] = f"token-{interaction_id}"
+        self.api.interaction_created(payload["token"])
         payload["application_id"] = APP_ID
         payload["version"] = 1
         payload["attachment_size_limit"] = 10 * 1024 * 1024
         payload["member"]["permissions"] = permissions
+        # what the bot may do in the channel; Discord sends it with every interaction
+        payload["app_permissions"] = app_permissions
         # Fields today's API always sends that the (older) documented example lacks.
         payload["member"].setdefault("flags", 0)
         payload["channel_id"] = channel_id

@@ -444,3 +444,16 @@ async def test_a_translation_that_outlives_the_interaction_token_is_posted_as_th
     assert first in text
     refused = [call for call in discord_api.calls if call.status == 401]
     assert len(refused) == (0 if expiry == "clock" else 1)  # one refusal, then the bot posts
+
+
+async def test_subscribe_where_the_bot_cannot_send_says_what_to_grant(
+    interactions: Interactions, ctx: AppContext
+) -> None:
+    view_only = str(1024)  # the bot may see the channel but not send messages there
+    log = await interactions.run("subscribe", {"tags": "llm"}, app_permissions=view_only)
+    assert "Send Messages" in _text(log)
+    assert _flags(log) & EPHEMERAL
+    assert await channel_tags(ctx.db) == []
+    log = await interactions.run("subscribe", {"tags": "llm"})
+    assert "now follows: llm" in _text(log)
+    assert await channel_tags(ctx.db) == ["llm"]

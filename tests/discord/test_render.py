@@ -241,3 +241,15 @@ def test_split_never_separates_an_escape_from_its_character() -> None:
     assert not any(part.endswith("\\") for part in parts)
     assert "".join(parts) == text
     assert neutralise_mentions("@Everyone @HERE") == "@\u200dEveryone @\u200dHERE"
+
+
+def test_sources_lines_from_a_hostile_feed_are_shown_as_typed() -> None:
+    """A feed's name and error text reach `/ainews sources`: no masked link, heading or ping."""
+    hostile = "Evil Feed: 3 errors, last: [verify here](https://evil.example) # Big @everyone"
+    reply = Reply(text=f"Sources:\n{hostile}\n# Owned", lines=(hostile, "# Owned"), ephemeral=True)
+    [message] = render_reply(reply, SETTINGS)
+    assert message.content.startswith("Sources:\n")
+    assert "\\[verify here](https://evil.example)" in message.content
+    assert "[verify here](" not in message.content.replace("\\[verify here](", "")
+    assert "\n\\# Owned" in message.content
+    assert "@everyone" not in message.content

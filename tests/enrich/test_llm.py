@@ -194,12 +194,11 @@ async def test_a_long_retry_after_is_handed_back_instead_of_slept(
 ) -> None:
     fake_llm.default_mode = "rate_limit"
     fake_llm.retry_after = "3600"
-    started = time.monotonic()
     with pytest.raises(LLMError) as caught:
         await enricher_for().enrich(ITEM)
+    # handed back, not slept: one call, and the hint travels with the error
     assert caught.value.retry_after == 3600
     assert fake_llm.calls == 1
-    assert time.monotonic() - started < 1
 
 
 async def test_a_hanging_endpoint_times_out_within_bounds(
@@ -207,11 +206,10 @@ async def test_a_hanging_endpoint_times_out_within_bounds(
 ) -> None:
     fake_llm.default_mode = "hang"
     fake_llm.hang_seconds = 5
-    started = time.monotonic()
     with pytest.raises(LLMError, match="timed out"):
         await enricher_for(timeout=0.2, max_retries=1).enrich(ITEM)
+    # each call was cut by the client's timeout: the fake would hang for 5 s, then answer
     assert fake_llm.calls == 2
-    assert time.monotonic() - started < 2
 
 
 async def test_spent_budget_falls_back_to_offline_and_says_so(
@@ -439,7 +437,16 @@ def test_extract_json_object_refuses(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "seconds"), [("5", 5.0), ("0", 0.0), (None, None), ("soon", None)]
+    ("header", "seconds"),
+    [
+        ("5", 5.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("nan", None),
+        (None, None),
+        ("soon", None),
+    ],
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header) == seconds
@@ -448,5 +455,5 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 def test_parse_retry_after_http_date() -> None:
     from datetime import UTC, datetime
 
-    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-    assert parse_retry_after("Sat, 28 Nov 2026 09:01:00 GMT", now) == 60.0
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).timestamp()
+    assert parse_retry_after("Sat, 28 Nov 2026 09:01:00 GMT", now=now) == 60.0

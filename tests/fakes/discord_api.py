@@ -28,6 +28,10 @@ BOT_TOKEN = "fake-bot-token-for-loopback-tests-only"
 APP_ID = "1100000000000000001"
 BOT_USER_ID = "1100000000000000002"
 NONCE_WINDOW_SECONDS = 300.0
+MAX_COMMAND_TOTAL = 8000
+GLOBAL_LIMIT_PER_SECOND = 50  # every bot request except interaction callbacks
+INITIAL_RESPONSE_SECONDS = 3.0  # an interaction not answered by then is invalid
+INTERACTION_TOKEN_SECONDS = 15 * 60  # follow-ups and edits after that get 404
 
 LIMITS = {
     "content": 2000,
@@ -141,6 +145,30 @@ def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
     return errors
 
 
+def command_chars(node: dict[str, Any]) -> int:
+    """What Discord counts toward a command's 8,000 characters: every name, description and
+    choice name and value, through subcommands and groups."""
+    total = len(str(node.get("name", ""))) + len(str(node.get("description", "")))
+    for choice in node.get("choices") or []:
+        total += len(str(choice.get("name", ""))) + len(str(choice.get("value", "")))
+    return total + sum(command_chars(option) for option in node.get("options") or [])
+
+
+def collapse_same_url_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Discord shows embeds of one message that share a `url` as one (an image gallery): only
+    the first one's text survives, the others' is lost."""
+    shown: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for embed in embeds:
+        url = embed.get("url")
+        if url and url in seen:
+            continue
+        if url:
+            seen.add(str(url))
+        shown.append(embed)
+    return shown
+
+
 def command_errors(commands: list[dict[str, Any]]) -> dict[str, str]:
     """The application-command rules Discord enforces on a bulk overwrite."""
     errors: dict[str, str] = {}
@@ -172,6 +200,8 @@ def command_errors(commands: list[dict[str, Any]]) -> dict[str, str]:
                 errors[f"{here}.choices"] = "Must be 25 or fewer in length."
 
     for index, command in enumerate(commands):
+        if command_chars(command) > MAX_COMMAND_TOTAL:
+            errors[f"{index}"] = f"Command exceeds maximum size ({MAX_COMMAND_TOTAL})."
         if not COMMAND_NAME.match(command.get("name", "")):
             errors[f"{index}.name"] = "Invalid name."
         if not 1 <= len(command.get("description", "")) <= 100:
@@ -201,6 +231,26 @@ class FakeDiscordAPI:
         self._ids = itertools.count(1200000000000000000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        # the token was revoked or reset: every bot call gets 401
+        self.revoked = False
+        # seconds added to the fake's clock, so tests reach deadlines without sleeping
+        self.clock_offset = 0.0
+        self.global_limit = GLOBAL_LIMIT_PER_SECOND
+        self._created: dict[str, float] = {}
+        # message posts to fail, by 1-based post number per channel: {channel: {2: 500}}
+        self.fail_post_numbers: dict[str, dict[int, int]] = {}
+        self._post_numbers: dict[str, int] = {}
+
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
+    def interaction_created(self, token: str) -> None:
+        """The gateway delivered an interaction now: its 3 s and 15 min deadlines start."""
+        self._created[token] = self.now()
+
+    def _expired(self, token: str, limit: float) -> bool:
+        created = self._created.get(token)
+        return created is not None and self.now() - created > limit
 
     # ---- control -------------------------------------------------------------------------
     def fail_next(
@@ -313,9 +363,27 @@ class FakeDiscordAPI:
             headers["Retry-After"] = str(math.ceil(reset_after))
         return headers
 
+    def _take_global(self) -> web.Response | None:
+        """Discord's global limit: 50 requests a second per bot, all routes together."""
+        now = self.now()
+        stamps = [t for t in self._buckets.get("global", []) if now - t < 1.0]
+        if len(stamps) >= self.global_limit:
+            self._buckets["global"] = stamps
+            reset_after = 1.0 - (now - stamps[0])
+            headers = {
+                **self._limit_headers(0, reset_after, scope="global"),
+                "X-RateLimit-Global": "true",
+            }
+            body = {"message": "You are being rate limited.", "retry_after": reset_after,
+                    "global": True}  # fmt: skip
+            return self._json(body, 429, headers)
+        stamps.append(now)
+        self._buckets["global"] = stamps
+        return None
+
     def _take(self, bucket: str) -> tuple[bool, dict[str, str]]:
         """Sliding window per route bucket; returns (allowed, headers)."""
-        now = time.monotonic()
+        now = self.now()
         stamps = [t for t in self._buckets.get(bucket, []) if now - t < self.rate_window]
         if len(stamps) >= self.rate_limit:
             reset_after = self.rate_window - (now - stamps[0])
@@ -353,7 +421,7 @@ class FakeDiscordAPI:
         return self._json(body, 400, headers)
 
     def _authorised(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == f"Bot {BOT_TOKEN}"
+        return not self.revoked and request.headers.get("Authorization") == f"Bot {BOT_TOKEN}"
 
     def _user(self) -> dict[str, Any]:
         return {
@@ -375,7 +443,9 @@ class FakeDiscordAPI:
             "channel_id": channel_id,
             "type": 0,
             "content": body.get("content") or "",
-            "embeds": [{"type": "rich", **e} for e in body.get("embeds") or []],
+            "embeds": [
+                {"type": "rich", **e} for e in collapse_same_url_embeds(body.get("embeds") or [])
+            ],
             "attachments": [
                 {
                     "id": self._snowflake(),
@@ -451,6 +521,9 @@ class FakeDiscordAPI:
         if not self._authorised(request):
             return self._json({"message": "401: Unauthorized", "code": 0}, 401)
         channel = request.match_info["channel"]
+        limited = self._take_global()
+        if limited is not None:
+            return limited
         allowed, headers = self._take(f"channel:{channel}")
         if not allowed:
             return self._rate_limited(headers)
@@ -463,6 +536,11 @@ class FakeDiscordAPI:
         if scripted:
             answer = scripted.pop(0)
             return self._json(answer.body, answer.status, {**headers, **answer.headers})
+        number = self._post_numbers.get(channel, 0) + 1
+        self._post_numbers[channel] = number
+        failing = self.fail_post_numbers.get(channel, {}).get(number)
+        if failing:
+            return self._json({"message": f"scripted {failing}", "code": 0}, failing, headers)
         body = request[BODY] or {}
         files = request.get(FILES, [])
         errors = message_errors(body, files=len(files))
@@ -471,16 +549,18 @@ class FakeDiscordAPI:
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             seen = self._nonces.get((channel, str(nonce)))
-            if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW_SECONDS:
+            if seen is not None and self.now() - seen[0] < NONCE_WINDOW_SECONDS:
                 return self._json(seen[1], 200, headers)
         message = self._message(channel, body, files)
         self.messages.setdefault(channel, []).append(message)
         if nonce is not None:
-            self._nonces[(channel, str(nonce))] = (time.monotonic(), message)
+            self._nonces[(channel, str(nonce))] = (self.now(), message)
         return self._json(message, 200, headers)
 
     async def _callback(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
+        if self._expired(token, INITIAL_RESPONSE_SECONDS):
+            return self._json({"message": "Unknown interaction", "code": 10062}, 404)
         log = self.interactions.setdefault(token, InteractionLog())
         if log.callback is not None:
             return self._json(
@@ -525,7 +605,8 @@ class FakeDiscordAPI:
     async def _followup(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if token in self.expired_tokens:  # past its 15 minutes
+        if token in self.expired_tokens or self._expired(token, INTERACTION_TOKEN_SECONDS):
+            # past its 15 minutes: Discord refuses the token itself
             return self._json({"message": "Invalid Webhook Token", "code": 50027}, 401)
         if log is None or log.callback is None:
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
@@ -544,7 +625,7 @@ class FakeDiscordAPI:
     async def _edit_original(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if log is None or log.callback is None:
+        if log is None or log.callback is None or self._expired(token, INTERACTION_TOKEN_SECONDS):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         body = request[BODY] or {}
         errors = message_errors(body, files=len(request.get(FILES, [])))

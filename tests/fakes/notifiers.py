@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import DeliveryError
-from bot.ports import SentMessage
+from bot.ports import PartPosted, SentMessage, ignore_part
 
 
 @dataclass
@@ -17,7 +18,14 @@ class RecordingNotifier:
     calls: int = 0
 
     async def send(
-        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+        self,
+        workspace: str,
+        channel: str,
+        payload: dict[str, Any],
+        nonce: str,
+        *,
+        done: Sequence[str] = (),
+        on_part: PartPosted = ignore_part,
     ) -> SentMessage:
         self.calls += 1
         if self.failures:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ import httpx
 from aiohttp import web
 
 from bot.errors import DeliveryError
-from bot.ports import SentMessage
+from bot.ports import PartPosted, SentMessage, ignore_part
 
 
 @dataclass
@@ -145,7 +146,14 @@ class HttpNotifier:
         self.pid = pid
 
     async def send(
-        self, workspace: str, channel: str, payload: dict[str, Any], nonce: str
+        self,
+        workspace: str,
+        channel: str,
+        payload: dict[str, Any],
+        nonce: str,
+        *,
+        done: Sequence[str] = (),
+        on_part: PartPosted = ignore_part,
     ) -> SentMessage:
         try:
             response = await self.client.post(

@@ -8,6 +8,7 @@ and refuses what Slack refuses: oversized or malformed Block Kit (`invalid_block
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -36,6 +37,7 @@ MAX_TEXT = 4000  # Slack truncates beyond 40k; we hold ainews to the 4k it promi
 MAX_BLOCKS_TEXT = 12_000
 MAX_BLOCKS_JSON = 13_200
 RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60  # a response_url works for 30 minutes, at most 5 times
 KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
 
 
@@ -61,6 +63,16 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channel_errors: dict[str, str] = field(default_factory=dict)
+    # a token-level error every API call gets (`token_revoked`, `missing_scope`, …)
+    token_error: str = ""
+    # the next N calls get a 502 with an HTML body, as a proxy in front of Slack sends
+    server_errors: int = 0
+    # seconds each chat.postMessage takes to answer; the message is stored before the wait,
+    # as on Slack, so a client that dies meanwhile has posted without knowing it
+    post_delay: float = 0.0
+    # chat.postMessage calls to fail, by 1-based call number per channel: {channel: {2: "error"}}
+    fail_post_numbers: dict[str, dict[int, str]] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ("commands", "chat:write", "chat:write.public", "users:read")
     min_interval: float = 1.0
     retry_after: int = 1
     forced_429: int = 0
@@ -68,8 +80,12 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     base_url: str = ""
     _last_post: dict[str, float] = field(default_factory=dict)
+    _post_numbers: dict[str, int] = field(default_factory=dict)
     _response_uses: dict[str, int] = field(default_factory=dict)
     _expired: set[str] = field(default_factory=set)
+    _response_made: dict[str, float] = field(default_factory=dict)
+    # seconds added to the fake's clock, so tests reach deadlines without sleeping
+    clock_offset: float = 0.0
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -82,8 +98,12 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
     def response_url(self, name: str) -> str:
         self._response_uses.setdefault(name, 0)
+        self._response_made.setdefault(name, self.now())
         return f"{self.base_url}/commands/{TEAM_ID}/{name}"
 
     def expire_response_urls(self) -> None:
@@ -232,7 +252,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 def _reply(fake: FakeSlack, call: Call, body: dict[str, Any], headers: Any = None) -> web.Response:
     fake.calls.append(call)
-    return web.json_response(body, status=call.status, headers=headers)
+    # Slack reports the token's scopes on every Web API answer
+    merged = {"x-oauth-scopes": ",".join(fake.scopes), **(headers or {})}
+    return web.json_response(body, status=call.status, headers=merged)
 
 
 def build_app(fake: FakeSlack) -> web.Application:
@@ -241,21 +263,34 @@ def build_app(fake: FakeSlack) -> web.Application:
         params = await _params(request)
         call = Call(method=method, params=params, at=time.monotonic(), ok=False)
         expected = fake.app_token if method == "apps.connections.open" else fake.token
+        if fake.server_errors > 0:
+            fake.server_errors -= 1
+            call.status, call.error = 502, "bad_gateway"
+            fake.calls.append(call)
+            html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return web.Response(status=502, text=html, content_type="text/html")
         if request.headers.get("Authorization") != f"Bearer {expected}":
             call.error = "invalid_auth" if request.headers.get("Authorization") else "not_authed"
+            return _reply(fake, call, {"ok": False, "error": call.error})
+        if fake.token_error and method != "apps.connections.open":
+            call.error = fake.token_error
             return _reply(fake, call, {"ok": False, "error": call.error})
         handler = HANDLERS.get(method)
         if handler is None:
             call.error = "unknown_method"
             return _reply(fake, call, {"ok": False, "error": "unknown_method"})
-        return handler(fake, call)
+        response = handler(fake, call)
+        if method == "chat.postMessage" and fake.post_delay:
+            await asyncio.sleep(fake.post_delay)
+        return response
 
     async def response_url(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         params = await _params(request)
         call = Call(method="response_url", params=params, at=time.monotonic(), ok=False)
         uses = fake._response_uses.get(name)
-        if name in fake._expired:
+        made = fake._response_made.get(name, fake.now())
+        if name in fake._expired or (uses is not None and fake.now() - made > RESPONSE_URL_SECONDS):
             call.status, call.error = 404, "expired_url"
             fake.calls.append(call)
             return web.Response(status=404, text=call.error)
@@ -307,8 +342,11 @@ def _auth_test(fake: FakeSlack, call: Call) -> web.Response:
 def _channel_problem(fake: FakeSlack, channel: str) -> str | None:
     if channel in fake.channel_errors:
         return fake.channel_errors[channel]
-    if channel not in fake.channels:
+    attrs = fake.channels.get(channel)
+    if attrs is None or (attrs.get("is_private") and not attrs.get("is_member")):
         return "channel_not_found"
+    if not attrs.get("is_member", True) and "chat:write.public" not in fake.scopes:
+        return "not_in_channel"
     return None
 
 
@@ -325,6 +363,12 @@ def _post_message(fake: FakeSlack, call: Call) -> web.Response:
         call.status, call.error = 429, "ratelimited"
         headers = {"Retry-After": str(fake.retry_after)}
         return _reply(fake, call, {"ok": False, "error": "ratelimited"}, headers)
+    number = fake._post_numbers.get(channel, 0) + 1
+    fake._post_numbers[channel] = number
+    scripted = fake.fail_post_numbers.get(channel, {}).get(number)
+    if scripted:
+        call.error = scripted
+        return _reply(fake, call, {"ok": False, "error": scripted})
     error = message_error(call.params)
     thread_ts = call.params.get("thread_ts")
     known = {m["ts"] for m in fake.messages.get(channel, [])}
@@ -363,7 +407,13 @@ def _info(fake: FakeSlack, call: Call, kind: str, known: dict[str, dict[str, Any
 
 
 def _conversations_info(fake: FakeSlack, call: Call) -> web.Response:
-    return _info(fake, call, "channel", fake.channels)
+    """A private channel the bot is not in is invisible to it, as on Slack."""
+    visible = {
+        key: attrs
+        for key, attrs in fake.channels.items()
+        if attrs.get("is_member") or not attrs.get("is_private")
+    }
+    return _info(fake, call, "channel", visible)
 
 
 def _users_info(fake: FakeSlack, call: Call) -> web.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,15 @@ def test_every_real_feed_yields_items(fixtures_dir: Path) -> None:
 
 def test_every_malformed_feed_is_contained(fixtures_dir: Path) -> None:
     for path in _files(fixtures_dir, "malformed"):
-        started = time.perf_counter()
         parsed = parse_feed(path.read_bytes(), BASE)
-        elapsed = time.perf_counter() - started
         assert parsed.entries or parsed.error, path.name
-        assert elapsed < 1.0, f"{path.name} took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize("name", ["xmlbomb.xml", "cyclic.xml", "quadratic.xml", "external.xml"])
-def test_entity_attacks_are_inert_and_fast(fixtures_dir: Path, name: str) -> None:
+def test_entity_attacks_are_inert(fixtures_dir: Path, name: str) -> None:
+    """No expansion and no fetch; how fast that is belongs to bench/, not to a test."""
     body = (fixtures_dir / "feeds" / "malformed" / name).read_bytes()
-    started = time.perf_counter()
     parsed = parse_feed(body, BASE)
-    assert time.perf_counter() - started < 0.1
     text = " ".join(e.title + e.content for e in parsed.entries)
     assert "lol" * 10 not in text and len(text) < 10_000
     assert "note" not in text.lower()  # the external entity was never fetched or inlined

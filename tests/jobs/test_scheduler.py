@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery import OutboxEntry, enqueue_many
 from bot.jobs import Jobs
 from bot.runtime import StoreOnlyContext
 from bot.store.db import Database
+from bot.store.schema import Delivery
 from tests.fakes.notifiers import RecordingNotifier
 from tests.fakes.store_seed import add_channel
 
@@ -40,7 +43,8 @@ async def test_scheduler_fires_the_worker(
         entry = OutboxEntry(channel, "alert:story:1", "alert", payload)
         await enqueue_many(session, [entry], ctx.clock.now())
     notifier = RecordingNotifier()
-    scheduler = Jobs(ctx, {"console": notifier}).scheduler()  # type: ignore[arg-type]
+    jobs = Jobs(ctx, {"console": notifier})  # type: ignore[arg-type]
+    scheduler = jobs.scheduler()
     scheduler.start()
     try:
         scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
@@ -49,6 +53,56 @@ async def test_scheduler_fires_the_worker(
                 break
             await asyncio.sleep(0.02)
     finally:
-        scheduler.shutdown(wait=False)
+        await jobs.stop(scheduler)  # as the service stops: no job cut off in the middle
     assert [key for _, key in notifier.delivered_keys()] == ["alert:story:1"]
     assert {job.id for job in scheduler.get_jobs()} >= {"deliver", "alerts"}
+
+
+class _HeldNotifier:
+    """Holds each send until released, so a stop can arrive while one is on the wire."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.sent: list[str] = []
+
+    async def send(self, workspace: str, channel: str, payload: Any, nonce: str, **_: Any) -> Any:
+        from bot.ports import SentMessage
+
+        self.started.set()
+        await self.release.wait()
+        self.sent.append(nonce)
+        return SentMessage(platform_message_id=f"m-{nonce}")
+
+
+async def test_stop_lets_the_send_in_flight_finish_and_marks_it(
+    db: Database, make_settings: Callable[..., Settings]
+) -> None:
+    """SIGTERM's path: no new claims, the send on the wire completes and is marked, the row
+    queued behind it goes back untouched — then the scheduler is shut down."""
+    ctx = StoreOnlyContext(settings=make_settings(delivery={"drain_seconds": 60}), db=db)
+    channel = await add_channel(db, "c")
+    async with db.session() as session:
+        entries = [
+            OutboxEntry(channel, f"alert:story:{n}", "alert", {"type": "alert"}) for n in (1, 2)
+        ]
+        await enqueue_many(session, entries, ctx.clock.now())
+    notifier = _HeldNotifier()
+    jobs = Jobs(ctx, {"console": notifier})  # type: ignore[arg-type]
+    scheduler = jobs.scheduler()
+    scheduler.start()
+    scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
+    await notifier.started.wait()
+    stopping = asyncio.create_task(jobs.stop(scheduler))
+    await asyncio.sleep(0)  # the stop is under way while the send is still held
+    assert not stopping.done()
+    notifier.release.set()
+    await stopping
+    assert not scheduler.running
+    async with db.session() as session:
+        rows = {r.key: r for r in await session.scalars(select(Delivery))}
+    assert len(notifier.sent) == 1
+    assert rows["alert:story:1"].status == "sent"
+    assert rows["alert:story:2"].status == "pending" and rows["alert:story:2"].attempts == 0

@@ -84,7 +84,10 @@ class SlashDriver:
         self.http = http
         self.fake = fake
         self.ctx = ctx
-        self.last_ack_seconds = 0.0
+        # answers (bolt's listener tasks) still running for requests sent so far
+        self._answering: set[asyncio.Task[Any]] = set()
+        # how many answers had reached Slack when the latest ack came back
+        self.posts_at_ack = 0
         self._serial = 0
 
     def body(self, text: str, *, user: str = MEMBER, channel: str = CHANNEL) -> bytes:
@@ -122,18 +125,26 @@ class SlashDriver:
         }
         for name in omit:
             headers.pop(name)
-        started = time.perf_counter()
+        before = _listener_tasks()
         response = await self.http.post("/slack/events", content=body, headers=headers)
-        self.last_ack_seconds = time.perf_counter() - started
+        self.posts_at_ack = len(self.fake.posts())
+        self._answering |= _listener_tasks() - before
         return response
+
+    async def answered(self, timeout: float = 30.0) -> None:
+        """Wait until every answer started so far has finished (all its parts posted)."""
+        running = {task for task in self._answering if not task.done()}
+        if running:
+            await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), timeout)
+        self._answering.clear()
 
     async def command(self, text: str, *, user: str = MEMBER, channel: str = CHANNEL) -> Any:
         """Send one command, return the ack (status 200 checked) and wait for the answer."""
         before = len(self.fake.posts())
         response = await self.post(self.body(text, user=user, channel=channel))
         assert response.status_code == 200, response.text
-        await self.wait_for(lambda: len(self.fake.posts()) > before)
-        await asyncio.sleep(0.05)  # let multi-part answers finish
+        await self.answered()
+        assert len(self.fake.posts()) > before, [c.method for c in self.fake.calls]
         return response
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float = 8.0) -> None:
@@ -143,12 +154,9 @@ class SlashDriver:
                 raise AssertionError(f"timed out; calls: {[c.method for c in self.fake.calls]}")
             await asyncio.sleep(0.01)
 
-    async def settle(self, quiet: float = 0.3) -> None:
-        """Wait until no new call has reached the fake for `quiet` seconds."""
-        count = -1
-        while count != len(self.fake.calls):
-            count = len(self.fake.calls)
-            await asyncio.sleep(quiet)
+    async def settle(self) -> None:
+        """Wait for the answers in progress to finish: nothing else can still reach the fake."""
+        await self.answered()
 
     def answers(self) -> list[Call]:
         return self.fake.posts()
@@ -159,6 +167,15 @@ class SlashDriver:
         return "\n".join(
             [str(call.params.get("text", "")), *text_objects(call.params.get("blocks"))]
         )
+
+
+def _listener_tasks() -> set[asyncio.Task[Any]]:
+    """bolt's tasks running `/ainews` listeners after the ack (process_before_response off)."""
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")
+    }
 
 
 @pytest.fixture

@@ -61,7 +61,6 @@ async def test_today_posts_the_scored_digest_in_channel(slack: SlashDriver) -> N
     assert "★★★★★ 5/5 · depth 5 · relevance 5" in text
     assert "Robotics lab opens" not in text  # three days old
     assert "TL;DR of Agents that write tests" in text
-    assert slack.last_ack_seconds < 1.0
     assert_all_accepted(slack)
 
 
@@ -123,7 +122,6 @@ async def test_user_errors_get_reason_and_usage_ephemerally(
 ) -> None:
     response = await slack.post(slack.body(text))
     assert response.status_code == 200
-    assert slack.last_ack_seconds < 1.0
     if response.text:  # parse errors are answered in the ack itself
         ack = json.loads(response.text)
         if ack.get("text") != "Working on it…":
@@ -240,7 +238,7 @@ async def test_big_digest_is_split_and_every_message_accepted(slack_app_factory:
             driver.ctx.db, source, f"Story {n} " + "y" * 200, NOW - HOUR, tldr=long_tldr
         )
     await driver.command("today")
-    await driver.settle(0.5)
+    await driver.settle()
     answers = driver.fake.posts()
     # more than response_url's five posts: a top-level message and the rest in its thread
     assert len(answers) > 5
@@ -266,3 +264,56 @@ async def test_summary_of_private_url_is_refused_by_the_ssrf_guard(slack_app_fac
     answer = driver.fake.posts()[-1]
     assert answer.params["response_type"] == "ephemeral"
     assert "Could not fetch that page" in driver.last_text()
+
+
+async def test_subscribe_where_the_bot_cannot_post_says_to_invite_it(
+    slack: SlashDriver,
+) -> None:
+    slack.fake.channels["C0SECRET"] = {"name": "secret", "is_private": True, "is_member": False}
+    await slack.command("subscribe llm", channel="C0SECRET")
+    assert "invite @ainews first" in slack.last_text()
+    assert slack.fake.posts()[-1].params["response_type"] == "ephemeral"
+    async with slack.ctx.db.session() as session:
+        assert list(await session.scalars(select(Subscription.tag))) == []
+    # a public channel the bot is not in is fine with chat:write.public …
+    slack.fake.channels["C0PUBLIC"] = {"name": "public", "is_member": False}
+    await slack.command("subscribe llm", channel="C0PUBLIC")
+    assert "now follows: llm" in slack.last_text()
+    # … and not without it
+    slack.fake.scopes = ("commands", "chat:write")
+    await slack.command("subscribe agents", channel="C0PUBLIC")
+    assert "invite @ainews first" in slack.last_text()
+
+
+async def test_a_disabled_channel_shows_why_and_comes_back_with_resume(
+    slack: SlashDriver,
+) -> None:
+    await slack.command("subscribe llm")
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+        assert channel is not None
+        channel.status, channel.disabled_reason = "disabled", "slack refused: is_archived"
+    await slack.command("subscriptions")
+    text = slack.last_text()
+    assert "disabled" in text and "is_archived" in text and "/ainews resume" in text
+    assert "Alerts: on" not in text
+    await slack.command("resume")
+    assert "back on" in slack.last_text()
+    await slack.command("subscriptions")
+    assert "disabled" not in slack.last_text()
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+    assert channel is not None and channel.status == "active" and channel.disabled_reason is None
+
+
+async def test_subscribing_again_re_enables_a_disabled_channel(slack: SlashDriver) -> None:
+    await slack.command("subscribe llm")
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+        assert channel is not None
+        channel.status, channel.disabled_reason = "disabled", "slack refused: not_in_channel"
+    await slack.command("subscribe agents")
+    assert "back on" in slack.last_text()
+    async with slack.ctx.db.session() as session:
+        channel = await session.scalar(select(Channel))
+    assert channel is not None and channel.status == "active"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -39,9 +39,11 @@ def digest_payload(count: int, tldr: str = "Short.") -> dict[str, object]:
 
 
 @pytest.fixture
-def notifier(slack_settings: Callable[..., Settings]) -> SlackNotifier:
+async def notifier(slack_settings: Callable[..., Settings]) -> AsyncIterator[SlackNotifier]:
     # the fake allows one post per 0.25 s per channel; 0.5 s leaves room for a loaded machine
-    return SlackNotifier(slack_settings(), pacer=ChannelPacer(interval=0.5))
+    made = SlackNotifier(slack_settings(), pacer=ChannelPacer(interval=0.5))
+    yield made
+    await made.aclose()
 
 
 async def test_digest_is_posted_and_first_ts_returned(
@@ -105,27 +107,46 @@ async def test_429_beyond_retries_becomes_retry_after_delivery_error(
     notifier = SlackNotifier(slack_settings(), client=client)
     with pytest.raises(DeliveryError) as caught:
         await notifier.send("T0AINEWS", CHANNEL, digest_payload(1), "n5")
+    await notifier.aclose()
     assert caught.value.retry_after == 30 and not caught.value.permanent
+
+
+@pytest.mark.parametrize("problem", ["channel_not_found", "not_in_channel", "is_archived"])
+async def test_dead_channels_are_permanent(
+    notifier: SlackNotifier, fake_slack: FakeSlack, problem: str
+) -> None:
+    channel = "C0GONE"
+    if problem != "channel_not_found":
+        fake_slack.channel_errors[channel] = problem
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.send("T0AINEWS", channel, digest_payload(1), "n6")
+    assert caught.value.permanent and not caught.value.token
+    assert problem in str(caught.value)
 
 
 @pytest.mark.parametrize(
     "problem",
-    ["channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth"],
+    ["invalid_auth", "token_revoked", "account_inactive", "not_authed", "missing_scope"],
 )
-async def test_dead_destinations_are_permanent(
-    slack_settings: Callable[..., Settings], fake_slack: FakeSlack, problem: str
+async def test_token_errors_blame_the_token_not_the_channel(
+    notifier: SlackNotifier, fake_slack: FakeSlack, problem: str
 ) -> None:
-    channel = "C0GONE"
-    if problem == "invalid_auth":
-        fake_slack.token = "xoxb-someone-else"
-        channel = CHANNEL
-    elif problem != "channel_not_found":
-        fake_slack.channel_errors[channel] = problem
-    notifier = SlackNotifier(slack_settings())
+    fake_slack.token_error = problem
     with pytest.raises(DeliveryError) as caught:
-        await notifier.send("T0AINEWS", channel, digest_payload(1), "n6")
-    assert caught.value.permanent
+        await notifier.send("T0AINEWS", CHANNEL, digest_payload(1), "n6")
+    assert caught.value.token and not caught.value.permanent
     assert problem in str(caught.value)
+
+
+async def test_5xx_with_a_non_json_body_is_transient(
+    notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    fake_slack.server_errors = 1
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.send("T0AINEWS", CHANNEL, digest_payload(1), "n8")
+    error = caught.value
+    assert not (error.token or error.permanent or error.rejected or error.retry_after)
+    assert "502" in str(error)
 
 
 async def test_malformed_payload_is_rejected_not_the_channel(notifier: SlackNotifier) -> None:

@@ -46,7 +46,6 @@ async def test_routes_over_real_http(
             assert refused.status_code == 401
             assert fake_slack.calls == []
             await driver.command("tags")
-            assert driver.last_ack_seconds < 1.0
             assert "No tags in the last 7 days" in driver.last_text()
             assert (await http.get(EVENTS_PATH)).status_code == 405
     finally:
