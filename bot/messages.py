@@ -7,11 +7,39 @@ other's types, so Slack, Discord, the CLI and the web share one set of handlers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from digest.models import ArticleCard, Digest, TranslationView
 
 Platform = Literal["slack", "discord", "console", "web"]
+
+
+MsgValue: TypeAlias = "str | int | Msg | tuple[str | Msg, ...]"
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """Something to tell a user, as data: a catalogue message id and the values it shows.
+
+    The bot layer never words anything itself; adapters render a `Msg` in the reader's language
+    (adapters/i18n.py). `count` picks the plural form and is shown as `{n}`; a tuple value is
+    shown as a list and a nested `Msg` is rendered first.
+    """
+
+    key: str
+    values: tuple[tuple[str, MsgValue], ...] = ()
+    count: int | None = None
+
+
+def msg(key: str, /, *, count: int | None = None, **values: MsgValue) -> Msg:
+    """`msg("subscribe.now_following", tags=("llm", "gpu"))`; ids are checked against both
+    catalogues by tests/i18n."""
+    return Msg(key, tuple(sorted(values.items())), count)
+
+
+def N_(key: str) -> str:  # noqa: N802  (the gettext convention for a deferred message id)
+    """Marks a message id stored for later rendering (command descriptions)."""
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +69,12 @@ class CommandRequest:
 class Reply:
     """What a handler answers; adapters choose the rendering, not the content.
 
-    Exactly one of the payload fields is usually set; `text` is always a plain-text fallback that
-    makes sense alone (Slack notifications, terminals, screen readers).
+    Exactly one of the payload fields is usually set. `message` (or `lines`) is what to say, as
+    catalogue data; `lang` is the language the channel reads, so every renderer can word the
+    reply and its plain-text fallback in it.
     """
 
-    text: str
+    message: Msg | str | None = None
     ephemeral: bool = False
     is_error: bool = False
     digest: Digest | None = None
@@ -54,4 +83,6 @@ class Reply:
     translation: TranslationView | None = None
     translation_title: str = ""
     translation_url: str = ""
-    lines: tuple[str, ...] = field(default_factory=tuple)
+    lines: tuple[Msg | str, ...] = field(default_factory=tuple)
+    usage: str = ""
+    lang: str = ""

@@ -73,7 +73,7 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
 
         print_json(discord_render.render_digest_payloads(digest, settings))
     else:
-        sys.stdout.write(render_digest_text(digest))
+        sys.stdout.write(render_digest_text(digest, settings.translate.default_lang))
 
 
 @app.command("digest")

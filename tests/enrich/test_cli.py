@@ -86,9 +86,10 @@ async def test_article_card_text_and_unknown_id(tmp_path: Path, sqlite_url: str)
     config = write_config(tmp_path, sqlite_url)
     code, out, _ = await ainews("--config", config, "article", str(ids[1]))
     assert code == 0
-    assert "Importance" in out and "TL;DR:" in out and "relevance" in out
+    # labelled in `[translate] default_lang` (ja); the rubric reasons are shown as given
+    assert "重要度" in out and "要約:" in out and "関連性" in out and "スコア:" in out
     code, out, err = await ainews("--config", config, "article", "99999")
-    assert code == 1 and "No article with id 99999" in err
+    assert code == 1 and "ID 99999 の記事はありません。" in err
 
 
 async def test_translate_without_llm_says_how_to_configure_one(

@@ -49,7 +49,7 @@ async def test_summary_of_unknown_url_fetches_and_enriches_on_demand(
     assert answer.params["response_type"] == "in_channel"
     text = "\n".join(text_objects(answer.params["blocks"]))
     assert "Not scored yet" not in text  # the offline engine enriched it before answering
-    assert "/5*" in text and "TL;DR" in text
+    assert " of 5*" in text and "TL;DR" in text
     assert len(pages.requests) >= 1
 
 
@@ -81,6 +81,6 @@ async def test_translate_posts_a_thread_with_honest_status(
     shown = "\n".join(t for c in posts for t in text_objects(c.params["blocks"]))
     assert "訳: Paragraph 0 sentence 0" in shown
     assert "訳: Paragraph 39 sentence 0" in shown and "Paragraph 39 sentence 11" in shown
-    assert "translation to ja: complete" in shown
+    assert "Translation (Japanese): Translation complete" in shown
     assert driver.fake.rejected() == []
     assert fake_llm.calls >= 2
