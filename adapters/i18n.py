@@ -102,7 +102,7 @@ class Translator:
         return value
 
     def join(self, items: Iterable[str]) -> str:
-        return self("list.separator").join(items)
+        return self(N_("list.separator")).join(items)
 
     def number(self, n: int) -> str:
         return f"{n:,}"

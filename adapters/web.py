@@ -79,6 +79,15 @@ MAX_DB_ID = 2**31 - 1
 MAX_TAG_CHARS = 100
 MAX_QUERY_CHARS = 300
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+TRANSLATION_STATE_KEYS = {
+    "same": N_("same_lang"),
+    "running": N_("status_running"),
+    "complete": N_("status_complete"),
+    "partial": N_("status_partial_short"),
+    "failed": N_("status_failed"),
+    "pending": N_("status_pending"),
+    "none": N_("status_none"),
+}
 DIGEST_TITLE_KEYS = {
     "daily": N_("digest_daily"),
     "weekly": N_("digest_weekly"),
@@ -297,7 +306,8 @@ class WebViews:
             mean=f"{weighted_mean(card.scores, weights):.1f}" if card.scores else "",
             target=target,
             tr=card.translation,
-            state=self.translation_state(card, target, running=running),
+            state=state,
+            state_key=TRANSLATION_STATE_KEYS[state],
             can_translate=self.ctx.translator is not None,
         )
 

@@ -32,7 +32,7 @@ class Msg:
 
 
 def msg(key: str, /, *, count: int | None = None, **values: MsgValue) -> Msg:
-    """`msg("subscribe.now_following", tags=("llm", "gpu"))`; ids are checked against both
+    """`msg("subscribe.following", tags=("llm", "gpu"))`; ids are checked against both
     catalogues by tests/i18n."""
     return Msg(key, tuple(sorted(values.items())), count)
 
