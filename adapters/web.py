@@ -296,6 +296,7 @@ class WebViews:
         if card is None:
             raise HTTPException(404)
         weights = self.ctx.settings.rubric.weights
+        state = self.translation_state(card, target, running=running)
         return self.page(
             request,
             "article.html",
