@@ -36,13 +36,15 @@ def enrich_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
     """Score and summarise every article without a current enrichment."""
-    report = run_async(_enrich(settings_from(ctx), limit))
+    settings = settings_from(ctx)
+    report = run_async(_enrich(settings, limit))
     if as_json:
         print_json(report.to_json())
     else:
+        t = translator(settings.translate.default_lang)
+        failed = t.plural("cli.failed", report.failed)
         typer.echo(
-            f"enriched {report.enriched} article(s), {report.failed} failed "
-            f"(engine: {report.engine})"
+            t.plural("cli.enrich_done", report.enriched, failed=failed, engine=report.engine)
         )
 
 

@@ -51,7 +51,7 @@ async def test_enrich_json_then_nothing_left(tmp_path: Path, sqlite_url: str) ->
     code, out, _ = await ainews("--config", config, "enrich", "--limit", "5", "--json")
     assert json.loads(out) == {"enriched": 0, "failed": 0, "engine": "offline"}
     code, out, _ = await ainews("--config", config, "enrich")
-    assert code == 0 and "enriched 0 article(s)" in out
+    assert code == 0 and "0件を採点・要約、失敗0件（エンジン: offline）" in out
 
 
 async def test_article_json_has_exactly_the_documented_shape(

@@ -73,3 +73,23 @@ def test_language_names_and_fallbacks() -> None:
     assert (
         Translator("pt-br").lang == "en" and translator("de")("digest.empty") == "No stories yet."
     )
+
+
+def test_cycle_summary_counts_each_thing_in_its_own_plural() -> None:
+    from adapters.cli.service_cmds import cycle_summary
+    from bot.delivery import DeliveryReport
+    from bot.jobs import CycleReport
+
+    one = CycleReport(new_articles=1, sources_failed=1, enriched=1, digests_queued=1,
+                      alerts_queued=1, delivery=DeliveryReport(sent=1))  # fmt: skip
+    assert cycle_summary(one, translator("en")) == (
+        "1 new article (1 source failed), 1 enriched, 1 digest and 1 alert queued, "
+        "1 delivered, 0 to retry, 0 failed"
+    )
+    two = CycleReport(new_articles=5, sources_failed=2, digests_queued=2, alerts_queued=0)
+    assert cycle_summary(two, translator("en")).startswith(
+        "5 new articles (2 sources failed), 0 enriched, 2 digests and 0 alerts queued"
+    )
+    assert cycle_summary(two, translator("ja")).startswith(
+        "新着記事5件（取得に失敗した情報源2件）、採点・要約0件、ダイジェスト2件とアラート0件を配信待ちに登録"
+    )

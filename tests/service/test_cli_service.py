@@ -198,7 +198,7 @@ async def test_run_once_fetches_enriches_and_prints_the_due_digest(
     yesterday = translator("ja").date((datetime.now(UTC) - timedelta(days=1)).date())
     assert f"AIニュース — {yesterday}" in out, (out, err)
     assert "Helix Labs releases Helix-2" in out
-    assert "5 new articles (1 sources failed)" in err
+    assert "新着記事5件（取得に失敗した情報源1件）" in err  # `[translate] default_lang` is ja
     # a second cycle: nothing new is due, nothing is printed twice
     code, out, err = await _ainews("--config", str(config), "run", "--once", cwd=tmp_path)
     assert code == 0 and "AIニュース" not in out, out
