@@ -184,3 +184,33 @@ async def test_channel_language_drives_its_digests_and_alerts(
     assert "Alert: A second big model" in pushed and "Importance 5 of 5" in pushed
     assert "アラート" not in pushed
     assert_accepted(slack)
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        ("ja", "残りはここでは長すぎて表示できません。 ボットをこのチャンネルに招待すると"),
+        ("en", "The rest is too long for Slack here. Invite the bot to this channel"),
+    ],
+)
+async def test_too_long_note_in_the_channel_language(
+    slack_app_factory: Any, lang: str, note: str
+) -> None:
+    """More than response_url's five posts where the bot may not post: four parts and a note."""
+    driver: SlashDriver = await slack_app_factory(
+        translate={"default_lang": "ja"}, digest={"size": 50}
+    )
+    source = await add_source(driver.ctx.db, "Wire")
+    for n in range(50):
+        await add_article(driver.ctx.db, source, f"Story {n} " + "y" * 200, NOW - timedelta(hours=1),
+                          tldr="A sentence that keeps going for a while. " * 60)  # fmt: skip
+    await driver.command(f"settings lang {lang}", channel="C0OTHER")
+    driver.fake.channel_errors["C0OTHER"] = "not_in_channel"  # so no thread: five posts max
+    await driver.command("today", channel="C0OTHER")
+    await driver.settle(0.5)
+    answers = [c for c in driver.fake.posts() if c.method == "response_url"][1:]
+    assert len(answers) == 5
+    assert note in parsed_text(answers[-1].params)
+    assert [c.error for c in driver.fake.rejected()] == ["not_in_channel"]
+    for call in driver.fake.posts():
+        assert message_error(call.params) is None
