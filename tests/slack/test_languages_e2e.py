@@ -202,7 +202,8 @@ async def test_too_long_note_in_the_channel_language(
     )
     source = await add_source(driver.ctx.db, "Wire")
     for n in range(50):
-        await add_article(driver.ctx.db, source, f"Story {n} " + "y" * 200, NOW - timedelta(hours=1),
+        title = f"Story {n} " + "y" * 200
+        await add_article(driver.ctx.db, source, title, NOW - timedelta(hours=1),
                           tldr="A sentence that keeps going for a while. " * 60)  # fmt: skip
     await driver.command(f"settings lang {lang}", channel="C0OTHER")
     driver.fake.channel_errors["C0OTHER"] = "not_in_channel"  # so no thread: five posts max
