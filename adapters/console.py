@@ -1,6 +1,7 @@
 """The console destination: digests and alerts rendered as plain text on a terminal stream.
 
-`ainews run` without tokens delivers here, so a newcomer sees exactly what a channel would get.
+`ainews run` without tokens delivers here, so a newcomer sees exactly what a channel would get,
+in the language the channel reads (the payload's `lang`, else `[translate] default_lang`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from adapters.i18n import Translator, translator
+from adapters.reply_text import DIGEST_TITLES, scores_line
 from bot.ports import PartPosted, SentMessage, ignore_part
 from digest.models import Digest, DigestItem
 from digest.serialize import digest_from_dict, item_from_dict
 
 RULE = "─" * 72
-KIND_TITLES = {"daily": "Daily AI digest", "weekly": "Weekly AI digest", "hn": "Hacker News on AI"}
-SCORE_LABELS = (("depth", "D"), ("relevance", "R"), ("practicality", "P"), ("innovation", "I"))
 
 
 def _one_line(text: str) -> str:
@@ -25,14 +26,14 @@ def _one_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
-def _scores(item: DigestItem) -> str:
+def _scores(t: Translator, item: DigestItem) -> str:
+    importance = t("importance_label", n=item.importance)
     if item.scores is None:
-        return f"importance {item.importance}/5 (not scored yet)"
-    parts = " ".join(f"{label}{getattr(item.scores, name).score}" for name, label in SCORE_LABELS)
-    return f"importance {item.importance}/5 · {parts}"
+        return f"{importance} ({t('not_enriched')})"
+    return f"{importance} · {scores_line(t, item.scores)}"
 
 
-def render_item_text(item: DigestItem, *, rank: int | None = None) -> str:
+def render_item_text(t: Translator, item: DigestItem, *, rank: int | None = None) -> str:
     """One story: title, translated title, sources and scores, TL;DR, tags, link."""
     head = f"{rank:>2}. " if rank is not None else ""
     pad = " " * len(head)
@@ -40,12 +41,12 @@ def render_item_text(item: DigestItem, *, rank: int | None = None) -> str:
     translated = _one_line(item.title_translated)
     if translated and translated != _one_line(item.title):
         lines.append(f"{pad}{translated}")
-    sources = ", ".join(_one_line(s) for s in item.sources) or "unknown source"
-    meta = f"{pad}{sources} · {_scores(item)}"
+    sources = t.join(_one_line(s) for s in item.sources) or t("item.unknown_source")
+    meta = f"{pad}{sources} · {_scores(t, item)}"
     if item.points is not None:
-        meta += f" · {item.points} points"
+        meta += f" · {t.plural('points', item.points)}"
     if item.alerted:
-        meta += " · alerted"
+        meta += f" · {t('item.alerted')}"
     lines.append(meta)
     if item.tldr:
         lines.append(f"{pad}{_one_line(item.tldr)}")
@@ -55,33 +56,38 @@ def render_item_text(item: DigestItem, *, rank: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def render_digest_text(digest: Digest) -> str:
-    """A digest as a terminal reads it; an empty digest says so instead of printing nothing."""
-    title = KIND_TITLES.get(digest.kind, digest.kind)
-    header = f"{title} — {digest.day.isoformat()}"
+def render_digest_text(digest: Digest, default_lang: str = "ja") -> str:
+    """A digest as a terminal reads it, in the digest's language; an empty digest says so
+    instead of printing nothing."""
+    t = translator(digest.lang or default_lang)
+    title = t(DIGEST_TITLES.get(digest.kind, DIGEST_TITLES["daily"]))
+    header = f"{title} — {t.date(digest.day)}"
     if digest.tag:
         header += f" — #{digest.tag}"
-    lines = [RULE, header, RULE]
+    count = t.plural("digest.count", len(digest.items))
+    lines = [RULE, f"{header} ({count})", RULE]
     if not digest.items:
-        lines.append("No stories in this window yet.")
+        lines.append(t("digest.empty"))
     for rank, item in enumerate(digest.items, start=1):
-        lines.append(render_item_text(item, rank=rank))
+        lines.append(render_item_text(t, item, rank=rank))
         lines.append("")
     if digest.rising_tags:
-        rising = ", ".join(f"#{tag} (+{delta})" for tag, delta in digest.rising_tags)
-        lines.append(f"Rising this week: {rising}")
+        rising = t.join(f"#{tag} (+{delta})" for tag, delta in digest.rising_tags)
+        lines.append(t("label", label=t("rising_tags"), value=rising))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_alert_text(item: DigestItem) -> str:
-    return f"{RULE}\nALERT — important story\n{render_item_text(item)}\n"
+def render_alert_text(item: DigestItem, lang: str = "ja") -> str:
+    t = translator(lang)
+    return f"{RULE}\n{t('alert.console')}\n{render_item_text(t, item)}\n"
 
 
-def render_payload_text(payload: dict[str, Any]) -> str:
-    """Render an outbox payload (digest or alert)."""
+def render_payload_text(payload: dict[str, Any], default_lang: str = "ja") -> str:
+    """Render an outbox payload (digest or alert) in the language it was queued for."""
     if payload.get("type") == "alert":
-        return render_alert_text(item_from_dict(payload["item"]))
-    return render_digest_text(digest_from_dict(payload["digest"]))
+        lang = str(payload.get("lang") or default_lang)
+        return render_alert_text(item_from_dict(payload["item"]), lang)
+    return render_digest_text(digest_from_dict(payload["digest"]), default_lang)
 
 
 class ConsoleNotifier:
@@ -89,8 +95,9 @@ class ConsoleNotifier:
 
     platform = "console"
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, default_lang: str = "ja") -> None:
         self.stream = stream
+        self.default_lang = default_lang
         self._lock = asyncio.Lock()
         self._counter = itertools.count(1)
 
@@ -104,7 +111,7 @@ class ConsoleNotifier:
         done: Sequence[str] = (),
         on_part: PartPosted = ignore_part,
     ) -> SentMessage:
-        text = render_payload_text(payload)
+        text = render_payload_text(payload, self.default_lang)
         stream = self.stream or sys.stdout
         async with self._lock:  # one message at a time, never interleaved
             stream.write(text)

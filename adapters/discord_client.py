@@ -23,6 +23,8 @@ from discord.http import Route
 
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
+from adapters.i18n import DEFAULT_LANG, translator, ui_lang
+from adapters.reply_text import reader
 from bot.commands import (
     GENERIC_FAILURE,
     MAX_COMMAND_CHARS,
@@ -31,11 +33,12 @@ from bot.commands import (
     commands,
     error_reply,
     is_hidden_control,
+    request_lang,
     run,
 )
 from bot.config import Settings
 from bot.errors import CommandError, ConfigError
-from bot.messages import CommandRequest, Reply
+from bot.messages import N_, CommandRequest, Reply, msg
 from bot.search import recent_tags
 
 if TYPE_CHECKING:
@@ -44,10 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GROUP_NAME = "ainews"
-CANNOT_POST = (
-    "I can't post in this channel: give @ainews the View Channel and Send Messages permissions "
-    "here (channel settings → Permissions), then try again."
-)
+# A catalogue id: the handler words it in the channel's language.
+CANNOT_POST = N_("error.cannot_post_discord")
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
 ACK_BUDGET_SECONDS = 2.0
 # An interaction token is valid for 15 minutes; past that (with a minute's margin) a slow answer
@@ -121,15 +122,36 @@ def _as_text(spec: CommandSpec, args: dict[str, Any]) -> str:
     return " ".join(words)
 
 
-def _refusal(text: str) -> Reply | None:
+def _refusal(text: str) -> CommandError | None:
     """Typed options skip `parse_text`, so its table-wide input checks are applied here."""
     if len(text) > MAX_COMMAND_CHARS:
-        message = f"That command is too long (over {MAX_COMMAND_CHARS} characters)."
-        return error_reply(CommandError(message, "/ainews help"))
+        return CommandError(msg("error.too_long", limit=MAX_COMMAND_CHARS), "/ainews help")
     if any(is_hidden_control(char) for char in text):
-        message = "That command contains control or text-direction characters."
-        return error_reply(CommandError(message, "/ainews help"))
+        return CommandError(msg("error.hidden_control"), "/ainews help")
     return None
+
+
+def _described(message_id: str) -> app_commands.locale_str:
+    """A command or option description: English (Discord's default locale) with the catalogue
+    id attached, so `CatalogueTranslator` can localise it for other client languages."""
+    return app_commands.locale_str(translator("en")(message_id)[:100], key=message_id)
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """Command help in the reader's client language: Discord sends `description_localizations`
+    from this at sync, so a Japanese client shows the ja catalogue's wording."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key = string.extras.get("key")
+        lang = ui_lang(locale.value)
+        if not key or lang == DEFAULT_LANG:  # English is what the command already says
+            return None
+        return translator(lang)(str(key))[:100]
 
 
 def _send_options(message: OutgoingMessage) -> dict[str, Any]:
@@ -157,7 +179,7 @@ class AinewsCommands:
         # permissions per top-level command only, so managing subcommands are guarded at run
         # time (Manage Channels → `can_manage`) rather than hidden.
         group = app_commands.Group(
-            name=GROUP_NAME, description="AI news digests, alerts and summaries", guild_only=True
+            name=GROUP_NAME, description=_described(N_("cmd.group")), guild_only=True
         )
         for spec in commands():
             group.add_command(self._command(spec, group))
@@ -188,7 +210,7 @@ class AinewsCommands:
         # discord.py reads options from the callback's signature; ours is generated from the spec.
         callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         callback.__qualname__ = callback.__name__ = f"ainews_{spec.name}"
-        descriptions = {p.name: p.description[:100] for p in spec.params}
+        descriptions = {p.name: _described(p.description) for p in spec.params}
         if descriptions:
             callback = app_commands.describe(**descriptions)(callback)
         choices = {
@@ -202,7 +224,10 @@ class AinewsCommands:
         if completers:
             callback = app_commands.autocomplete(**completers)(callback)
         return app_commands.Command(
-            name=spec.name, description=spec.description[:100], callback=callback, parent=parent
+            name=spec.name,
+            description=_described(spec.description),
+            callback=callback,
+            parent=parent,
         )
 
     def request_of(
@@ -238,7 +263,8 @@ class AinewsCommands:
         request = self.request_of(spec, interaction, args)
         refusal = _refusal(request.text)
         if refusal is not None:
-            await self.respond(interaction, refusal, ephemeral=True)
+            reply = error_reply(refusal, await request_lang(self.ctx, request))
+            await self.respond(interaction, reply, ephemeral=True)
             return
         started = self.ctx.clock.now()
         if spec.slow:
@@ -265,7 +291,8 @@ class AinewsCommands:
             messages = render_reply(reply, self.ctx.settings)
         except Exception:
             log.exception("rendering a reply failed")
-            messages = [OutgoingMessage(content=GENERIC_FAILURE, ephemeral=True)]
+            apology = reader(reply.lang, self.ctx.settings).render(GENERIC_FAILURE)
+            messages = [OutgoingMessage(content=apology, ephemeral=True)]
         if (
             reply.ephemeral
             and not ephemeral
@@ -350,7 +377,10 @@ def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandT
         log.error("discord command failed", exc_info=error, extra={"interaction": interaction.id})
         with contextlib.suppress(discord.HTTPException):
             if not interaction.response.is_done():
-                await interaction.response.send_message(GENERIC_FAILURE, ephemeral=True)
+                apology = reader(ctx.settings.translate.default_lang, ctx.settings)
+                await interaction.response.send_message(
+                    apology.render(GENERIC_FAILURE), ephemeral=True
+                )
 
     return tree
 
@@ -359,6 +389,7 @@ async def sync_commands(
     tree: app_commands.CommandTree[Any], settings: Settings
 ) -> list[app_commands.AppCommand]:
     """Register the commands with Discord: globally, or in `[discord] dev_guild_id` (instant)."""
+    await tree.set_translator(CatalogueTranslator())
     guild_id = settings.discord.dev_guild_id
     if guild_id is None:
         return await tree.sync()

@@ -3,6 +3,7 @@
 Everything taken from the web (titles, TL;DRs, tags, source names, translations) is made inert
 here — Markdown escaped, mentions broken with a zero-width joiner — and every payload also says
 `allowed_mentions: {"parse": []}`, so a title reading `@everyone` pings nobody either way.
+Labels are worded in the channel's language from the shared catalogue (adapters/i18n).
 """
 
 from __future__ import annotations
@@ -14,10 +15,20 @@ from typing import Any
 
 from discord.utils import escape_markdown
 
+from adapters.i18n import Translator
+from adapters.reply_text import (
+    DIMENSION_LABELS,
+    digest_heading,
+    importance_label,
+    message_text,
+    reader,
+    scores_line,
+    stars,
+    translation_status,
+)
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
 from bot.messages import Reply
-from bot.replies import digest_heading, scores_line, stars, translation_status
 from digest.models import ArticleCard, Digest, DigestItem, TranslationView
 from digest.serialize import digest_from_dict, item_from_dict
 
@@ -162,24 +173,30 @@ def _field(name: str, value: str, *, inline: bool = True) -> dict[str, Any]:
     }
 
 
-def _tags_value(tags: tuple[str, ...]) -> str:
-    return inert(", ".join(tags)) if tags else "—"
+def _tags_value(t: Translator, tags: tuple[str, ...]) -> str:
+    return inert(t.join(tags)) if tags else "—"
 
 
-def _title(title: str, translated: str) -> str:
-    return cut(inert(translated or title) or "(untitled)", MAX_TITLE)
+def _title(t: Translator, title: str, translated: str) -> str:
+    return cut(inert(translated or title) or t("untitled"), MAX_TITLE)
 
 
-def item_embed(item: DigestItem, settings: Settings) -> dict[str, Any]:
+def _importance(t: Translator, importance: int | None) -> str:
+    if not importance:
+        return t("unscored")
+    return f"{stars(importance)} {t('importance_short', n=importance)}"
+
+
+def item_embed(item: DigestItem, settings: Settings, t: Translator) -> dict[str, Any]:
     """One digest or alert entry: title link, source, ★ importance, scores, TL;DR, tags, link."""
     embed: dict[str, Any] = {
-        "title": _title(item.title, item.title_translated),
+        "title": _title(t, item.title, item.title_translated),
         "color": _colour(item.importance),
-        "author": {"name": cut(inert(", ".join(item.sources)) or "ainews", MAX_AUTHOR)},
+        "author": {"name": cut(inert(t.join(item.sources)) or "ainews", MAX_AUTHOR)},
         "fields": [
-            _field("Importance", f"{stars(item.importance)} {item.importance}/5"),
-            _field("Scores", scores_line(item.scores)),
-            _field("Tags", _tags_value(item.tags)),
+            _field(t("importance"), _importance(t, item.importance)),
+            _field(t("scores"), scores_line(t, item.scores)),
+            _field(t("tags"), _tags_value(t, item.tags)),
             _field(
                 "ainews", f"[#{item.article_id}]({article_permalink(settings, item.article_id)})"
             ),
@@ -192,7 +209,8 @@ def item_embed(item: DigestItem, settings: Settings) -> dict[str, Any]:
     if item.tldr:
         embed["description"] = cut(inert(item.tldr), DIGEST_TLDR_CHARS)
     if item.points is not None:
-        embed["footer"] = {"text": f"{item.points} points · {item.comments or 0} comments"}
+        points = t.plural("points", item.points)
+        embed["footer"] = {"text": f"{points} · {t.plural('comments', item.comments or 0)}"}
     return embed
 
 
@@ -250,33 +268,38 @@ def digest_nonce(digest: Digest) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:MAX_NONCE]
 
 
-def _digest_header(digest: Digest, settings: Settings) -> str:
-    heading = inert(digest_heading(digest))
+def _digest_header(digest: Digest, settings: Settings, t: Translator) -> str:
+    heading = inert(digest_heading(t, digest))
     link = digest_permalink(settings, digest.kind, digest.day.isoformat())
     if not digest.items:
-        return f"**{heading}** — no stories yet. <{link}>"
-    header = f"**{heading}** — {len(digest.items)} stories · <{link}>"
+        return f"**{heading}** — {inert(t('digest.empty'))} <{link}>"
+    count = inert(t.plural("digest.count", len(digest.items)))
+    header = f"**{heading}** — {count} · <{link}>"
     if digest.rising_tags:
-        rising = ", ".join(f"{tag} +{delta}" for tag, delta in digest.rising_tags[:8])
-        header += f"\nRising tags: {inert(rising)}"
+        rising = t.join(f"{tag} +{delta}" for tag, delta in digest.rising_tags[:8])
+        header += "\n" + inert(t("label", label=t("rising_tags"), value=rising))
     return header
 
 
 def render_digest_payloads(
     digest: Digest, settings: Settings, *, nonce: str | None = None
 ) -> list[dict[str, Any]]:
-    """The exact message payload(s) for one digest; `nonce` is the outbox row's nonce."""
-    embeds = [item_embed(item, settings) for item in digest.items]
-    messages = _pack(_digest_header(digest, settings), embeds)
+    """The exact message payload(s) for one digest, worded in the digest's language; `nonce`
+    is the outbox row's nonce."""
+    t = reader(digest.lang, settings)
+    embeds = [item_embed(item, settings, t) for item in digest.items]
+    messages = _pack(_digest_header(digest, settings, t), embeds)
     return _payloads(messages, nonce or digest_nonce(digest))
 
 
 def render_alert_payloads(
     item: DigestItem, lang: str, settings: Settings, *, nonce: str | None = None
 ) -> list[dict[str, Any]]:
-    """One alert: a short line and the story's embed."""
-    header = f"**Alert** · {stars(item.importance)} importance {item.importance}/5"
-    messages = _pack(header, [item_embed(item, settings)])
+    """One alert in the channel's language: a short line and the story's embed."""
+    t = reader(lang, settings)
+    label = inert(t("alert.label"))
+    header = f"**{label}** · {stars(item.importance)} {inert(importance_label(t, item.importance))}"
+    messages = _pack(header, [item_embed(item, settings, t)])
     key = nonce or hashlib.sha256(f"alert:{item.story_id}:{lang}".encode()).hexdigest()
     return _payloads(messages, key)
 
@@ -304,47 +327,49 @@ class OutgoingMessage:
     attachment: tuple[str, bytes] | None = None
 
 
-def card_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
+def card_embed(card: ArticleCard, settings: Settings, t: Translator) -> dict[str, Any]:
     """The summary of one article: TL;DR, key points, the four scores with reasons, tags."""
     description = inert(card.tldr) if card.tldr else ""
     points = "\n".join(f"• {inert(point)}" for point in card.key_points)
     text = "\n\n".join(part for part in (description, points) if part)
     embed: dict[str, Any] = {
-        "title": _title(card.title, card.title_translated),
+        "title": _title(t, card.title, card.title_translated),
         "color": _colour(card.importance),
         "author": {"name": cut(inert(card.source) or "ainews", MAX_AUTHOR)},
         "timestamp": card.published_at.isoformat(),
-        "footer": {"text": f"#{card.article_id} · {card.reading_minutes} min read"},
+        "footer": {
+            "text": f"#{card.article_id} · {t.plural('reading_time', card.reading_minutes)}"
+        },
     }
     url = _http_url(card.url)
     if url:
         embed["url"] = url
     if text:
         embed["description"] = cut(text, CARD_TLDR_CHARS)
-    importance = f"{stars(card.importance)} {card.importance}/5" if card.importance else "—"
-    fields = [_field("Importance", importance), _field("Tags", _tags_value(card.tags))]
+    fields = [
+        _field(t("importance"), _importance(t, card.importance)),
+        _field(t("tags"), _tags_value(t, card.tags)),
+    ]
     if card.scores is not None:
-        for name, dim in (
-            ("Depth", card.scores.depth),
-            ("Relevance", card.scores.relevance),
-            ("Practicality", card.scores.practicality),
-            ("Innovation", card.scores.innovation),
-        ):
-            fields.append(_field(f"{name} {dim.score}/5", inert(dim.reason) or "—", inline=False))
+        for name, dim in card.scores.as_dict().items():
+            label = f"{t(DIMENSION_LABELS[name])} {t('importance_short', n=dim['score'])}"
+            fields.append(_field(label, inert(str(dim["reason"])) or "—", inline=False))
+    else:
+        fields.append(_field(t("scores"), t("not_enriched"), inline=False))
     if card.impact:
-        fields.append(_field("Impact", inert(card.impact), inline=False))
+        fields.append(_field(t("impact"), inert(card.impact), inline=False))
     if card.related:
         related = "\n".join(f"#{rid} {inert(title)}" for rid, title in card.related[:5])
-        fields.append(_field("Same story elsewhere", related, inline=False))
+        fields.append(_field(t("related"), related, inline=False))
     link = article_permalink(settings, card.article_id)
     fields.append(_field("ainews", f"[#{card.article_id}]({link})"))
     embed["fields"] = fields[:MAX_FIELDS]
     return embed
 
 
-def _card_line_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
+def _card_line_embed(card: ArticleCard, settings: Settings, t: Translator) -> dict[str, Any]:
     embed: dict[str, Any] = {
-        "title": _title(card.title, card.title_translated),
+        "title": _title(t, card.title, card.title_translated),
         "color": _colour(card.importance),
         "description": cut(
             f"{stars(card.importance)} · {inert(card.source)} · #{card.article_id}"
@@ -363,23 +388,24 @@ def _card_line_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
     return embed
 
 
-def _text_messages(text: str, ephemeral: bool) -> list[OutgoingMessage]:
-    parts = split_text(neutralise_mentions(text), 1990) or ["Done."]
+def _text_messages(t: Translator, text: str, ephemeral: bool) -> list[OutgoingMessage]:
+    parts = split_text(neutralise_mentions(text), 1990) or [t("done")]
     return [OutgoingMessage(content=part, ephemeral=ephemeral) for part in parts]
 
 
 def _translation_messages(
-    view: TranslationView, title: str, url: str, ephemeral: bool
+    t: Translator, view: TranslationView, title: str, url: str, ephemeral: bool
 ) -> list[OutgoingMessage]:
-    heading = inert(view.title or title) or "Translation"
-    status = "" if view.status == "complete" else f" — {translation_status(view)}"
+    heading = inert(view.title or title) or t("translation")
+    status = "" if view.status == "complete" else f" — {inert(translation_status(t, view))}"
     link = f"\n<{url}>" if _http_url(url) else ""
-    header = cut(f"**{heading}** ({inert(view.lang)}){status}{link}", MAX_CONTENT)
+    into = inert(t("translation_into", lang=t.lang_name(view.lang)))
+    header = cut(f"**{heading}** {into}{status}{link}", MAX_CONTENT)
     body = view.body.strip()
     if len(body) > TRANSLATION_INLINE_CHARS:
         name = f"translation-{re.sub(r'[^a-z0-9-]', '', view.lang.lower()) or 'text'}.md"
         document = f"# {view.title or title}\n\n{body}\n"
-        note = f"{header}\nThe full translation is attached ({len(body):,} characters)."
+        note = f"{header}\n{inert(t.plural('translation.attached', len(body)))}"
         return [
             OutgoingMessage(
                 content=cut(note, MAX_CONTENT),
@@ -387,18 +413,20 @@ def _translation_messages(
                 attachment=(name, document.encode()),
             )
         ]
-    parts = split_text(inert(body), TRANSLATION_PART_CHARS) or ["(empty)"]
+    parts = split_text(inert(body), TRANSLATION_PART_CHARS) or [inert(t("translation.empty"))]
     messages = [OutgoingMessage(content=header, ephemeral=ephemeral)]
     messages.extend(OutgoingMessage(content=part, ephemeral=ephemeral) for part in parts)
     return messages
 
 
 def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
-    """A command answer as one or more messages, each within Discord's limits."""
+    """A command answer as one or more messages, each within Discord's limits, worded in the
+    reply's language."""
+    t = reader(reply.lang, settings)
     ephemeral = reply.ephemeral
     if reply.translation is not None:
         return _translation_messages(
-            reply.translation, reply.translation_title, reply.translation_url, ephemeral
+            t, reply.translation, reply.translation_title, reply.translation_url, ephemeral
         )
     if reply.digest is not None:
         payloads = render_digest_payloads(reply.digest, settings)
@@ -407,19 +435,18 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
             for p in payloads
         ]
     if reply.card is not None:
-        return [OutgoingMessage(embeds=[card_embed(reply.card, settings)], ephemeral=ephemeral)]
+        embed = card_embed(reply.card, settings, t)
+        return [OutgoingMessage(embeds=[embed], ephemeral=ephemeral)]
     if reply.cards:
-        embeds = [_card_line_embed(card, settings) for card in reply.cards]
-        heading = neutralise_mentions(reply.text.splitlines()[0]) if reply.text else ""
+        embeds = [_card_line_embed(card, settings, t) for card in reply.cards]
+        first_line = message_text(t, reply).split("\n", 1)[0]
+        heading = neutralise_mentions(first_line)
         return [
             OutgoingMessage(content=content, embeds=_distinct_urls(group), ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
-    if reply.lines:
-        # lines carry data from outside (feed names, a feed's error text): shown as typed
-        text = "\n".join(inert(line) for line in reply.lines)
-        first = reply.text.split("\n", 1)[0] if reply.text else ""
-        if first and first != reply.lines[0]:
-            text = f"{neutralise_mentions(first)}\n{text}"
-        return _text_messages(text, ephemeral)
-    return _text_messages(reply.text or "Done.", ephemeral)
+    head = message_text(t, reply) if reply.message is not None or reply.usage else ""
+    # lines carry data from outside (feed names, a feed's error text): shown as typed
+    lines = [inert(t.render(line)) for line in reply.lines]
+    text = "\n".join([neutralise_mentions(head), *lines] if head else lines).strip()
+    return _text_messages(t, text or t("done"), ephemeral)

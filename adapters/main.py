@@ -75,7 +75,7 @@ async def build_service(
     ctx = await build_context(settings, clock=clock)
     service = Service(ctx=ctx)
     if console_wanted(settings):
-        service.notifiers["console"] = ConsoleNotifier(stream)
+        service.notifiers["console"] = ConsoleNotifier(stream, settings.translate.default_lang)
     try:
         await _add_slack(service, long_running=long_running)
         await _add_discord(service, long_running=long_running)

@@ -25,12 +25,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.i18n import Translator
+from adapters.reply_text import reader
 from adapters.slack_notifier import ChannelPacer, make_web_client, post_messages
-from adapters.slack_render import link, render_reply, section
-from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, run
+from adapters.slack_render import escape, link, render_reply, section
+from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, request_lang, run
 from bot.errors import CommandError, ConfigError
 from bot.links import article_permalink
-from bot.messages import CommandRequest, Reply
+from bot.messages import N_, CommandRequest, Reply
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -48,13 +50,13 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SLASH_COMMAND = "/ainews"
-WORKING_TEXT = "Working on it…"
 RESPONSE_URL_USES = 5  # Slack accepts at most five posts per response_url
 # A response_url is valid for 30 minutes; past that (with a minute's margin) a slow answer (a
 # long translation) goes to the channel with the bot token instead of being lost.
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)
 MAX_REQUEST_BYTES = 64 * 1024  # slash-command bodies are a few hundred bytes
 REPLAY_WINDOW_SECONDS = 6 * 60.0  # a little longer than the 5 minutes a timestamp is valid
+_SLOT = "\ue000"  # where a ready-made link goes into a catalogue sentence
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
@@ -77,9 +79,8 @@ def _response_type(spec: CommandSpec | None, reply: Reply) -> str:
 
 # Commands that promise deliveries to the channel check first that the bot may post there.
 POST_CHECKED_COMMANDS = frozenset({"subscribe", "resume"})
-INVITE_FIRST = (
-    "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
-)
+# A catalogue id: the handler words it in the channel's language.
+INVITE_FIRST = N_("error.cannot_post")
 
 
 async def with_post_check(client: AsyncWebClient, request: CommandRequest) -> CommandRequest:
@@ -179,6 +180,9 @@ class SlashCommandAnswerer:
         except (SlackApiError, aiohttp.ClientError, TimeoutError):
             log.warning("slack answer lost: response_url expired and posting failed", exc_info=True)
 
+    def translator(self, reply: Reply) -> Translator:
+        return reader(reply.lang, self.ctx.settings)
+
     async def _post_thread(
         self, client: AsyncWebClient, channel: str, payloads: Sequence[dict[str, Any]]
     ) -> bool:
@@ -213,13 +217,16 @@ class SlashCommandAnswerer:
         return []
 
     def _too_long_note(self, reply: Reply) -> dict[str, Any]:
-        text = "The rest is too long for Slack here."
+        t = self.translator(reply)
+        text = escape(t("slack.too_long"))
         article_id = reply.card.article_id if reply.card is not None else None
         if article_id is not None:
             page = article_permalink(self.ctx.settings, article_id)
-            text += " Read it on the " + link(page, "web view") + "."
+            web_view = link(page, t("digest.web_view"))
+            before, _, after = t("slack.read_on_web", link=_SLOT).partition(_SLOT)
+            text += f" {escape(before)}{web_view}{escape(after)}"
         else:
-            text += " Invite the bot to this channel to get it as a thread."
+            text += " " + escape(t("slack.invite"))
         return {"text": text, "blocks": [section(text)]}
 
 
@@ -254,11 +261,13 @@ def build_slack_app(
         try:
             spec, args = parse_text(request.text)
         except CommandError as error:
-            payload = render_reply(error_reply(error), ctx.settings)[0]
+            reply = error_reply(error, await request_lang(ctx, request))
+            payload = render_reply(reply, ctx.settings)[0]
             await ack({**payload, "response_type": "ephemeral"})
             return
         if spec.slow:
-            await ack(response_type="ephemeral", text=WORKING_TEXT)
+            t = reader(await request_lang(ctx, request), ctx.settings)
+            await ack(response_type="ephemeral", text=t("working"))
         else:
             await ack()
         try:
@@ -266,7 +275,8 @@ def build_slack_app(
         except Exception:
             log.exception("slack command answer failed", extra={"command": spec.name})
             try:
-                await respond(response_type="ephemeral", text=GENERIC_FAILURE)
+                t = reader(await request_lang(ctx, request), ctx.settings)
+                await respond(response_type="ephemeral", text=t.render(GENERIC_FAILURE))
             except Exception:
                 log.warning("could not tell the user about the failure", exc_info=True)
 

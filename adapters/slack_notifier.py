@@ -253,7 +253,8 @@ class SlackNotifier:
             if kind == "digest":
                 return render_digest_payloads(digest_from_dict(payload["digest"]), self.settings)
             if kind == "alert":
-                return render_alert_payloads(item_from_dict(payload["item"]), self.settings)
+                item = item_from_dict(payload["item"])
+                return render_alert_payloads(item, self.settings, str(payload.get("lang", "")))
         except (KeyError, TypeError, ValueError) as error:
             raise DeliveryError(f"malformed {kind} payload: {error}", rejected=True) from error
         raise DeliveryError(f"unknown payload type {kind!r}", rejected=True)

@@ -4,6 +4,7 @@ Every piece of web text is escaped for mrkdwn (`&`, `<`, `>`), stripped of contr
 defused of mentions and formatting, so a title like `<!channel>` pings nobody. Every payload stays
 inside Block Kit's limits; long content is split at sentence boundaries into several messages.
 Payloads carry no `channel`: callers add it (chat.postMessage) or send them to a response_url.
+Labels are worded in the channel's language from the shared catalogue (adapters/i18n).
 """
 
 from __future__ import annotations
@@ -15,10 +16,22 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters.i18n import Translator
+from adapters.reply_text import (
+    DIMENSION_LABELS,
+    digest_heading,
+    importance_label,
+    message_text,
+    reader,
+    reply_lines,
+    reply_text,
+    scores_line,
+    stars,
+    translation_status,
+)
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
-from bot.messages import Reply
-from bot.replies import digest_heading, scores_line, stars, translation_status
+from bot.messages import N_, Reply
 from digest.models import ArticleCard, Digest, DigestItem, TranslationView
 from digest.text import truncate
 
@@ -242,26 +255,29 @@ def _payload(fallback: str, blocks: list[Block]) -> Payload:
     return payload
 
 
-def _payloads(fallback: str, messages: list[list[Block]]) -> list[Payload]:
+def _payloads(t: Translator, fallback: str, messages: list[list[Block]]) -> list[Payload]:
     total = len(messages)
     out = []
     for index, blocks in enumerate(messages, 1):
         first_line = fallback.split("\n", 1)[0]
         text = fallback if index == 1 else f"{first_line} ({index}/{total})"
         if index > 1:
-            blocks = [context([f"continued ({index}/{total})"]), *blocks]
+            blocks = [context([t("slack.continued", index=index, total=total)]), *blocks]
         out.append(_payload(text, blocks))
     return out
 
 
-def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) -> list[Block]:
+def _item_blocks(
+    t: Translator, item: DigestItem, settings: Settings, rank: int | None = None
+) -> list[Block]:
     title = item.title_translated or item.title
     prefix = f"{rank}. " if rank is not None else ""
     lines = [f"*{prefix}{link(item.url, title)}*"]
     if item.title_translated and item.title_translated != item.title:
         lines.append(escape(item.title, single_line=True))
-    lines.append(f"{stars(item.importance)} {item.importance}/5 · {scores_line(item.scores)}")
-    lines.append("_" + escaped_clip(", ".join(item.sources), MAX_LABEL_CHARS) + "_")
+    importance = importance_label(t, item.importance)
+    lines.append(f"{stars(item.importance)} {importance} · {scores_line(t, item.scores)}")
+    lines.append("_" + escaped_clip(t.join(item.sources), MAX_LABEL_CHARS) + "_")
     if item.tldr:
         lines.append(escape(truncate(clean(item.tldr, single_line=True), TLDR_CHARS)))
     body = "\n".join(lines)
@@ -271,64 +287,78 @@ def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) 
     if item.tags:
         notes.append(escape(" ".join(f"#{tag}" for tag in item.tags[:8]), single_line=True))
     if item.points is not None:
-        notes.append(f"{item.points} points · {item.comments or 0} comments")
+        points = t.plural("points", item.points)
+        notes.append(f"{points} · {t.plural('comments', item.comments or 0)}")
     if item.alerted:
-        notes.append("alerted earlier")
-    notes.append(link(article_permalink(settings, item.article_id), "details"))
+        notes.append(t("item.alerted"))
+    notes.append(link(article_permalink(settings, item.article_id), t("item.details")))
     return [section(body), context(notes), DIVIDER]
 
 
 def render_digest_payloads(digest: Digest, settings: Settings) -> list[Payload]:
-    """The exact chat.postMessage payloads (without `channel`) for one digest."""
-    heading = digest_heading(digest)
-    info = [f"{len(digest.items)} stories"]
+    """The exact chat.postMessage payloads (without `channel`) for one digest, worded in the
+    digest's language."""
+    t = reader(digest.lang, settings)
+    heading = digest_heading(t, digest)
+    info = [t.plural("digest.count", len(digest.items))]
     page = safe_url(digest_permalink(settings, digest.kind, digest.day.isoformat()))
     if page:
-        info.append(f"<{page}|web view>")
+        info.append(f"<{page}|{escape(t('digest.web_view'), single_line=True)}>")
     head = [header(heading), context(info)]
     if digest.rising_tags:
-        rising = ", ".join(f"#{tag} +{delta}" for tag, delta in digest.rising_tags)
-        head.append(section("*Rising tags:* " + escape(rising, single_line=True)))
+        rising = t.join(f"#{tag} +{delta}" for tag, delta in digest.rising_tags)
+        label = escape(t("rising_tags"), single_line=True)
+        head.append(section(f"*{label}:* " + escape(rising, single_line=True)))
     if not digest.items:
-        head.append(section("No stories yet."))
-    units = [_item_blocks(item, settings, rank) for rank, item in enumerate(digest.items, 1)]
+        head.append(section(escape(t("digest.empty"))))
+    units = [_item_blocks(t, item, settings, rank) for rank, item in enumerate(digest.items, 1)]
     lines = [heading] + [
         f"{rank}. {item.title_translated or item.title}"
         for rank, item in enumerate(digest.items, 1)
     ]
-    return _payloads("\n".join(lines), _pack(head, units))
+    return _payloads(t, "\n".join(lines), _pack(head, units))
 
 
-def render_alert_payloads(item: DigestItem, settings: Settings) -> list[Payload]:
-    """One important story as an alert."""
+def render_alert_payloads(item: DigestItem, settings: Settings, lang: str = "") -> list[Payload]:
+    """One important story as an alert, worded in the channel's language."""
+    t = reader(lang, settings)
     title = item.title_translated or item.title
-    head = [header(f"Alert: {title}")]
-    fallback = f"Alert ({item.importance}/5): {title}"
-    return _payloads(fallback, _pack(head, [_item_blocks(item, settings)]))
+    head = [header(t("alert.title", title=title))]
+    fallback = t("alert.fallback", n=item.importance, title=title)
+    return _payloads(t, fallback, _pack(head, [_item_blocks(t, item, settings)]))
 
 
-def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]:
+def render_card_payloads(card: ArticleCard, settings: Settings, lang: str = "") -> list[Payload]:
     """`/ainews summary`: the article, its scores with reasons, TL;DR, key points, tags."""
+    t = reader(lang, settings)
     title = card.title_translated or card.title
     meta = [
         escape(card.source, single_line=True),
-        card.published_at.strftime("%Y-%m-%d %H:%M UTC"),
-        f"{card.reading_minutes} min read",
-        f"id {card.article_id}",
-        link(article_permalink(settings, card.article_id), "details"),
+        escape(t.datetime(card.published_at), single_line=True),
+        escape(t.plural("reading_time", card.reading_minutes), single_line=True),
+        escape(t("card.id", id=card.article_id), single_line=True),
+        link(article_permalink(settings, card.article_id), t("item.details")),
     ]
     head = [header(title), section(f"*{link(card.url, card.title)}*"), context(meta)]
     units: list[list[Block]] = []
     if card.scores is not None:
-        score_lines = [f"{stars(card.importance)} *{card.importance}/5*"]
+        importance = escape(importance_label(t, card.importance), single_line=True)
+        score_lines = [f"{stars(card.importance)} *{importance}*"]
         for name, dim in card.scores.as_dict().items():
             reason = escaped_clip(clean(str(dim["reason"]), single_line=True), 400)
-            score_lines.append(f"• {name} {dim['score']}: {reason}")
+            dimension = escape(t(DIMENSION_LABELS[name]), single_line=True)
+            score_lines.append(f"• {dimension} {dim['score']}: {reason}")
         units.append([section("\n".join(score_lines))])
     else:
-        units.append([section("Not scored yet.")])
-    for label, text in (("TL;DR", card.tldr), ("Impact", card.impact), ("Take", card.editorial)):
+        units.append([section(escape(t("not_enriched")))])
+    labelled = (
+        (N_("tldr"), card.tldr),
+        (N_("impact"), card.impact),
+        (N_("editorial"), card.editorial),
+    )
+    for key, text in labelled:
         if text:
+            label = escape(t(key), single_line=True)
             pieces = escaped_sections(text, MAX_SECTION_CHARS - 20)
             if not pieces:  # only whitespace or control characters: nothing to show
                 continue
@@ -338,14 +368,16 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
         points = "\n".join("• " + escape(p, single_line=True) for p in card.key_points)
         units.extend([section(piece)] for piece in escaped_sections_raw(points))
     if card.tags:
-        units.append([context([escape(" ".join(f"#{t}" for t in card.tags), single_line=True)])])
+        hashtags = " ".join(f"#{tag}" for tag in card.tags)
+        units.append([context([escape(hashtags, single_line=True)])])
     if card.related:
         related = "\n".join(
             f"• {link(article_permalink(settings, rid), rtitle)}" for rid, rtitle in card.related
         )
-        units.extend([section(piece)] for piece in escaped_sections_raw("*Also:*\n" + related))
-    fallback = f"{title} ({card.source}) {card.importance or '-'}/5"
-    return _payloads(fallback, _pack(head, units))
+        also = escape(t("related"), single_line=True)
+        units.extend([section(piece)] for piece in escaped_sections_raw(f"*{also}:*\n{related}"))
+    fallback = f"{title} ({card.source}) {importance_label(t, card.importance)}"
+    return _payloads(t, fallback, _pack(head, units))
 
 
 def escaped_sections_raw(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
@@ -365,33 +397,39 @@ def escaped_sections_raw(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> list[st
 
 
 def render_translation_payloads(
-    view: TranslationView, title: str, url: str, settings: Settings
+    view: TranslationView, title: str, url: str, settings: Settings, lang: str = ""
 ) -> list[Payload]:
     """A translation as one or more messages (a thread when long); partial ones say so."""
+    t = reader(lang, settings)
     shown_title = view.title or title
-    status = translation_status(view)
+    status = translation_status(t, view)
+    into = t("translation_into", lang=t.lang_name(view.lang))
     head = [
         header(shown_title),
         context(
             [
                 f"{link(url, title)}" if url else escape(title, single_line=True),
-                f"translation to {escape(view.lang, single_line=True)}: {status}",
+                escape(t("label", label=into, value=status), single_line=True),
             ]
         ),
     ]
-    units = [[section(piece)] for piece in escaped_sections(view.body or "(empty)")]
-    fallback = f"{shown_title} ({view.lang}, {status})"
-    return _payloads(fallback, _pack(head, units))
+    units = [[section(piece)] for piece in escaped_sections(view.body or t("translation.empty"))]
+    fallback = f"{shown_title} ({t.lang_name(view.lang)}, {status})"
+    return _payloads(t, fallback, _pack(head, units))
 
 
-def _cards_units(cards: Sequence[ArticleCard], settings: Settings) -> list[list[Block]]:
+def _cards_units(
+    t: Translator, cards: Sequence[ArticleCard], settings: Settings
+) -> list[list[Block]]:
     units = []
     for card in cards:
         lines = [f"*{link(card.url, card.title_translated or card.title)}*"]
         lines.append(
-            f"id {card.article_id} · {stars(card.importance)} · "
+            escape(t("card.id", id=card.article_id), single_line=True)
+            + f" · {stars(card.importance)} · "
             + escape(card.source, single_line=True)
-            + f" · {card.published_at:%Y-%m-%d}"
+            + " · "
+            + escape(t.short_date(card.published_at.date()), single_line=True)
         )
         if card.tldr:
             lines.append(escape(truncate(clean(card.tldr, single_line=True), 300)))
@@ -400,25 +438,29 @@ def _cards_units(cards: Sequence[ArticleCard], settings: Settings) -> list[list[
 
 
 def render_reply(reply: Reply, settings: Settings) -> list[Payload]:
-    """Any command reply as message payloads (without `channel` or `response_type`)."""
+    """Any command reply as message payloads (without `channel` or `response_type`), worded in
+    the reply's language."""
+    t = reader(reply.lang, settings)
     if reply.digest is not None:
         return render_digest_payloads(reply.digest, settings)
     if reply.card is not None:
-        return render_card_payloads(reply.card, settings)
+        return render_card_payloads(reply.card, settings, reply.lang)
     if reply.translation is not None:
         return render_translation_payloads(
-            reply.translation, reply.translation_title, reply.translation_url, settings
+            reply.translation, reply.translation_title, reply.translation_url, settings, reply.lang
         )
-    first_line = reply.text.split("\n", 1)[0]
+    fallback = reply_text(reply, settings)
     if reply.cards:
+        first_line = message_text(t, reply).split("\n", 1)[0]
         head = [section("*" + escape(first_line, single_line=True) + "*")]
-        return _payloads(reply.text, _pack(head, _cards_units(reply.cards, settings)))
+        return _payloads(t, fallback, _pack(head, _cards_units(t, reply.cards, settings)))
+    lines = reply_lines(t, reply)
     if reply.lines:
-        body = "\n".join(escape(line, single_line=True) for line in reply.lines)
+        body = "\n".join(escape(line, single_line=True) for line in lines)
         units = [[section(piece)] for piece in escaped_sections_raw(body)]
-        return _payloads(reply.text, _pack([], units))
+        return _payloads(t, fallback, _pack([], units))
     prefix = ":warning: " if reply.is_error else ""
-    units = [[section(piece)] for piece in escaped_sections(reply.text)]
+    units = [[section(piece)] for piece in escaped_sections("\n".join(lines))]
     if prefix and units:
         units[0] = [section(prefix + units[0][0]["text"]["text"])]
-    return _payloads(reply.text, _pack([], units))
+    return _payloads(t, fallback, _pack([], units))

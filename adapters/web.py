@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.web_feed import render_feed
-from adapters.web_i18n import MESSAGES, UIText, choose_lang
+from adapters.web_i18n import UIText, choose_lang, has_message
 from adapters.web_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from adapters.web_metrics import render_metrics
 from adapters.web_render import (
@@ -40,6 +40,7 @@ from adapters.web_render import (
 from bot.digests import digest_for, local_today
 from bot.health import health_problems
 from bot.links import article_permalink
+from bot.messages import N_
 from bot.store.pages import (
     article_days,
     latest_stories,
@@ -78,6 +79,20 @@ MAX_DB_ID = 2**31 - 1
 MAX_TAG_CHARS = 100
 MAX_QUERY_CHARS = 300
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+TRANSLATION_STATE_KEYS = {
+    "same": N_("same_lang"),
+    "running": N_("status_running"),
+    "complete": N_("status_complete"),
+    "partial": N_("status_partial_short"),
+    "failed": N_("status_failed"),
+    "pending": N_("status_pending"),
+    "none": N_("status_none"),
+}
+DIGEST_TITLE_KEYS = {
+    "daily": N_("digest_daily"),
+    "weekly": N_("digest_weekly"),
+    "hn": N_("digest_hn"),
+}
 _LANG_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?")
 
 
@@ -172,11 +187,11 @@ class TranslationJobs:
 def parse_day(raw: str) -> date:
     """A YYYY-MM-DD path segment; anything else is a 400, never a traceback."""
     if not _DAY.fullmatch(raw):
-        raise HTTPException(400, "err_date")
+        raise HTTPException(400, N_("err_date"))
     try:
         day = date.fromisoformat(raw)
     except ValueError as exc:
-        raise HTTPException(400, "err_date") from exc
+        raise HTTPException(400, N_("err_date")) from exc
     if not 1970 <= day.year <= 2999:
         raise HTTPException(404)
     return day
@@ -185,7 +200,7 @@ def parse_day(raw: str) -> date:
 def translation_lang(raw: str) -> str:
     """A target language code, lower-cased as the translator stores it (pt-BR is pt-br)."""
     if not _LANG_CODE.fullmatch(raw):
-        raise HTTPException(400, "err_lang")
+        raise HTTPException(400, N_("err_lang"))
     return raw.lower()
 
 
@@ -228,13 +243,14 @@ class WebViews:
         def switch_lang(code: str) -> str:
             return f"{here}?{urlencode({**query, 'lang': code})}"
 
+        t = UIText(lang)
         html = self.env.get_template(template).render(
-            t=UIText(lang),
+            t=t,
             lang=lang,
             lang_explicit=explicit,
             link=link,
             switch_lang=switch_lang,
-            local=lambda when: when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            local=lambda when: t.datetime(when, zone),
             today=today,
             **{"search_query": "", **values},
         )
@@ -242,16 +258,22 @@ class WebViews:
 
     def crash_page(self, request: Request) -> Response:
         """The page for an unexpected error: generic, localised, no details."""
-        return self.page(request, "error.html", 500, title_key="server_error", detail="")
+        return self.page(request, "error.html", 500, title_key=N_("server_error"), detail="")
 
     async def error_page(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 405:
             return Response(status_code=405, headers=getattr(exc, "headers", None))
-        key = "not_found" if status == 404 else "bad_request" if status < 500 else "server_error"
+        key = (
+            N_("not_found")
+            if status == 404
+            else N_("bad_request")
+            if status < 500
+            else N_("server_error")
+        )
         # details are UI message keys, so they are shown in the reader's language
         detail = getattr(exc, "detail", "")
-        detail = detail if detail in MESSAGES["en"] and status < 500 else ""
+        detail = detail if has_message(detail) and status < 500 else ""
         return self.page(request, "error.html", status, title_key=key, detail=detail)
 
     # -- pages -------------------------------------------------------------------------------
@@ -259,7 +281,7 @@ class WebViews:
     async def home(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:
             stories = await latest_stories(session, limit=PAGE_SIZE)
-        return self.page(request, "stories.html", stories=stories, heading_key="latest_title")
+        return self.page(request, "stories.html", stories=stories, heading_key=N_("latest_title"))
 
     async def article(self, request: Request) -> Response:
         article_id = int(request.path_params["article_id"])
@@ -274,6 +296,7 @@ class WebViews:
         if card is None:
             raise HTTPException(404)
         weights = self.ctx.settings.rubric.weights
+        state = self.translation_state(card, target, running=running)
         return self.page(
             request,
             "article.html",
@@ -284,7 +307,8 @@ class WebViews:
             mean=f"{weighted_mean(card.scores, weights):.1f}" if card.scores else "",
             target=target,
             tr=card.translation,
-            state=self.translation_state(card, target, running=running),
+            state=state,
+            state_key=TRANSLATION_STATE_KEYS[state],
             can_translate=self.ctx.translator is not None,
         )
 
@@ -317,9 +341,9 @@ class WebViews:
         if article_id > MAX_DB_ID:
             raise HTTPException(404)
         if self.cross_site(request):
-            raise HTTPException(403, "err_origin")
+            raise HTTPException(403, N_("err_origin"))
         if self.ctx.translator is None:
-            raise HTTPException(400, "no_llm")
+            raise HTTPException(400, N_("no_llm"))
         form = await request.form()
         target = translation_lang(str(form.get("lang", "")).strip())
         async with self.ctx.db.session() as session:
@@ -348,7 +372,7 @@ class WebViews:
             "digest.html",
             status_code=200 if built.items else 404,
             digest=built,
-            title_key=f"digest_{kind}",
+            title_key=DIGEST_TITLE_KEYS[kind],
             previous_href=f"{base}/{(day - step).isoformat()}",
             next_href=f"{base}/{(day + step).isoformat()}",
         )
@@ -372,7 +396,7 @@ class WebViews:
         if not stories:
             raise HTTPException(404)
         return self.page(
-            request, "stories.html", stories=stories, heading_key="tag_title", heading_tag=tag
+            request, "stories.html", stories=stories, heading_key=N_("tag_title"), heading_tag=tag
         )
 
     async def search(self, request: Request) -> Response:
@@ -385,7 +409,7 @@ class WebViews:
             request,
             "stories.html",
             stories=stories,
-            heading_key="search_results" if query else "search",
+            heading_key=N_("search_results") if query else N_("search"),
             search_query=query,
         )
 

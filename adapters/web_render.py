@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from bot.replies import stars
+from adapters.reply_text import stars
 from digest.models import Scores
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -30,7 +30,7 @@ class ChannelPrefs:
 def prefs_of(settings: Settings, channel: Channel | None) -> ChannelPrefs:
     """A channel's prefs; `None` (a channel that never changed anything) gets the defaults."""
     return ChannelPrefs(
-        lang=(channel and channel.lang) or settings.enrich.lang,
+        lang=(channel and channel.lang) or settings.translate.default_lang,
         tz=(channel and channel.tz) or settings.digest.timezone,
         digest_time=(channel and channel.digest_time) or settings.digest.daily_time,
         alert_threshold=(channel and channel.alert_threshold) or settings.digest.alert_threshold,

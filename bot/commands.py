@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.channels import find_channel, prefs_of
 from bot.errors import CommandError
-from bot.messages import CommandRequest, Reply
+from bot.messages import N_, CommandRequest, Destination, Reply, msg
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -27,12 +28,13 @@ Handler = Callable[["AppContext", CommandRequest, dict[str, Any]], Awaitable[Rep
 MAX_COMMAND_CHARS = 500
 # Bidi overrides/isolates can make a reply read differently from what was typed (Trojan Source).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-GENERIC_FAILURE = "Sorry, something went wrong on our side. It has been logged."
+GENERIC_FAILURE = msg("error.generic")
 
 
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
-    """One parameter: `words`/`tags` take the rest of the text; `ref` is an article id or URL."""
+    """One parameter: `words`/`tags` take the rest of the text; `ref` is an article id or URL.
+    `description` is a catalogue id (adapters word it in the reader's language)."""
 
     name: str
     kind: ParamKind
@@ -46,7 +48,8 @@ class ParamSpec:
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """One subcommand. `slow` means adapters must acknowledge first and answer as a follow-up;
-    `manages_channel` means only channel managers may run it when the config says so."""
+    `manages_channel` means only channel managers may run it when the config says so;
+    `description` is a catalogue id."""
 
     name: str
     description: str
@@ -70,67 +73,67 @@ class CommandSpec:
 def _table() -> tuple[CommandSpec, ...]:
     from bot import handlers as h
 
-    tag = ParamSpec("tag", "tag", "Only stories with this tag")
-    ref = ParamSpec("article", "ref", "Article id or URL", required=True)
+    tag = ParamSpec("tag", "tag", N_("param.tag"))
+    ref = ParamSpec("article", "ref", N_("param.article"), required=True)
     return (
-        CommandSpec("today", "Today's scored digest", (tag,), h.today),
-        CommandSpec("week", "This week's digest with rising tags", (tag,), h.week),
-        CommandSpec("hn", "Today's top Hacker News stories about AI", (), h.hn),
-        CommandSpec(
-            "summary", "TL;DR, key points and scores of one article", (ref,), h.summary, slow=True
-        ),
+        CommandSpec("today", N_("cmd.today"), (tag,), h.today),
+        CommandSpec("week", N_("cmd.week"), (tag,), h.week),
+        CommandSpec("hn", N_("cmd.hn"), (), h.hn),
+        CommandSpec("summary", N_("cmd.summary"), (ref,), h.summary, slow=True),
         CommandSpec(
             "translate",
-            "Full translation of one article",
-            (ref, ParamSpec("lang", "lang", "Target language, e.g. ja or en")),
+            N_("cmd.translate"),
+            (ref, ParamSpec("lang", "lang", N_("param.translate_lang"))),
             h.translate,
             slow=True,
         ),
         CommandSpec(
             "subscribe",
-            "Follow tags in this channel",
-            (ParamSpec("tags", "tags", "Tags to follow", required=True),),
+            N_("cmd.subscribe"),
+            (ParamSpec("tags", "tags", N_("param.tags_follow"), required=True),),
             h.subscribe,
             manages_channel=True,
         ),
         CommandSpec(
             "unsubscribe",
-            "Stop following tags in this channel",
-            (ParamSpec("tags", "tags", "Tags to drop", required=True),),
+            N_("cmd.unsubscribe"),
+            (ParamSpec("tags", "tags", N_("param.tags_drop"), required=True),),
             h.unsubscribe,
             manages_channel=True,
         ),
         CommandSpec(
             "resume",
-            "Turn deliveries back on after this channel was disabled",
+            N_("cmd.resume"),
             (),
             h.resume,
             manages_channel=True,
         ),
         CommandSpec(
             "subscriptions",
-            "Tags this channel follows and its settings",
+            N_("cmd.subscriptions"),
             (),
             h.subscriptions,
             ephemeral=True,
         ),
         CommandSpec(
             "alerts",
-            "Hourly alerts for important stories",
+            N_("cmd.alerts"),
             (
-                ParamSpec("state", "choice", "on or off", required=True, choices=("on", "off")),
-                ParamSpec("min", "int", "Minimum importance 1-5", min_value=1, max_value=5),
+                ParamSpec(
+                    "state", "choice", N_("param.state"), required=True, choices=("on", "off")
+                ),
+                ParamSpec("min", "int", N_("param.min"), min_value=1, max_value=5),
             ),
             h.alerts,
             manages_channel=True,
         ),
         CommandSpec(
             "settings",
-            "Channel language, time zone and digest time",
+            N_("cmd.settings"),
             (
-                ParamSpec("lang", "lang", "Language for summaries, e.g. ja"),
-                ParamSpec("tz", "str", "IANA time zone, e.g. Asia/Tokyo"),
-                ParamSpec("time", "str", "Daily digest time HH:MM"),
+                ParamSpec("lang", "lang", N_("param.lang")),
+                ParamSpec("tz", "str", N_("param.tz")),
+                ParamSpec("time", "str", N_("param.time")),
             ),
             h.settings,
             manages_channel=True,
@@ -138,13 +141,13 @@ def _table() -> tuple[CommandSpec, ...]:
         ),
         CommandSpec(
             "search",
-            "Search stored stories",
-            (ParamSpec("words", "words", "Words to look for", required=True),),
+            N_("cmd.search"),
+            (ParamSpec("words", "words", N_("param.words"), required=True),),
             h.search,
         ),
-        CommandSpec("tags", "Tags seen this week", (), h.tags, ephemeral=True),
-        CommandSpec("sources", "Sources and their health", (), h.sources, ephemeral=True),
-        CommandSpec("help", "What ainews can do", (), h.help_, ephemeral=True),
+        CommandSpec("tags", N_("cmd.tags"), (), h.tags, ephemeral=True),
+        CommandSpec("sources", N_("cmd.sources"), (), h.sources, ephemeral=True),
+        CommandSpec("help", N_("cmd.help"), (), h.help_, ephemeral=True),
     )
 
 
@@ -163,24 +166,28 @@ def find(name: str) -> CommandSpec | None:
     return next((spec for spec in commands() if spec.name == name), None)
 
 
-def help_text() -> str:
-    return "\n".join(f"`{spec.usage}` — {spec.description}" for spec in commands())
-
-
 def _convert(spec: CommandSpec, param: ParamSpec, raw: str) -> Any:
     if param.kind == "int":
         if not raw.lstrip("-").isdigit():
-            raise CommandError(f"{param.name} must be a whole number, got {raw!r}", spec.usage)
+            raise CommandError(
+                msg("error.not_integer", name=param.name, value=repr(raw[:20])), spec.usage
+            )
         value = int(raw)
         if (param.min_value is not None and value < param.min_value) or (
             param.max_value is not None and value > param.max_value
         ):
             raise CommandError(
-                f"{param.name} must be between {param.min_value} and {param.max_value}", spec.usage
+                msg(
+                    "error.out_of_range",
+                    name=param.name,
+                    min=param.min_value or 0,
+                    max=param.max_value or 0,
+                ),
+                spec.usage,
             )
         return value
     if param.kind == "choice" and raw.lower() not in param.choices:
-        raise CommandError(f"{param.name} must be one of {', '.join(param.choices)}", spec.usage)
+        raise CommandError(msg("error.choice", name=param.name, choices=param.choices), spec.usage)
     if param.kind == "choice":
         return raw.lower()
     if param.kind in ("tag", "lang"):
@@ -195,13 +202,9 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
     `key value` pairs (`settings tz Asia/Tokyo time 08:30`).
     """
     if len(text) > MAX_COMMAND_CHARS:
-        raise CommandError(
-            f"That command is too long (over {MAX_COMMAND_CHARS} characters).", "/ainews help"
-        )
+        raise CommandError(msg("error.too_long", limit=MAX_COMMAND_CHARS), "/ainews help")
     if any(is_hidden_control(char) for char in text):
-        raise CommandError(
-            "That command contains control or text-direction characters.", "/ainews help"
-        )
+        raise CommandError(msg("error.hidden_control"), "/ainews help")
     words = text.split()
     if not words:
         spec = find("help")
@@ -209,17 +212,17 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
         return spec, {}
     spec = find(words[0].lower())
     if spec is None:
-        raise CommandError(f"Unknown command {words[0][:40]!r}.", "/ainews help")
+        raise CommandError(msg("error.unknown_command", name=repr(words[0][:40])), "/ainews help")
     rest = words[1:]
     args: dict[str, Any] = {}
     if spec.name == "settings":
         if len(rest) % 2:
-            raise CommandError("settings takes pairs like `tz Asia/Tokyo`.", spec.usage)
+            raise CommandError(msg("error.settings_pairs"), spec.usage)
         names = {p.name: p for p in spec.params}
         for key, value in zip(rest[::2], rest[1::2], strict=True):
             param = names.get(key.lower())
             if param is None:
-                raise CommandError(f"Unknown setting {key[:40]!r}.", spec.usage)
+                raise CommandError(msg("error.unknown_setting", name=repr(key[:40])), spec.usage)
             args[param.name] = _convert(spec, param, value)
         return spec, args
     for index, param in enumerate(spec.params):
@@ -235,10 +238,10 @@ def parse_text(text: str) -> tuple[CommandSpec, dict[str, Any]]:
             args[param.name] = _convert(spec, param, rest[index])
     else:
         if len(rest) > len(spec.params):
-            raise CommandError("Too many arguments.", spec.usage)
+            raise CommandError(msg("error.too_many_args"), spec.usage)
     missing = [p.name for p in spec.params if p.required and p.name not in args]
     if missing:
-        raise CommandError(f"Missing {', '.join(missing)}.", spec.usage)
+        raise CommandError(msg("error.missing", names=tuple(missing)), spec.usage)
     return spec, args
 
 
@@ -246,27 +249,42 @@ def is_hidden_control(char: str) -> bool:
     return char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
 
 
-def error_reply(error: CommandError) -> Reply:
+def error_reply(error: CommandError, lang: str = "") -> Reply:
     """A user error as an ephemeral reply: its reason, then the usage line."""
-    text = str(error)
-    if error.usage:
-        text += f"\nUsage: {error.usage}"
-    return Reply(text=text, ephemeral=True, is_error=True)
+    return Reply(message=error.message, usage=error.usage, ephemeral=True, is_error=True, lang=lang)
+
+
+async def request_lang(ctx: AppContext, request: CommandRequest) -> str:
+    """The language the requesting channel reads: its `lang`, else `[translate] default_lang`.
+
+    Never raises: a reply (an apology included) must still go out when the store is down.
+    """
+    try:
+        destination = Destination(request.platform, request.workspace, request.channel)
+        async with ctx.db.session() as session:
+            return prefs_of(ctx.settings, await find_channel(session, destination)).lang
+    except Exception:
+        log.warning("channel language unavailable; using the default", exc_info=True)
+        return ctx.settings.translate.default_lang
 
 
 async def run(
     ctx: AppContext, spec: CommandSpec, request: CommandRequest, args: dict[str, Any]
 ) -> Reply:
-    """Run one parsed command with the permission check and the two kinds of error."""
+    """Run one parsed command with the permission check and the two kinds of error; the reply
+    says which language to word it in (a handler that changed it has set it already)."""
     try:
         if spec.manages_channel and not request.can_manage and _managers_only(ctx, request):
-            raise CommandError("Only channel managers can change this channel's settings.")
-        return await spec.handler(ctx, request, args)
+            raise CommandError(msg("error.managers_only"))
+        reply = await spec.handler(ctx, request, args)
     except CommandError as error:
-        return error_reply(error)
+        reply = error_reply(error)
     except Exception:
         log.exception("command failed", extra={"command": spec.name, "platform": request.platform})
-        return Reply(text=GENERIC_FAILURE, ephemeral=True, is_error=True)
+        reply = Reply(message=GENERIC_FAILURE, ephemeral=True, is_error=True)
+    if reply.lang:
+        return reply
+    return replace(reply, lang=await request_lang(ctx, request))
 
 
 async def dispatch(ctx: AppContext, request: CommandRequest) -> Reply:
@@ -274,7 +292,7 @@ async def dispatch(ctx: AppContext, request: CommandRequest) -> Reply:
     try:
         spec, args = parse_text(request.text)
     except CommandError as error:
-        return error_reply(error)
+        return error_reply(error, await request_lang(ctx, request))
     return await run(ctx, spec, request, args)
 
 

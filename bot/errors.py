@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.messages import Msg
+
 
 class AinewsError(Exception):
     """Base of every error ainews raises on purpose."""
@@ -12,10 +14,15 @@ class ConfigError(AinewsError):
 
 
 class CommandError(AinewsError):
-    """A user's command was wrong; the message is shown to that user as it is."""
+    """A user's command was wrong; the message is shown to that user in the channel's language.
 
-    def __init__(self, message: str, usage: str = "") -> None:
-        super().__init__(message)
+    `message` is a catalogue `Msg`; a plain string (from code that predates the catalogue) is
+    shown as it is.
+    """
+
+    def __init__(self, message: Msg | str, usage: str = "") -> None:
+        super().__init__(message if isinstance(message, str) else message.key)
+        self.message = message
         self.usage = usage
 
 

@@ -1,7 +1,8 @@
 """Handlers behind the command table (bot/commands.py); each returns a neutral Reply.
 
-A handler reads or changes the store and says what happened; it never formats for a platform.
-User mistakes raise `CommandError` (shown with the usage); anything else is the dispatcher's to log.
+A handler reads or changes the store and says what happened as catalogue data (`msg(...)`); it
+never words or formats anything, so adapters can render it in the channel's language. User
+mistakes raise `CommandError` (shown with the usage); anything else is the dispatcher's to log.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from bot.channels import unsubscribe as drop_tags
 from bot.config import parse_hh_mm
 from bot.digests import digest_for
 from bot.enrich.pipeline import enrich_article
-from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.errors import CommandError, FetchError
 from bot.ingest.poll import fetch_article
-from bot.messages import CommandRequest, Destination, Reply
-from bot.replies import card_text, cards_text, digest_text, translation_text
+from bot.messages import CommandRequest, Destination, Msg, Reply, msg
 from bot.search import recent_tags, search_articles, source_health
 from bot.store.read import article_card
 from digest.models import ArticleCard, DigestKind
@@ -68,7 +67,7 @@ async def _digest_reply(
     digest = await digest_for(
         ctx, kind, tz=prefs.tz, lang=prefs.lang, tags=tags, channel_id=channel_id
     )
-    return Reply(text=digest_text(digest), digest=digest)
+    return Reply(digest=digest, lang=prefs.lang)
 
 
 async def today(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -89,16 +88,16 @@ def parse_ref(raw: str) -> int | str:
     if value.isdigit() and len(value) <= 12:
         return int(value)
     if len(value) > MAX_URL_CHARS:
-        raise CommandError(f"That URL is longer than {MAX_URL_CHARS} characters.")
+        raise CommandError(msg("error.url_too_long", limit=MAX_URL_CHARS))
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError as error:
-        raise CommandError("That is not a valid URL.") from error
+        raise CommandError(msg("error.bad_url")) from error
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise CommandError("Give an article id (a number) or an http(s) URL.")
+        raise CommandError(msg("error.ref"))
     if parts.username or parts.password:
-        raise CommandError("URLs with a user name or password are not accepted.")
+        raise CommandError(msg("error.url_credentials"))
     return value
 
 
@@ -108,7 +107,7 @@ async def _fetch_on_demand(ctx: AppContext, url: str) -> int:
     try:
         return await fetch_article(ctx, url)
     except FetchError as error:
-        raise CommandError(f"Could not fetch that page: {str(error)[:300]}") from error
+        raise CommandError(msg("error.fetch", reason=str(error)[:300])) from error
 
 
 async def resolve_article(ctx: AppContext, raw: str) -> int:
@@ -122,7 +121,7 @@ async def _card(ctx: AppContext, article_id: int) -> ArticleCard:
     async with ctx.db.session() as session:
         card = await article_card(session, article_id)
     if card is None:
-        raise CommandError(f"No article with id {article_id}.")
+        raise CommandError(msg("error.no_article", id=article_id))
     return card
 
 
@@ -134,18 +133,17 @@ async def summary(ctx: AppContext, request: CommandRequest, args: dict[str, Any]
         # a stale enrichment is still shown and the pipeline refreshes it in the background
         await enrich_article(ctx, article_id)
         card = await _card(ctx, article_id)
-    return Reply(text=card_text(card), card=card)
+    return Reply(card=card)
 
 
 async def translate(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     parse_ref(args["article"])
     lang = _valid_lang(args["lang"]) if args.get("lang") else ctx.settings.translate.default_lang
     if ctx.translator is None:
-        raise CommandError(NO_LLM_MESSAGE)
+        raise CommandError(msg("no_llm"))
     card = await _card(ctx, await resolve_article(ctx, args["article"]))
     view = await ctx.translator.translate_article(ctx, card.article_id, lang)
     return Reply(
-        text=translation_text(view, card.title),
         translation=view,
         translation_title=card.title,
         translation_url=card.url,
@@ -155,22 +153,20 @@ async def translate(ctx: AppContext, request: CommandRequest, args: dict[str, An
 def _valid_tag(raw: str) -> str:
     tag = raw.strip().lstrip("#").lower()
     if not _TAG.match(tag):
-        raise CommandError(
-            f"{raw[:40]!r} is not a tag: use letters, digits and - . + # (up to 50 characters)."
-        )
+        raise CommandError(msg("error.bad_tag", tag=repr(raw[:40])))
     return tag
 
 
 def _valid_tags(raw: list[str]) -> list[str]:
     if len(raw) > MAX_TAGS_PER_COMMAND:
-        raise CommandError(f"At most {MAX_TAGS_PER_COMMAND} tags at a time.")
+        raise CommandError(msg("error.too_many_tags", count=MAX_TAGS_PER_COMMAND))
     return normalise_tags(_valid_tag(tag) for tag in raw)
 
 
 def _valid_lang(raw: str) -> str:
     lang = raw.strip().lower()
     if not _LANG.match(lang):
-        raise CommandError(f"{raw[:20]!r} is not a language code; use one like ja, en or pt-br.")
+        raise CommandError(msg("error.bad_lang", value=repr(raw[:20])))
     return lang
 
 
@@ -180,9 +176,7 @@ def _valid_tz(raw: str) -> str:
             raise ValueError(raw)
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise CommandError(
-            f"{raw[:64]!r} is not a time zone; use an IANA name like Asia/Tokyo."
-        ) from error
+        raise CommandError(msg("error.bad_tz", value=repr(raw[:64]))) from error
     return raw
 
 
@@ -190,19 +184,17 @@ def _valid_time(raw: str) -> str:
     try:
         hour, minute = parse_hh_mm(raw)
     except ValueError as error:
-        raise CommandError(f"{raw[:20]!r} is not a time; use 24-hour HH:MM like 08:30.") from error
+        raise CommandError(msg("error.bad_time", value=repr(raw[:20]))) from error
     return f"{hour:02d}:{minute:02d}"
 
 
-CANNOT_POST = (
-    "I can't post in this channel: invite @ainews first (`/invite @ainews`), then try again."
-)
+CANNOT_POST = msg("error.cannot_post")
 
 
 def _check_can_post(request: CommandRequest) -> None:
     """Refuse to subscribe a channel the adapter found the bot cannot post in."""
     if request.bot_can_post is False:
-        raise CommandError(request.post_problem or CANNOT_POST)
+        raise CommandError(msg(request.post_problem) if request.post_problem else CANNOT_POST)
 
 
 async def subscribe(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -214,10 +206,10 @@ async def subscribe(ctx: AppContext, request: CommandRequest, args: dict[str, An
         )
         reenabled = await enable_channel(session, channel)
         now = await add_tags(session, channel, wanted)
-    text = f"This channel now follows: {', '.join(now)}."
+    following = msg("subscribe.following", tags=tuple(now))
     if reenabled:
-        text += " Deliveries to it are back on."
-    return Reply(text=text)
+        return Reply(lines=(following, msg("subscribe.reenabled")))
+    return Reply(message=following)
 
 
 async def resume(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -226,9 +218,9 @@ async def resume(ctx: AppContext, request: CommandRequest, args: dict[str, Any])
     async with ctx.db.session() as session:
         channel = await find_channel(session, _destination(request))
         if channel is None or channel.status == "active":
-            return Reply(text="Deliveries to this channel are on; nothing to resume.")
+            return Reply(message=msg("resume.nothing"))
         await enable_channel(session, channel)
-    return Reply(text="Deliveries to this channel are back on; waiting messages follow shortly.")
+    return Reply(message=msg("resume.done"))
 
 
 async def unsubscribe(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -237,30 +229,32 @@ async def unsubscribe(ctx: AppContext, request: CommandRequest, args: dict[str, 
         channel = await find_channel(session, _destination(request))
         now = await drop_tags(session, channel, unwanted) if channel is not None else []
     if not now:
-        return Reply(text="This channel follows no tags now, so it gets every story.")
-    return Reply(text=f"This channel now follows: {', '.join(now)}.")
+        return Reply(message=msg("subscribe.none"))
+    return Reply(message=msg("subscribe.following", tags=tuple(now)))
 
 
 def _prefs_reply(
     prefs: ChannelPrefs, tags: list[str], *, saved: bool = False, disabled: str | None = None
 ) -> Reply:
-    alerts = f"on, importance {prefs.alert_threshold} and up" if prefs.alerts_enabled else "off"
-    if disabled is not None:
-        alerts = "paused with every delivery (see above)"
-    lines = (
-        *(("Saved.",) if saved else ()),
-        *(
-            (f"Deliveries: disabled — {disabled[:300]}. Fix it, then `/ainews resume`.",)
-            if disabled is not None
-            else ()
-        ),
-        f"Tags: {', '.join(tags) if tags else 'none (every story)'}",
-        f"Language: {prefs.lang}",
-        f"Time zone: {prefs.tz}",
-        f"Daily digest at: {prefs.digest_time}",
-        f"Alerts: {alerts}",
+    """The channel's settings, worded in its (possibly just changed) language; a disabled
+    channel says why and what to do."""
+    alerts = (
+        msg("prefs.alerts_on", threshold=prefs.alert_threshold)
+        if prefs.alerts_enabled
+        else msg("prefs.alerts_off")
     )
-    return Reply(text="\n".join(lines), lines=lines, ephemeral=True)
+    if disabled is not None:
+        alerts = msg("prefs.alerts_paused")
+    lines: tuple[Msg, ...] = (
+        *((msg("prefs.saved"),) if saved else ()),
+        *((msg("prefs.disabled", reason=disabled[:300]),) if disabled is not None else ()),
+        msg("prefs.tags", tags=tuple(tags) if tags else msg("prefs.tags_none")),
+        msg("prefs.lang", lang=prefs.lang),
+        msg("prefs.tz", tz=prefs.tz),
+        msg("prefs.digest_time", time=prefs.digest_time),
+        alerts,
+    )
+    return Reply(lines=lines, ephemeral=True, lang=prefs.lang)
 
 
 async def subscriptions(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -278,7 +272,7 @@ async def alerts(ctx: AppContext, request: CommandRequest, args: dict[str, Any])
     enable = args["state"] == "on"
     threshold: int | None = args.get("min")
     if not enable and threshold is not None:
-        raise CommandError("`alerts off` takes no number.", "/ainews alerts on [min] | off")
+        raise CommandError(msg("error.alerts_off_number"), "/ainews alerts on [min] | off")
     async with ctx.db.session() as session:
         channel = await get_or_create_channel(
             session, _destination(request), name=request.channel_name
@@ -288,10 +282,8 @@ async def alerts(ctx: AppContext, request: CommandRequest, args: dict[str, Any])
             channel.alert_threshold = threshold
         prefs = prefs_of(ctx.settings, channel)
     if not enable:
-        return Reply(text="Alerts are off for this channel.")
-    return Reply(
-        text=f"Alerts are on: stories of importance {prefs.alert_threshold} and up, hourly."
-    )
+        return Reply(message=msg("alerts.off"))
+    return Reply(message=msg("alerts.on", threshold=prefs.alert_threshold))
 
 
 async def settings(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -318,16 +310,16 @@ async def settings(ctx: AppContext, request: CommandRequest, args: dict[str, Any
 async def search(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     words = str(args["words"]).split()
     if len(words) > MAX_SEARCH_WORDS:
-        raise CommandError(f"Search takes at most {MAX_SEARCH_WORDS} words.")
+        raise CommandError(msg("error.search_words", count=MAX_SEARCH_WORDS))
     if sum(len(word) for word in words) < 2:
-        raise CommandError("Search for at least two characters.")
+        raise CommandError(msg("error.search_short"))
     async with ctx.db.session() as session:
         found = await search_articles(session, words)
     query = " ".join(words)
     if not found:
-        return Reply(text=f"Nothing found for “{query}”.", ephemeral=True)
-    heading = f"{len(found)} results for “{query}”"
-    return Reply(text=cards_text(heading, found), cards=tuple(found))
+        return Reply(message=msg("search.none", query=query), ephemeral=True)
+    heading = msg("search.count", count=len(found), query=query)
+    return Reply(message=heading, cards=tuple(found))
 
 
 async def tags(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
@@ -335,31 +327,34 @@ async def tags(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -
     async with ctx.db.session() as session:
         counted = await recent_tags(session, since)
     if not counted:
-        return Reply(text="No tags in the last 7 days yet.", ephemeral=True)
-    lines = tuple(f"{tag} ({count})" for tag, count in counted)
-    return Reply(text="Tags of the last 7 days:\n" + "\n".join(lines), lines=lines, ephemeral=True)
+        return Reply(message=msg("tags.none"), ephemeral=True)
+    lines = tuple(msg("tags.line", count=count, tag=tag) for tag, count in counted)
+    return Reply(message=msg("tags.heading"), lines=lines, ephemeral=True)
 
 
 async def sources(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
     async with ctx.db.session() as session:
         health = await source_health(session)
     if not health:
-        return Reply(text="No sources yet.", ephemeral=True)
+        return Reply(message=msg("sources.none"), ephemeral=True)
     lines = []
     for item in health:
+        error = item.last_error[:300] if item.last_error else msg("sources.unknown_error")
         if item.disabled:
-            state = f"disabled after {item.error_count} errors: {item.last_error or 'unknown'}"
+            line = msg("sources.disabled", count=item.error_count, name=item.name, error=error)
         elif item.ok:
-            state = "ok"
+            line = msg("sources.ok", name=item.name)
         else:
-            state = f"{item.error_count} errors, last: {item.last_error or 'unknown'}"
-        lines.append(f"{item.name}: {state[:300]}")
-    return Reply(text="Sources:\n" + "\n".join(lines), lines=tuple(lines), ephemeral=True)
+            line = msg("sources.failing", count=item.error_count, name=item.name, error=error)
+        lines.append(line)
+    return Reply(message=msg("sources.heading"), lines=tuple(lines), ephemeral=True)
 
 
 async def help_(ctx: AppContext, request: CommandRequest, args: dict[str, Any]) -> Reply:
-    from bot.commands import commands, help_text
+    from bot.commands import commands
 
     # `lines` carry no markup, so every renderer shows them as typed.
-    lines = tuple(f"{spec.usage} — {spec.description}" for spec in commands())
-    return Reply(text=help_text(), lines=lines, ephemeral=True)
+    lines = tuple(
+        msg("help.line", usage=spec.usage, description=Msg(spec.description)) for spec in commands()
+    )
+    return Reply(message=msg("help.heading"), lines=lines, ephemeral=True)

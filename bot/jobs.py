@@ -60,14 +60,6 @@ class CycleReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
-        return (
-            f"{self.new_articles} new articles ({self.sources_failed} sources failed), "
-            f"{self.enriched} enriched, {self.digests_queued} digests and "
-            f"{self.alerts_queued} alerts queued, {self.delivery.sent} delivered, "
-            f"{self.delivery.retried} to retry, {self.delivery.failed} failed"
-        )
-
 
 class Jobs:
     """The service's recurring work, bound to one context and one notifier registry."""

@@ -7,11 +7,39 @@ other's types, so Slack, Discord, the CLI and the web share one set of handlers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from digest.models import ArticleCard, Digest, TranslationView
 
 Platform = Literal["slack", "discord", "console", "web"]
+
+
+MsgValue: TypeAlias = "str | int | Msg | tuple[str | Msg, ...]"
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """Something to tell a user, as data: a catalogue message id and the values it shows.
+
+    The bot layer never words anything itself; adapters render a `Msg` in the reader's language
+    (adapters/i18n.py). `count` picks the plural form and is shown as `{n}`; a tuple value is
+    shown as a list and a nested `Msg` is rendered first.
+    """
+
+    key: str
+    values: tuple[tuple[str, MsgValue], ...] = ()
+    count: int | None = None
+
+
+def msg(key: str, /, *, count: int | None = None, **values: MsgValue) -> Msg:
+    """`msg("subscribe.following", tags=("llm", "gpu"))`; ids are checked against both
+    catalogues by tests/i18n."""
+    return Msg(key, tuple(sorted(values.items())), count)
+
+
+def N_(key: str) -> str:  # noqa: N802  (the gettext convention for a deferred message id)
+    """Marks a message id stored for later rendering (command descriptions)."""
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +66,19 @@ class CommandRequest:
     # The adapter's check that the bot may post in this channel (None: not checked), and what the
     # user should do about it when it may not ("invite @ainews first").
     bot_can_post: bool | None = None
-    post_problem: str = ""
+    post_problem: str = ""  # catalogue id of why the bot cannot post here (adapter-specific)
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What a handler answers; adapters choose the rendering, not the content.
 
-    Exactly one of the payload fields is usually set; `text` is always a plain-text fallback that
-    makes sense alone (Slack notifications, terminals, screen readers).
+    Exactly one of the payload fields is usually set. `message` (or `lines`) is what to say, as
+    catalogue data; `lang` is the language the channel reads, so every renderer can word the
+    reply and its plain-text fallback in it.
     """
 
-    text: str
+    message: Msg | str | None = None
     ephemeral: bool = False
     is_error: bool = False
     digest: Digest | None = None
@@ -58,4 +87,6 @@ class Reply:
     translation: TranslationView | None = None
     translation_title: str = ""
     translation_url: str = ""
-    lines: tuple[str, ...] = field(default_factory=tuple)
+    lines: tuple[Msg | str, ...] = field(default_factory=tuple)
+    usage: str = ""
+    lang: str = ""

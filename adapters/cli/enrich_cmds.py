@@ -8,11 +8,14 @@ from typing import Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.i18n import Translator, translator
+from adapters.reply_text import DIMENSION_LABELS, TRANSLATION_STATUS
 from bot.config import Settings
 from bot.context import build_context
 from bot.enrich.pipeline import EnrichReport, enrich_article, enrich_pending
 from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.errors import CommandError
+from bot.messages import N_
 from bot.store.enrichments import translation_state
 from bot.store.read import article_card
 from digest.models import ArticleCard, TranslationView
@@ -33,13 +36,15 @@ def enrich_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
     """Score and summarise every article without a current enrichment."""
-    report = run_async(_enrich(settings_from(ctx), limit))
+    settings = settings_from(ctx)
+    report = run_async(_enrich(settings, limit))
     if as_json:
         print_json(report.to_json())
     else:
+        t = translator(settings.translate.default_lang)
+        failed = t.plural("cli.failed", report.failed)
         typer.echo(
-            f"enriched {report.enriched} article(s), {report.failed} failed "
-            f"(engine: {report.engine})"
+            t.plural("cli.enrich_done", report.enriched, failed=failed, engine=report.engine)
         )
 
 
@@ -77,28 +82,36 @@ def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[st
     }
 
 
-def card_text(card: ArticleCard, translation: tuple[str, str] | None) -> str:
+def card_text(card: ArticleCard, translation: tuple[str, str] | None, t: Translator) -> str:
+    """The card for a terminal, labelled in `[translate] default_lang`; reasons as given."""
+
+    def label(key: str, value: str) -> str:
+        return t("label", label=t(key), value=value)
+
     lines = [
         f"#{card.article_id} {card.title}",
-        f"{card.source} · {card.published_at:%Y-%m-%d %H:%M} UTC · {card.url}",
+        f"{card.source} · {t.datetime(card.published_at)} · {card.url}",
     ]
     if card.title_translated:
         lines.append(card.title_translated)
     if card.scores is None or card.importance is None:
-        lines.append("Not enriched yet (see `ainews enrich`).")
+        lines.append(t("card.not_enriched_cli"))
         return "\n".join(lines)
-    lines += ["", f"Importance {card.importance}/5", "", f"TL;DR: {card.tldr}", "", "Key points:"]
+    lines += ["", t("importance_label", n=card.importance), "", label(N_("tldr"), card.tldr)]
+    lines += ["", f"{t('key_points')}:"]
     lines += [f"  • {point}" for point in card.key_points]
-    lines += ["", "Scores:"]
+    lines += ["", f"{t('scores')}:"]
     for name, dim in card.scores.as_dict().items():
-        lines.append(f"  {name:<13}{dim['score']}  {dim['reason']}")
+        lines.append(f"  {t(DIMENSION_LABELS[name])}  {dim['score']}  {dim['reason']}")
     if card.impact:
-        lines += ["", f"Impact: {card.impact}"]
+        lines += ["", label(N_("impact"), card.impact)]
     if card.editorial:
-        lines.append(f"Editorial: {card.editorial}")
-    lines += ["", f"Tags: {', '.join(card.tags) or '-'}"]
+        lines.append(label(N_("editorial"), card.editorial))
+    lines += ["", label(N_("tags"), t.join(card.tags) or "-")]
     if translation:
-        lines.append(f"Translation ({translation[0]}): {translation[1]}")
+        into = t("translation_into", lang=t.lang_name(translation[0]))
+        status = t(TRANSLATION_STATUS.get(translation[1], N_("status_none")))
+        lines.append(t("label", label=into, value=status))
     return "\n".join(lines)
 
 
@@ -109,14 +122,16 @@ def article_command(
     as_json: bool = typer.Option(False, "--json", help="Print the card as one JSON object."),
 ) -> None:
     """The summary card of one article: TL;DR, key points, tags, scores with reasons."""
-    card, translation = run_async(_card(settings_from(ctx), article_id))
+    settings = settings_from(ctx)
+    t = translator(settings.translate.default_lang)
+    card, translation = run_async(_card(settings, article_id))
     if card is None:
-        typer.echo(f"No article with id {article_id}.", err=True)
+        typer.echo(t("error.no_article", id=article_id), err=True)
         raise typer.Exit(1)
     if as_json:
         print_json(card_json(card, translation))
     else:
-        typer.echo(card_text(card, translation))
+        typer.echo(card_text(card, translation, t))
 
 
 async def _translate(settings: Settings, article_id: int, lang: str) -> TranslationView:

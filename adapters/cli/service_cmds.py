@@ -13,8 +13,10 @@ import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
 from adapters.console import render_digest_text
+from adapters.i18n import Translator, translator
 from bot.config import DatabaseSettings, Settings
 from bot.digests import digest_for
+from bot.jobs import CycleReport
 from bot.runtime import open_store
 from digest.models import Digest, DigestKind
 from digest.serialize import digest_to_dict
@@ -55,10 +57,29 @@ def run_command(
         run_async(serve(settings))
         return
     report = run_async(run_once(settings))
-    typer.echo(f"ainews: one cycle done: {report.summary()}", err=True)
+    t = translator(settings.translate.default_lang)
+    typer.echo(t("cli.cycle_done", summary=cycle_summary(report, t)), err=True)
     if report.errors:
-        typer.echo(f"ainews: steps that crashed: {', '.join(report.errors)}", err=True)
+        typer.echo(t("cli.crashed", steps=t.join(report.errors)), err=True)
         raise typer.Exit(1)
+
+
+def cycle_summary(report: CycleReport, t: Translator) -> str:
+    """What one cycle did, with each count in its plural form."""
+    parts = [
+        t.plural("cli.new_articles", report.new_articles)
+        + t.plural("cli.sources_failed", report.sources_failed),
+        t.plural("cli.enriched", report.enriched),
+        t(
+            "cli.queued",
+            digests=t.plural("cli.digests", report.digests_queued),
+            alerts=t.plural("cli.alerts", report.alerts_queued),
+        ),
+        t.plural("cli.delivered", report.delivery.sent),
+        t.plural("cli.to_retry", report.delivery.retried),
+        t.plural("cli.failed", report.delivery.failed),
+    ]
+    return t.join(parts)
 
 
 def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> None:
@@ -73,7 +94,7 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
 
         print_json(discord_render.render_digest_payloads(digest, settings))
     else:
-        sys.stdout.write(render_digest_text(digest))
+        sys.stdout.write(render_digest_text(digest, settings.translate.default_lang))
 
 
 @app.command("digest")

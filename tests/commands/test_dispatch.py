@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from bot.commands import GENERIC_FAILURE, commands, dispatch, find, help_text, parse_text
+from adapters.i18n import translator
+from adapters.reply_text import reply_text
+from bot.commands import GENERIC_FAILURE, commands, dispatch, find, parse_text
 from bot.config import Settings
 from bot.context import AppContext, build_context
 from bot.errors import CommandError
-from bot.messages import CommandRequest
+from bot.messages import CommandRequest, Reply
 from tests.commands.seeding import add_article, add_source
 from tests.fakes.store_seed import FakeClock
 
@@ -26,6 +28,11 @@ async def ctx(make_settings: Callable[..., Settings]) -> AsyncIterator[AppContex
     context = await build_context(make_settings(), clock=FakeClock(NOW), upgrade=False)
     yield context
     await context.aclose()
+
+
+def words(ctx: AppContext, reply: Reply) -> str:
+    """The reply as the channel reads it (its plain-text form, in the reply's language)."""
+    return reply_text(reply, ctx.settings)
 
 
 def request(text: str, *, platform: str = "slack", can_manage: bool = False) -> CommandRequest:
@@ -46,7 +53,10 @@ def test_table_covers_every_subcommand_of_the_design() -> None:
         "resume", "subscriptions", "alerts", "settings", "search", "tags", "sources", "help",
     ]  # fmt: skip
     assert {spec.name for spec in commands() if spec.slow} == {"summary", "translate"}
-    assert all(f"`{spec.usage}`" in help_text() for spec in commands())
+    # descriptions are catalogue ids, worded per language
+    for spec in commands():
+        assert translator("en")(spec.description) != spec.description
+        assert translator("ja")(spec.description) != translator("en")(spec.description)
 
 
 @pytest.mark.parametrize(
@@ -78,21 +88,31 @@ def test_parse_errors_carry_usage(text: str) -> None:
 
 
 async def test_channel_commands_and_prefs(ctx: AppContext) -> None:
+    # a new channel reads `[translate] default_lang` (ja) until it says otherwise
     reply = await dispatch(ctx, request("subscribe llm agents"))
-    assert reply.text == "This channel now follows: agents, llm." and not reply.is_error
+    assert reply.lang == "ja" and not reply.is_error
+    assert words(ctx, reply) == "このチャンネルがフォロー中のタグ: agents、llm"
     reply = await dispatch(ctx, request("settings lang en tz Europe/Paris time 7:05"))
-    assert "Time zone: Europe/Paris" in reply.lines and "Daily digest at: 07:05" in reply.lines
+    lines = words(ctx, reply).splitlines()
+    assert reply.lang == "en" and lines[0] == "Saved."
+    assert "Time zone: Europe/Paris" in lines and "Daily digest at: 07:05" in lines
     reply = await dispatch(ctx, request("unsubscribe llm agents"))
-    assert "gets every story" in reply.text
+    assert words(ctx, reply) == "This channel follows no tags now, so it gets every story."
     reply = await dispatch(ctx, request("subscriptions"))
-    assert reply.ephemeral and "Tags: none (every story)" in reply.lines
+    assert reply.ephemeral and "Tags: none (every story)" in words(ctx, reply).splitlines()
+    reply = await dispatch(ctx, request("settings lang ja"))
+    assert words(ctx, reply).splitlines()[:2] == ["保存しました。", "タグ: なし（すべての記事）"]
+    reply = await dispatch(ctx, request("alerts on 4"))
+    assert words(ctx, reply).startswith("アラートをオンにしました: 重要度4以上")
 
 
 async def test_discord_channel_changes_need_a_manager(ctx: AppContext) -> None:
     denied = await dispatch(ctx, request("alerts off", platform="discord"))
-    assert denied.is_error and "Only channel managers" in denied.text
+    assert denied.is_error and "チャンネル管理者だけ" in words(ctx, denied)
     allowed = await dispatch(ctx, request("alerts off", platform="discord", can_manage=True))
-    assert allowed.text == "Alerts are off for this channel."
+    assert words(ctx, allowed) == "このチャンネルのアラートをオフにしました。"
+    english = Reply(message=allowed.message, lang="en")
+    assert words(ctx, english) == "Alerts are off for this channel."
 
 
 async def test_search_tags_sources_on_both_stores(ctx: AppContext) -> None:
@@ -113,10 +133,17 @@ async def test_search_tags_sources_on_both_stores(ctx: AppContext) -> None:
     ]
     assert (await dispatch(ctx, request("search 0_"))).cards == ()  # `_` is no wildcard
     reply = await dispatch(ctx, request("tags"))
-    assert reply.lines == ("llm (2)", "gpu (1)")
+    assert words(ctx, reply).splitlines() == ["直近7日間のタグ:", "llm（2件）", "gpu（1件）"]
+    in_english = words(ctx, Reply(message=reply.message, lines=reply.lines, lang="en"))
+    assert in_english.splitlines() == [
+        "Tags of the last 7 days:",
+        "llm (2 stories)",
+        "gpu (1 story)",
+    ]
     reply = await dispatch(ctx, request("sources"))
-    assert reply.lines[0] == "Dead: disabled after 8 errors: HTTP 404"
-    assert reply.lines[1] == "Wire: ok"
+    assert words(ctx, reply).splitlines()[1:] == ["Dead: エラー8回で停止中: HTTP 404", "Wire: 正常"]
+    in_english = words(ctx, Reply(message=reply.message, lines=reply.lines, lang="en"))
+    assert in_english.splitlines()[1:] == ["Dead: disabled after 8 errors: HTTP 404", "Wire: ok"]
 
 
 async def test_unexpected_failure_is_one_generic_line_and_a_logged_traceback(
@@ -129,7 +156,9 @@ async def test_unexpected_failure_is_one_generic_line_and_a_logged_traceback(
             reply = await dispatch(context, request("today"))
     finally:
         await context.aclose()
-    assert reply.text == GENERIC_FAILURE and reply.is_error and reply.ephemeral
+    assert reply.message == GENERIC_FAILURE and reply.is_error and reply.ephemeral
+    # the channel's language cannot be read either: the apology uses the default language
+    assert reply.lang == "ja" and words(context, reply).startswith("申し訳ありません")
     assert "no such table" in caplog.text
     assert find("today") is not None
 

@@ -46,15 +46,34 @@ async def test_console_prints_digests_and_alerts() -> None:
     assert notifier.platform == "console" and sent.platform_message_id.endswith("n1")
     await notifier.send("local", "stdout", alert_payload("en", item_to_dict(item())), "n2")
     text = stream.getvalue()
-    assert "Daily AI digest — 2026-11-27" in text and "ALERT" in text
-    assert "Wire, Lab · importance 4/5 · D5 R4 P3 I3 · alerted" in text
+    assert "AI news — November 27, 2026 (1 story)" in text and "ALERT — important story" in text
+    assert (
+        "Wire, Lab · Importance 4 of 5 · Depth 5 · Relevance 4 · Practicality 3 · Innovation 3"
+        " · alerted earlier"
+    ) in text
     # control characters and line breaks from a feed cannot shape the terminal
     assert "\x1b" not in text and " 1. Open model [31m released now" in text
 
 
+async def test_console_speaks_the_queued_language() -> None:
+    """A channel reading Japanese (the default) gets Japanese labels."""
+    stream = io.StringIO()
+    notifier = ConsoleNotifier(stream, default_lang="ja")
+    digest = Digest("daily", date(2026, 11, 27), "ja", (item(), item(story_id=2)))
+    await notifier.send("local", "stdout", digest_payload(digest), "n1")
+    await notifier.send("local", "stdout", alert_payload("ja", item_to_dict(item())), "n2")
+    text = stream.getvalue()
+    assert "AIニュース — 2026年11月27日 (2件)" in text and "アラート — 重要な記事" in text
+    assert "Wire、Lab · 重要度 4/5 · 深さ 5 · 関連性 4 · 実用性 3 · 新規性 3 · アラート済み" in text
+
+
 def test_empty_digest_says_so() -> None:
     text = render_digest_text(Digest("weekly", date(2026, 11, 29), "en", (), tag="agents"))
-    assert "Weekly AI digest — 2026-11-29 — #agents" in text and "No stories" in text
+    assert "AI news this week — November 29, 2026 — #agents (0 stories)" in text
+    assert "No stories yet." in text
+    text = render_digest_text(Digest("weekly", date(2026, 11, 29), "ja", (), tag="agents"))
+    assert "今週のAIニュース — 2026年11月29日 — #agents (0件)" in text
+    assert "まだ記事はありません。" in text
 
 
 async def test_console_destination_exists_only_without_platform_tokens(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord_client import start_discord
+from adapters.i18n import translator
 from bot.commands import GENERIC_FAILURE, MAX_COMMAND_CHARS, commands
 from bot.config import LLMSettings, Settings
 from bot.context import AppContext, build_context
@@ -48,6 +49,9 @@ def _text(log: InteractionLog) -> str:
     return json.dumps(log.messages(), ensure_ascii=False)
 
 
+APOLOGIES = tuple(translator(lang).render(GENERIC_FAILURE) for lang in ("ja", "en"))
+
+
 def _flags(log: InteractionLog) -> int:
     assert log.callback is not None
     return int(log.callback["data"].get("flags") or 0) if log.callback.get("data") else 0
@@ -74,13 +78,20 @@ async def test_sync_registers_one_group_built_from_the_table(
     assert group["name"] == "ainews" and group["dm_permission"] is False
     subcommands = {option["name"]: option for option in group["options"]}
     assert list(subcommands) == [spec.name for spec in commands()]
+    english, japanese = translator("en"), translator("ja")
+    assert group["description_localizations"]["ja"] == japanese("cmd.group")
     for spec in commands():
         options = {o["name"]: o for o in subcommands[spec.name]["options"]}
-        assert subcommands[spec.name]["description"] == spec.description
+        # English is Discord's default; a Japanese client shows the ja catalogue's wording
+        assert subcommands[spec.name]["description"] == english(spec.description)
+        assert subcommands[spec.name]["description_localizations"] == {
+            "ja": japanese(spec.description)
+        }
         for param in spec.params:
             option = options[param.name]
             assert option["type"] == OPTION_TYPES[param.kind]
-            assert option["description"] == param.description
+            assert option["description"] == english(param.description)
+            assert option["description_localizations"] == {"ja": japanese(param.description)}
             assert option["required"] is param.required
             assert option.get("autocomplete", False) is (param.kind in ("tag", "tags"))
             if param.choices:
@@ -109,39 +120,68 @@ async def test_dev_guild_sync_goes_to_the_guild(
         await service.close()
 
 
-# Every subcommand with arguments a user would type; what the answer must contain.
-CASES: list[tuple[str, dict[str, Any], str]] = [
-    ("today", {}, "Open weights model beats benchmarks"),
-    ("today", {"tag": "AGENTS"}, "Agents framework released"),
-    ("week", {}, "Open weights model beats benchmarks"),
-    ("week", {"tag": "llm"}, "Open weights model beats benchmarks"),
-    ("hn", {}, "Show HN: a tiny LLM inference server"),
-    ("summary", {"article": "{first}"}, "Depth 5/5"),
-    ("translate", {"article": "{first}", "lang": "ja"}, ""),
-    ("subscribe", {"tags": "llm, agents"}, "agents"),
-    ("unsubscribe", {"tags": "agents"}, "llm"),
-    ("subscriptions", {}, "llm"),
-    ("alerts", {"state": "on", "min": 4}, "4"),
-    ("alerts", {"state": "off"}, "off"),
-    ("settings", {"lang": "ja", "tz": "Europe/Paris", "time": "08:30"}, "Europe/Paris"),
-    ("search", {"words": "agents framework"}, "Agents framework released"),
-    ("tags", {}, "agents"),
-    ("sources", {}, "Example Wire"),
-    ("help", {}, "/ainews subscribe"),
-]
+# Every subcommand with arguments a user would type; what the answer must contain, in a channel
+# reading English and in one reading Japanese (the labels, not only the stories).
+CASES: list[tuple[str, dict[str, Any], tuple[str, ...], tuple[str, ...]]] = [
+    ("today", {},
+     ("Open weights model beats benchmarks", "AI news · November 28, 2026", "3 stories"),
+     ("Open weights model beats benchmarks", "AIニュース · 2026年11月28日", "3件", "重要度")),
+    ("today", {"tag": "AGENTS"}, ("Agents framework released", "· #agents", "1 story"),
+     ("Agents framework released", "· #agents", "1件")),
+    ("week", {}, ("Open weights model beats benchmarks", "AI news this week"),
+     ("Open weights model beats benchmarks", "今週のAIニュース")),
+    ("week", {"tag": "llm"}, ("Open weights model beats benchmarks", "Scores", "Depth"),
+     ("Open weights model beats benchmarks", "スコア", "深さ")),
+    ("hn", {}, ("Show HN: a tiny LLM inference server", "Hacker News on AI", "240 points"),
+     ("Show HN: a tiny LLM inference server", "Hacker News の AI 記事", "240ポイント")),
+    ("summary", {"article": "{first}"}, ("Depth 5/5", "Relevance", "Importance"),
+     ("深さ 5/5", "関連性", "重要度")),
+    ("translate", {"article": "{first}", "lang": "ja"}, ("Translation needs an LLM: add an [llm]",),
+     ("翻訳にはLLMが必要です",)),
+    ("subscribe", {"tags": "llm, agents"}, ("This channel now follows: agents, llm.",),
+     ("このチャンネルがフォロー中のタグ: agents、llm",)),
+    ("unsubscribe", {"tags": "agents"}, ("This channel now follows: llm.",),
+     ("このチャンネルがフォロー中のタグ: llm",)),
+    ("subscriptions", {}, ("Tags: llm", "Alerts: on, importance 4 and up"),
+     ("タグ: llm", "アラート: オン（重要度4以上）")),
+    ("alerts", {"state": "on", "min": 4}, ("Alerts are on: stories of importance 4 and up",),
+     ("アラートをオンにしました: 重要度4以上",)),
+    ("alerts", {"state": "off"}, ("Alerts are off for this channel.",),
+     ("このチャンネルのアラートをオフにしました。",)),
+    ("settings", {"tz": "Europe/Paris", "time": "08:30"},
+     ("Saved.", "Time zone: Europe/Paris", "Daily digest at: 08:30"),
+     ("保存しました。", "タイムゾーン: Europe/Paris", "デイリーダイジェストの配信時刻: 08:30")),
+    ("search", {"words": "agents framework"}, ("Agents framework released", "1 result for"),
+     ("Agents framework released", "の検索結果: 1件")),
+    ("tags", {}, ("Tags of the last 7 days:", "agents (1 story)"),
+     ("直近7日間のタグ:", "agents（1件）")),
+    ("sources", {}, ("Sources:", "Example Wire: ok"), ("情報源:", "Example Wire: 正常")),
+    ("help", {}, ("/ainews subscribe <tags…> — Follow tags in this channel",),
+     ("/ainews subscribe <tags…> — このチャンネルでタグをフォロー",)),
+]  # fmt: skip
 SLOW = {spec.name for spec in commands() if spec.slow}
 EPHEMERAL_SPECS = {spec.name for spec in commands() if spec.ephemeral}
 
 
-@pytest.mark.parametrize(("sub", "options", "expected"), CASES, ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize(
+    ("sub", "options", "english", "japanese"), CASES, ids=lambda v: str(v)[:20]
+)
 async def test_every_subcommand_answers_through_the_tree(
     interactions: Interactions,
     discord_api: FakeDiscordAPI,
     seeded: dict[str, int],
     sub: str,
     options: dict[str, Any],
-    expected: str,
+    english: tuple[str, ...],
+    japanese: tuple[str, ...],
+    lang: str,
 ) -> None:
+    """Each subcommand in a channel set to `lang`: every reply within Discord's limits (the
+    fake refuses anything over them) and worded in the channel's language."""
+    await interactions.run("settings", {"lang": lang})
+    if sub == "subscriptions":
+        await interactions.run("alerts", {"state": "on", "min": 4})
     if sub == "unsubscribe":
         await interactions.run("subscribe", {"tags": "llm agents"})
     if sub == "subscriptions":
@@ -157,8 +197,11 @@ async def test_every_subcommand_answers_through_the_tree(
     if sub in EPHEMERAL_SPECS:
         assert _flags(log) & EPHEMERAL
     text = _text(log)
-    assert GENERIC_FAILURE not in text
-    assert expected in text
+    assert not any(apology in text for apology in APOLOGIES)
+    for expected in english if lang == "en" else japanese:
+        assert expected in text
+    own, other = (english, japanese) if lang == "en" else (japanese, english)
+    assert not [label for label in other if label not in own and label in text]
     for message in log.messages():
         assert message["allowed_mentions"] == {"parse": []}
     # Every request ainews made was accepted by the fake (limits, nonce, callbacks).
@@ -199,7 +242,7 @@ async def test_member_without_manage_channels_cannot_change_the_channel(
         before = (await session.scalars(select(Channel))).one()
         snapshot = (before.tz, before.alerts_enabled, before.lang, before.digest_time)
     log = await interactions.run(sub, options, permissions=VIEW_AND_SEND)
-    assert "Only channel managers" in _text(log)
+    assert "チャンネル管理者だけ" in _text(log)  # the channel reads the default language, ja
     assert _flags(log) & EPHEMERAL
     assert await channel_tags(ctx.db) == ["llm"]
     async with ctx.db.session() as session:
@@ -252,7 +295,8 @@ async def test_unknown_article_is_a_short_ephemeral_error(
 ) -> None:
     log = await interactions.run("summary", {"article": "999999"})
     text = _text(log)
-    assert "999999" in text and GENERIC_FAILURE not in text
+    assert "ID 999999 の記事はありません。" in text
+    assert not any(apology in text for apology in APOLOGIES)
     # The public "thinking…" placeholder is removed so the error stays private.
     assert log.original_deleted
     assert log.followups and log.followups[0]["flags"] & EPHEMERAL
@@ -270,9 +314,7 @@ async def test_long_translation_answer_goes_out_as_follow_ups_and_a_file(
 
     def reply(body: str) -> Reply:
         view = TranslationView(lang="ja", status="complete", title="翻訳", body=body)
-        return Reply(
-            text="x", translation=view, translation_title="T", translation_url="https://x.example/1"
-        )
+        return Reply(translation=view, translation_title="T", translation_url="https://x.example/1")
 
     answering = AinewsCommands(ctx)
     state = interactions.service.client._connection
@@ -375,7 +417,7 @@ async def test_hidden_controls_are_refused_like_slack(
     interactions: Interactions, ctx: AppContext, words: str
 ) -> None:
     log = await interactions.run("search", {"words": words})
-    assert "control or text-direction" in _text(log)
+    assert "制御文字" in _text(log)
     assert _flags(log) & EPHEMERAL
 
 
@@ -388,7 +430,7 @@ async def test_stale_subcommand_gets_one_generic_line(
     interactions.service.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
     await discord_api.wait_for(lambda: payload["token"] in discord_api.interactions)
     log = discord_api.interactions[payload["token"]]
-    assert GENERIC_FAILURE in _text(log)
+    assert APOLOGIES[0] in _text(log)  # in `[translate] default_lang`
     assert _flags(log) & EPHEMERAL
 
 
@@ -451,9 +493,9 @@ async def test_subscribe_where_the_bot_cannot_send_says_what_to_grant(
 ) -> None:
     view_only = str(1024)  # the bot may see the channel but not send messages there
     log = await interactions.run("subscribe", {"tags": "llm"}, app_permissions=view_only)
-    assert "Send Messages" in _text(log)
+    assert "メッセージを送信" in _text(log)  # "Send Messages", in the channel's language
     assert _flags(log) & EPHEMERAL
     assert await channel_tags(ctx.db) == []
     log = await interactions.run("subscribe", {"tags": "llm"})
-    assert "now follows: llm" in _text(log)
+    assert "フォロー中のタグ: llm" in _text(log)
     assert await channel_tags(ctx.db) == ["llm"]

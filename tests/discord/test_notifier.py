@@ -209,3 +209,35 @@ async def test_outbox_round_trip_no_loss_no_duplicate_failures_isolated(
             )
         )
     assert row is not None and row.platform_message_id == first_id
+
+
+@pytest.mark.parametrize(
+    ("lang", "digest_label", "alert_label"),
+    [
+        ("ja", "**AIニュース · 2026年11月28日** — 25件", "**アラート** · ★★★★☆ 重要度 4/5"),
+        (
+            "en",
+            "**AI news · November 28, 2026** — 25 stories",
+            "**Alert** · ★★★★☆ Importance 4 of 5",
+        ),
+    ],
+)
+async def test_digests_and_alerts_go_out_in_the_queued_language(
+    service: DiscordService, discord_api: FakeDiscordAPI, lang: str, digest_label: str,
+    alert_label: str,
+) -> None:  # fmt: skip
+    """The payload's language (the channel's) picks the labels; the fake enforces the limits."""
+    digest = Digest("daily", date(2026, 11, 28), lang, tuple(_item(n) for n in range(25)))
+    payload = {"type": "digest", "digest": digest_to_dict(digest)}
+    await service.notifier.send("guild", CHANNEL, payload, f"digest-{lang}")
+    alert = {"type": "alert", "lang": lang, "item": item_to_dict(_item(99))}
+    await service.notifier.send("guild", CHANNEL, alert, f"alert-{lang}")
+    messages = discord_api.messages[CHANNEL]
+    assert len(messages) == 4  # 25 embeds take three messages, then the alert
+    assert messages[0]["content"].startswith(digest_label)
+    assert messages[-1]["content"].startswith(alert_label)
+    unscored = "まだ採点されていません。" if lang == "ja" else "Not scored yet."
+    scores = [embed["fields"][1] for message in messages for embed in message["embeds"]]
+    assert len(scores) == 26
+    assert all(field["value"] == unscored for field in scores)
+    assert all(call.status < 400 for call in discord_api.calls)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -91,14 +92,14 @@ def test_digest_payload_shape_is_json_with_nonce_and_links() -> None:
     _accepted(payloads)
     assert payloads[0]["nonce"] == "row-nonce-1"
     first = payloads[0]
-    assert "2026-11-28" in str(first["content"])
+    assert "AI news · November 28, 2026** — 2 stories" in str(first["content"])
     embed = first["embeds"][0]
     assert embed["url"] == "https://news.example/1"
     assert embed["author"]["name"] == "Wire, Other Wire"
     names = [f["name"] for f in embed["fields"]]
     assert names[:3] == ["Importance", "Scores", "Tags"]
     assert "★★☆☆☆" in embed["fields"][0]["value"]
-    assert "depth 4 · relevance 4 · practicality 4 · innovation 4" in embed["fields"][1]["value"]
+    assert "Depth 4 · Relevance 4 · Practicality 4 · Innovation 4" in embed["fields"][1]["value"]
     assert "https://ainews.example/a/101" in embed["fields"][3]["value"]
     assert embed["color"] != first["embeds"][1]["color"]
     assert json.loads(json.dumps(payloads)) == payloads
@@ -109,7 +110,29 @@ def test_digest_payload_shape_is_json_with_nonce_and_links() -> None:
 def test_empty_digest_still_sends_a_valid_message() -> None:
     payloads = render_digest_payloads(_digest([]), SETTINGS)
     _accepted(payloads)
-    assert "no stories" in str(payloads[0]["content"])
+    assert "No stories yet." in str(payloads[0]["content"])
+    japanese = render_digest_payloads(replace(_digest([]), lang="ja"), SETTINGS)
+    _accepted(japanese)
+    assert "AIニュース · 2026年11月28日** — まだ記事はありません。" in str(japanese[0]["content"])
+
+
+def test_japanese_digest_and_alert_labels() -> None:
+    discussed = replace(_item(2), points=1, comments=1)
+    digest = replace(_digest([_item(1), discussed]), lang="ja")
+    payloads = render_digest_payloads(digest, SETTINGS)
+    _accepted(payloads)
+    assert "**AIニュース · 2026年11月28日** — 2件" in str(payloads[0]["content"])
+    embed = payloads[0]["embeds"][0]
+    assert [f["name"] for f in embed["fields"]][:3] == ["重要度", "スコア", "タグ"]
+    assert embed["fields"][1]["value"] == "深さ 4 · 関連性 4 · 実用性 4 · 新規性 4"
+    assert payloads[0]["embeds"][1]["footer"]["text"] == "1ポイント · コメント1件"
+    english = render_digest_payloads(replace(digest, lang="en"), SETTINGS)
+    assert english[0]["embeds"][1]["footer"]["text"] == "1 point · 1 comment"  # no "1 points"
+    alert = render_alert_payloads(_item(3), "ja", SETTINGS, nonce="n")
+    _accepted(alert)
+    assert str(alert[0]["content"]).startswith("**アラート** · ★★★★☆ 重要度 4/5")
+    alert = render_alert_payloads(_item(3), "en", SETTINGS, nonce="n")
+    assert str(alert[0]["content"]).startswith("**Alert** · ★★★★☆ Importance 4 of 5")
 
 
 def test_mentions_in_untrusted_text_are_inert() -> None:
@@ -165,10 +188,10 @@ def _translation(body: str, status: TranslationStatus = "complete") -> Reply:
         lang="ja", status=status, title="翻訳 @everyone", body=body, chunks_total=4, chunks_done=2
     )
     return Reply(
-        text="fallback",
         translation=view,
         translation_title="Original",
         translation_url="https://news.example/1",
+        lang="en",
     )
 
 
@@ -189,7 +212,11 @@ def test_very_long_translation_is_attached_as_markdown() -> None:
     name, data = messages[0].attachment
     assert name == "translation-ja.md"
     assert body.strip() in data.decode()
-    assert "partial: 2 of 4" in messages[0].content
+    assert "Partial translation: 2 of 4 parts" in messages[0].content
+    assert "The full translation is attached (45,999 characters)." in messages[0].content
+    japanese = render_reply(replace(_translation(body, status="partial"), lang="ja"), SETTINGS)
+    assert "翻訳（日本語） — 部分翻訳: 4件中2件" in japanese[0].content
+    assert "翻訳の全文を添付しました（45,999文字）。" in japanese[0].content
 
 
 def test_card_reply_has_the_four_scores_with_reasons() -> None:
@@ -209,7 +236,7 @@ def test_card_reply_has_the_four_scores_with_reasons() -> None:
         importance=4,
         related=((8, "Elsewhere"),),
     )
-    [message] = render_reply(Reply(text="x", card=card), SETTINGS)
+    [message] = render_reply(Reply(card=card, lang="en"), SETTINGS)
     payload = {"content": message.content, "embeds": message.embeds}
     assert message_errors(payload) == {}
     embed = message.embeds[0]
@@ -220,10 +247,19 @@ def test_card_reply_has_the_four_scores_with_reasons() -> None:
         "Practicality 4/5",
         "Innovation 4/5",
     ]
+    assert embed["footer"]["text"] == "#7 · 3 min"
+    [message] = render_reply(Reply(card=card, lang="ja"), SETTINGS)
+    assert message_errors({"content": message.content, "embeds": message.embeds}) == {}
+    embed = message.embeds[0]
+    assert [f["name"] for f in embed["fields"]][:6] == [
+        "重要度", "タグ", "深さ 4/5", "関連性 4/5", "実用性 4/5", "新規性 4/5",
+    ]  # fmt: skip
+    assert embed["fields"][2]["value"].startswith("RRR")  # the reason is shown as given
+    assert embed["footer"]["text"] == "#7 · 約3分"
 
 
 def test_text_reply_is_split_and_neutralised() -> None:
-    reply = Reply(text="@everyone " + "line\n" * 1000, ephemeral=True)
+    reply = Reply(message="@everyone " + "line\n" * 1000, ephemeral=True)
     messages = render_reply(reply, SETTINGS)
     assert len(messages) > 1
     assert all(m.ephemeral and len(m.content) <= MAX_CONTENT for m in messages)
@@ -231,8 +267,10 @@ def test_text_reply_is_split_and_neutralised() -> None:
 
 
 def test_blank_reply_still_answers_the_interaction() -> None:
-    [message] = render_reply(Reply(text="   \n  "), SETTINGS)
+    [message] = render_reply(Reply(message="   \n  ", lang="en"), SETTINGS)
     assert message.content == "Done."
+    [message] = render_reply(Reply(message="   \n  "), SETTINGS)  # `[translate] default_lang`
+    assert message.content == "完了しました。"
 
 
 def test_split_never_separates_an_escape_from_its_character() -> None:
@@ -246,7 +284,7 @@ def test_split_never_separates_an_escape_from_its_character() -> None:
 def test_sources_lines_from_a_hostile_feed_are_shown_as_typed() -> None:
     """A feed's name and error text reach `/ainews sources`: no masked link, heading or ping."""
     hostile = "Evil Feed: 3 errors, last: [verify here](https://evil.example) # Big @everyone"
-    reply = Reply(text=f"Sources:\n{hostile}\n# Owned", lines=(hostile, "# Owned"), ephemeral=True)
+    reply = Reply(message="Sources:", lines=(hostile, "# Owned"), ephemeral=True)
     [message] = render_reply(reply, SETTINGS)
     assert message.content.startswith("Sources:\n")
     assert "\\[verify here](https://evil.example)" in message.content

@@ -51,7 +51,7 @@ async def test_enrich_json_then_nothing_left(tmp_path: Path, sqlite_url: str) ->
     code, out, _ = await ainews("--config", config, "enrich", "--limit", "5", "--json")
     assert json.loads(out) == {"enriched": 0, "failed": 0, "engine": "offline"}
     code, out, _ = await ainews("--config", config, "enrich")
-    assert code == 0 and "enriched 0 article(s)" in out
+    assert code == 0 and "0件を採点・要約、失敗0件（エンジン: offline）" in out
 
 
 async def test_article_json_has_exactly_the_documented_shape(
@@ -86,9 +86,10 @@ async def test_article_card_text_and_unknown_id(tmp_path: Path, sqlite_url: str)
     config = write_config(tmp_path, sqlite_url)
     code, out, _ = await ainews("--config", config, "article", str(ids[1]))
     assert code == 0
-    assert "Importance" in out and "TL;DR:" in out and "relevance" in out
+    # labelled in `[translate] default_lang` (ja); the rubric reasons are shown as given
+    assert "重要度" in out and "要約:" in out and "関連性" in out and "スコア:" in out
     code, out, err = await ainews("--config", config, "article", "99999")
-    assert code == 1 and "No article with id 99999" in err
+    assert code == 1 and "ID 99999 の記事はありません。" in err
 
 
 async def test_translate_without_llm_says_how_to_configure_one(

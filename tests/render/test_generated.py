@@ -99,14 +99,14 @@ cards = st.builds(
     related=st.lists(st.tuples(st.integers(1, 99), text), max_size=5).map(tuple),
 )
 replies = st.one_of(
-    st.builds(Reply, text=text, ephemeral=st.booleans(), is_error=st.booleans()),
-    st.builds(Reply, text=text, digest=digests),
-    st.builds(Reply, text=text, card=cards),
-    st.builds(Reply, text=text, cards=st.lists(cards, max_size=10).map(tuple)),
+    st.builds(Reply, message=text, ephemeral=st.booleans(), is_error=st.booleans()),
+    st.builds(Reply, message=text, digest=digests),
+    st.builds(Reply, message=text, card=cards),
+    st.builds(Reply, message=text, cards=st.lists(cards, max_size=10).map(tuple)),
     st.builds(
-        Reply, text=text, translation=translations, translation_title=text, translation_url=url
+        Reply, message=text, translation=translations, translation_title=text, translation_url=url
     ),
-    st.builds(Reply, text=text, lines=st.lists(text, max_size=30).map(tuple)),
+    st.builds(Reply, message=text, lines=st.lists(text, max_size=30).map(tuple)),
 )
 RUNS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None

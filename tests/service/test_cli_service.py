@@ -17,6 +17,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from adapters.i18n import translator
 from bot.demo import SAMPLE_FEEDS, rewrite_dates, sample_bytes, today_mapper
 from bot.store.db import Database
 from tests.fakes.store_seed import add_channel, add_source, add_story
@@ -51,13 +52,13 @@ async def test_demo_prints_todays_digest_offline(tmp_path: Path) -> None:
     code, out, err = await _ainews("demo", cwd=tmp_path)
     assert code == 0, err
     today = datetime.now(UTC).astimezone().date()
-    assert "Daily AI digest" in out
+    assert "AIニュース — " in out  # `[translate] default_lang` is ja
     # one entry per story: the Helix-2 release appears once, carried by three English sources
     # One story, four sources (the Japanese report joins through "Helix-2" and its figure).
     helix = [line for line in out.splitlines() if re.match(r"\s*\d+\. .*Helix-2", line)]
     assert len(helix) == 1, out
-    assert "AI Wire (sample), Lab Notes (sample), Tech Daily AI (sample)" in out
-    assert "importance" in out and "https://sample.ainews.invalid/" in out
+    assert "AI Wire (sample)、Lab Notes (sample)、Tech Daily AI (sample)" in out
+    assert "重要度" in out and "https://sample.ainews.invalid/" in out
     assert "http://127.0.0.1:8080/" in err
     assert str(today.year) in out
 
@@ -120,7 +121,7 @@ def test_digest_json_shape(sqlite_url: str) -> None:
     data = json.loads(out)
     assert [i["title"] for i in data["items"]] == ["Agent paper"] and data["lang"] == "en"
     code, out, _ = _cli(*base, "week", "--date", "2026-11-22")
-    assert code == 0 and "Weekly AI digest — 2026-11-22" in out and "Next day" in out
+    assert code == 0 and "今週のAIニュース — 2026年11月22日" in out and "Next day" in out
     code, _, err = _cli(*base, "today", "--date", "28/11")
     assert code == 2 and "YYYY-MM-DD" in err
 
@@ -196,13 +197,13 @@ async def test_run_once_fetches_enriches_and_prints_the_due_digest(
     config = _config(tmp_path, feed_server)
     code, out, err = await _ainews("--config", str(config), "run", "--once", cwd=tmp_path)
     assert code == 0, err
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    assert f"Daily AI digest — {yesterday}" in out, (out, err)
+    yesterday = translator("ja").date((datetime.now(UTC) - timedelta(days=1)).date())
+    assert f"AIニュース — {yesterday}" in out, (out, err)
     assert "Helix Labs releases Helix-2" in out
-    assert "5 new articles (1 sources failed)" in err
+    assert "新着記事5件（取得に失敗した情報源1件）" in err  # `[translate] default_lang` is ja
     # a second cycle: nothing new is due, nothing is printed twice
     code, out, err = await _ainews("--config", str(config), "run", "--once", cwd=tmp_path)
-    assert code == 0 and "Daily AI digest" not in out, out
+    assert code == 0 and "AIニュース" not in out, out
     code, out, _ = await _ainews("--config", str(config), "sources", "list", "--json", cwd=tmp_path)
     gone = next(s for s in json.loads(out) if s["name"] == "Gone feed")
     assert gone["error_count"] == 1 and "404" in (gone["last_error"] or "")
@@ -221,7 +222,7 @@ async def test_run_serves_the_web_view_and_stops_on_sigterm(
     assert process.stdout is not None
     try:
         seen = ""
-        while "Daily AI digest" not in seen:
+        while "AIニュース" not in seen:
             line = await asyncio.wait_for(process.stdout.readline(), 30)
             assert line, seen
             seen += line.decode()

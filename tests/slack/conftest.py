@@ -62,6 +62,9 @@ def slack_settings(
         overrides.setdefault("slack", {})
         overrides["slack"] = {"api_base_url": fake_slack.api_url, **overrides["slack"]}
         overrides.setdefault("web", {"base_url": "https://ainews.example.org"})
+        # These suites read replies in English; tests/slack/test_languages_e2e.py covers ja,
+        # the product's default, and switching between the two.
+        overrides["translate"] = {"default_lang": "en", **overrides.get("translate", {})}
         settings = make_settings(**overrides)
         secrets = Secrets(
             slack_bot_token=SecretStr(BOT_TOKEN), slack_signing_secret=SecretStr(SIGNING_SECRET)

@@ -58,7 +58,7 @@ async def test_today_posts_the_scored_digest_in_channel(slack: SlashDriver) -> N
     assert answer.params["response_type"] == "in_channel"
     text = slack.last_text()
     assert "New open LLM beats GPT on reasoning" in text
-    assert "★★★★★ 5/5 · depth 5 · relevance 5" in text
+    assert "★★★★★ Importance 5 of 5 · Depth 5 · Relevance 5" in text
     assert "Robotics lab opens" not in text  # three days old
     assert "TL;DR of Agents that write tests" in text
     assert_all_accepted(slack)
@@ -90,7 +90,7 @@ async def test_summary_by_id_and_by_known_url_ack_first(slack: SlashDriver) -> N
     assert json.loads(response.text)["text"] == "Working on it…"
     text = slack.last_text()
     assert "New open LLM beats GPT on reasoning" in text
-    assert "depth 5: explains the method" in text
+    assert "Depth 5: explains the method" in text
     assert "first point" in text
     await slack.command("summary https://news.example.com/open-llm?utm_source=x")
     assert "New open LLM beats GPT on reasoning" in slack.last_text()
@@ -191,7 +191,7 @@ async def test_search_tags_sources(slack: SlashDriver) -> None:
     await slack.command("search nothing-matches-this")
     assert "Nothing found" in slack.last_text()
     await slack.command("tags")
-    assert "llm (2)" in slack.last_text() and "robotics (1)" in slack.last_text()
+    assert "llm (2 stories)" in slack.last_text() and "robotics (1 story)" in slack.last_text()
     await slack.command("sources")
     answer = slack.fake.posts()[-1]
     assert "Broken Blog: 3 errors, last: HTTP 500" in slack.last_text()

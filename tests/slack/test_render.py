@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def test_digest_scores_tldr_tags_and_permalink() -> None:
     assert len(payloads) == 1
     text = all_text(payloads)
     assert "<https://news.example.com/1?a=1&amp;b=2|A model>" in text
-    assert "★★★★☆ 4/5 · depth 5 · relevance 4 · practicality 3 · innovation 3" in text
+    assert "★★★★☆ Importance 4 of 5 · Depth 5 · Relevance 4 · Practicality 3 · Innovation 3" in text
     assert "Wire, Blog" in text
     assert "#llm #agents" in text
     assert "<https://ainews.example.org/a/1|details>" in text
@@ -136,10 +137,14 @@ def test_split_text_cuts_at_sentences() -> None:
 def test_long_translation_becomes_several_messages_at_sentence_boundaries() -> None:
     body = " ".join(f"Sentence number {i} of the translated article." for i in range(2000))
     view = TranslationView("ja", "partial", "訳題", body, chunks_total=10, chunks_done=7)
-    payloads = render_translation_payloads(view, "Title", "https://x.example/a", SETTINGS)
+    payloads = render_translation_payloads(view, "Title", "https://x.example/a", SETTINGS, "en")
     assert_accepted(payloads)
     assert len(payloads) >= 8
-    assert "partial: 7 of 10 parts translated" in all_text(payloads[:1])
+    assert "Translation (Japanese): Partial translation: 7 of 10 parts" in all_text(payloads[:1])
+    japanese = render_translation_payloads(view, "Title", "https://x.example/a", SETTINGS, "ja")
+    assert_accepted(japanese)
+    assert "翻訳（日本語）: 部分翻訳: 10件中7件" in all_text(japanese[:1])
+    assert "続き（2/" in all_text(japanese[1:2])
     sections = [b["text"]["text"] for p in payloads for b in p["blocks"] if b["type"] == "section"]  # type: ignore[index, union-attr]
     assert all(s.endswith(".") for s in sections)
 
@@ -168,12 +173,15 @@ def test_card_and_plain_replies_fit() -> None:
     for markup in MENTION_MARKUP:
         assert markup not in text
     replies = [
-        Reply(text="x" * 20_000),
-        Reply(text="oops <!channel>", is_error=True),
-        Reply(text="lines", lines=tuple(f"line {i}" for i in range(3000))),
+        Reply(message="x" * 20_000),
+        Reply(message="oops <!channel>", is_error=True),
+        Reply(message="lines", lines=tuple(f"line {i}" for i in range(3000))),
     ]
     for reply in replies:
-        assert_accepted(render_reply(reply, SETTINGS))
+        for lang in ("en", "ja"):
+            assert_accepted(render_reply(replace(reply, lang=lang), SETTINGS))
+    for lang in ("en", "ja"):
+        assert_accepted(render_card_payloads(card, SETTINGS, lang))
 
 
 def test_bad_web_base_url_leaves_plain_labels() -> None:

@@ -51,7 +51,7 @@ async def test_summary_of_unknown_url_fetches_and_enriches_on_demand(
     assert answer.params["response_type"] == "in_channel"
     text = "\n".join(text_objects(answer.params["blocks"]))
     assert "Not scored yet" not in text  # the offline engine enriched it before answering
-    assert "/5*" in text and "TL;DR" in text
+    assert " of 5*" in text and "TL;DR" in text
     assert len(pages.requests) >= 1
 
 
@@ -82,7 +82,7 @@ async def test_translate_posts_a_thread_with_honest_status(
     shown = "\n".join(t for c in posts for t in text_objects(c.params["blocks"]))
     assert fake_japanese(paragraphs[0]).split("。")[0] in shown  # first sentence and last
     assert fake_japanese(paragraphs[-1]).split("。")[-2] in shown
-    assert "translation to ja: complete" in shown
+    assert "Translation (Japanese): Translation complete" in shown
     assert driver.fake.rejected() == []
     assert fake_llm.calls >= 2
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from adapters.web import create_web_app
-from adapters.web_i18n import MESSAGES, accepted_langs, choose_lang
+from adapters.web_i18n import accepted_langs, choose_lang
 from bot.context import AppContext
 from tests.fakes.llm_server import FakeLLM, fake_japanese
 from tests.web.conftest import serve
@@ -35,10 +35,6 @@ def test_choose_lang(query: str | None, header: str, default: str, expected: str
 
 def test_accept_language_order() -> None:
     assert accepted_langs("en;q=0.5, ja, fr;q=0.8") == ["ja", "fr", "en"]
-
-
-def test_both_languages_have_every_string() -> None:
-    assert set(MESSAGES["ja"]) == set(MESSAGES["en"])
 
 
 async def test_ui_language_from_query_header_and_config(

@@ -52,7 +52,7 @@ async def test_article_page_shows_rubric_weights_translation_and_related(
     assert page.problems() == []
     assert "OpenAI releases a reasoning model" in text
     assert "OpenAIが推論モデルを公開" in text  # translated title
-    assert "Example AI Blog" in text and "2026-11-28 08:00" in text  # Tokyo time
+    assert "Example AI Blog" in text and "November 28, 2026 8:00 AM" in text  # Tokyo time
     assert "Reading time 3 min" in text
     for dimension, score, weight in (
         ("Depth", 5, 40),
@@ -104,7 +104,7 @@ async def test_translation_status_not_yet_without_llm(
     response = await client.get(f"/a/{seeded.unscored}", params={"lang": "en", "tl": "ja"})
     text = scan(response.text).text
     assert "Not translated yet" in text
-    assert "Translation needs an LLM; none is configured." in text
+    assert "Translation needs an LLM: add an [llm] section" in text
     assert "Not scored yet." in text
     assert 'method="post"' not in response.text
 
@@ -159,7 +159,9 @@ async def test_daily_weekly_and_hn_digests(client: httpx.AsyncClient, seeded: Se
     daily = await client.get("/digest/daily/2026-11-28", params={"lang": "en"})
     assert daily.status_code == 200
     page = scan(daily.text)
-    assert "Daily digest — 2026-11-28" in page.text
+    assert "Daily digest — November 28, 2026" in page.text
+    japanese = scan((await client.get("/digest/daily/2026-11-28", params={"lang": "ja"})).text)
+    assert "デイリーダイジェスト — 2026年11月28日" in japanese.text
     assert "/digest/daily/2026-11-27?lang=en" in page.hrefs()
     assert "/digest/daily/2026-11-29?lang=en" in page.hrefs()
     assert "Last week's agent framework" not in page.text
