@@ -23,6 +23,7 @@ from bot.jobs import CycleReport, Jobs
 from bot.ports import Clock, Notifier
 
 if TYPE_CHECKING:
+    from adapters.listeners import Listener
     from bot.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ class Service:
     """What `serve()` runs: the context, notifiers by platform, HTTP routes and closers.
 
     A platform adapter joins by adding its notifier to `notifiers`, its HTTP endpoints to
-    `routes` (served by the web server) and its shutdown to `closers` — nothing else changes.
+    `routes` (served by the public listener, never by the web view) and its shutdown to
+    `closers` — nothing else changes.
     """
 
     ctx: AppContext
@@ -124,52 +126,73 @@ async def _add_discord(service: Service, *, long_running: bool) -> None:
     service.closers.append(discord_service.close)
 
 
-def _web_server(service: Service) -> Any:
-    """A uvicorn server for the web view, or None when disabled or not installed."""
+def _listeners(service: Service) -> list[Listener]:
+    """Bind the web view (private, `[web] host`) and the platforms' public endpoint.
+
+    The public listener (`[slack] host`/`port`) exists only when a platform posts to us over
+    HTTP and serves only those routes, so publishing it publishes nothing of the web view.
+    """
+    from adapters.listeners import create_public_app, start_listener
+
     settings = service.ctx.settings
-    if not settings.web.enabled:
+    listeners: list[Listener] = []
+    try:
+        if service.routes:
+            public = create_public_app(service.ctx, service.routes)
+            listeners.append(
+                start_listener(
+                    "platform endpoint",
+                    public,
+                    settings.slack.host,
+                    settings.slack.port,
+                    "[slack] host/port",
+                )
+            )
+        web_app = _web_app(service)
+        if web_app is not None:
+            listeners.append(
+                start_listener(
+                    "web view", web_app, settings.web.host, settings.web.port, "[web] host/port"
+                )
+            )
+    except BaseException:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners
+
+
+def _web_app(service: Service) -> Any:
+    """The web view's ASGI app, or None when disabled or not installed."""
+    if not service.ctx.settings.web.enabled:
         return None
     try:
         from adapters.web import create_web_app
     except ImportError:
         log.info("web view not available; skipping it")
         return None
-    import uvicorn
-
-    web_app = create_web_app(service.ctx, extra_routes=service.routes)
-    config = uvicorn.Config(
-        web_app,
-        host=settings.web.host,
-        port=settings.web.port,
-        log_level="warning",
-        lifespan="on",  # the web view cancels its running translations on shutdown
-    )
-    server = uvicorn.Server(config)
-    # the service owns SIGINT/SIGTERM and tells the server to exit; uvicorn must not take them
-    setattr(server, "capture_signals", contextlib.nullcontext)  # noqa: B010
-    return server
-
-
-async def _run_web(server: Any, url: str) -> None:
-    """Serve the web view; a failure to start (port taken) is reported, not fatal."""
-    try:
-        await server.serve()
-    except SystemExit:
-        log.error("web view could not start on %s (is the port in use?)", url)
-        return
-    if not server.started:
-        log.error("web view could not start on %s (is the port in use?)", url)
+    return create_web_app(service.ctx)
 
 
 async def run_once(
     settings: Settings, *, clock: Clock | None = None, stream: TextIO | None = None
 ) -> CycleReport:
-    """One full cycle: sync sources, fetch, enrich, queue due digests and alerts, deliver."""
-    service = await build_service(settings, clock=clock, stream=stream)
+    """One full cycle: sync sources, fetch, enrich, queue due digests and alerts, deliver.
+
+    Takes the same SQLite lock as `serve()`: a cycle beside a running service would be a
+    second scheduler on one file.
+    """
+    from bot.instance_lock import InstanceLock
+
+    lock = InstanceLock.acquire(settings.database.url)
     try:
-        return await Jobs(service.ctx, service.notifiers).cycle()
+        service = await build_service(settings, clock=clock, stream=stream)
+        try:
+            return await Jobs(service.ctx, service.notifiers).cycle()
+        finally:
+            await service.aclose()
     finally:
-        await service.aclose()
+        lock.release()
 
 
 async def serve(
@@ -179,24 +202,42 @@ async def serve(
     stop: asyncio.Event | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set): scheduler, web view, adapters, console."""
+    """Run until SIGINT/SIGTERM (or `stop` is set): scheduler, listeners, adapters, console.
+
+    Raises StartupError (the CLI exits 2) when another process runs on the same SQLite file or
+    a listener's port is taken; nothing has been served or scheduled by then.
+    """
+    from bot.instance_lock import InstanceLock
+
     stop = stop or asyncio.Event()
+    say = announce or (lambda line: print(line, flush=True))
+    lock = InstanceLock.acquire(settings.database.url)
+    try:
+        service = await build_service(settings, stream=stream, long_running=True)
+        try:
+            listeners = _listeners(service)
+        except BaseException:
+            await service.aclose()
+            raise
+        await _serve_until_stopped(service, listeners, stop, say)
+    finally:
+        lock.release()
+
+
+async def _serve_until_stopped(
+    service: Service, listeners: list[Listener], stop: asyncio.Event, say: Callable[[str], None]
+) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    say = announce or (lambda line: print(line, flush=True))
-    service = await build_service(settings, stream=stream, long_running=True)
     jobs = Jobs(service.ctx, service.notifiers)
+    serving = [asyncio.create_task(item.serve(), name=item.name) for item in listeners]
     running: list[asyncio.Task[Any]] = []
     scheduler = None
-    server = None
     try:
-        server = _web_server(service)
-        if server is not None:
-            url = f"http://{settings.web.host}:{settings.web.port}/"
-            running.append(asyncio.create_task(_run_web(server, url), name="web"))
-            say(f"ainews web view: {url}")
+        for item in listeners:
+            say(f"ainews {item.name}: {item.url}")
         platforms = ", ".join(sorted(service.notifiers)) or "none"
         say(f"ainews running: delivering to {platforms}; Ctrl-C stops it")
         # the first full cycle runs at once; the scheduler then keeps each job on its cadence
@@ -208,17 +249,17 @@ async def serve(
         if scheduler is not None:
             scheduler.shutdown(wait=False)  # cancels running jobs; let them unwind before closing
             await asyncio.sleep(0.1)
-        if server is not None:
-            server.should_exit = True
-        web = [task for task in running if task.get_name() == "web"]
+        for item in listeners:
+            item.stop()
         for task in running:
-            if task not in web:
-                task.cancel()
-        if web:
-            await asyncio.wait(web, timeout=5)
-        for task in web:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        if serving:
+            await asyncio.wait(serving, timeout=5)
+        for task in serving:
+            task.cancel()
+        await asyncio.gather(*running, *serving, return_exceptions=True)
+        for item in listeners:
+            item.close()
         await service.aclose()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

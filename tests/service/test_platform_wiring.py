@@ -5,6 +5,7 @@ Slack requests on the web port next to the web view."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from adapters.main import build_service, run_once, serve
 from bot.config import Secrets, Settings
+from bot.errors import StartupError
 from bot.store.db import Database
 from tests.fakes.discord_api import BOT_TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscordAPI, running_fake_discord
@@ -63,9 +65,9 @@ def wired_settings(
 ) -> Settings:
     port = free_port()
     settings = make_settings(
-        slack={"api_base_url": fake_slack.api_url},
         discord={"api_base_url": fake_discord.base_url},
         web={"port": port, "base_url": f"http://127.0.0.1:{port}"},
+        slack={"api_base_url": fake_slack.api_url, "host": "127.0.0.1", "port": free_port()},
     )
     secrets = Secrets(
         slack_bot_token=SecretStr(SLACK_TOKEN),
@@ -122,51 +124,154 @@ async def test_run_once_delivers_an_alert_to_slack_and_discord(
     assert body["enforce_nonce"] is True
 
 
-async def test_serve_answers_signed_slack_requests_beside_the_web_view(
+def _signed_slash(fake_slack: FakeSlack, text: str = "help") -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "command": "/ainews",
+            "text": text,
+            "team_id": TEAM_ID,
+            "channel_id": SLACK_CHANNEL,
+            "user_id": "U0ADMIN",
+            "user_name": "admin",
+            "response_url": fake_slack.response_url("wiring"),
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0AINEWS",
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(SIGNING_SECRET, timestamp, body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return body, headers
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for a condition the fakes make true (polling the recorded calls)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition never became true")
+        await asyncio.sleep(0.01)
+
+
+async def wait_healthy(client: httpx.AsyncClient) -> None:
+    """Wait until the listener answers its health check (it starts in a task)."""
+    for _ in range(200):
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{client.base_url} never became healthy")
+
+
+async def test_slack_has_its_own_listener_that_serves_nothing_of_the_web_view(
     wired_settings: Settings, db: Database, fake_slack: FakeSlack
 ) -> None:
     stop = asyncio.Event()
     lines: list[str] = []
     running = asyncio.create_task(serve(wired_settings, stop=stop, announce=lines.append))
-    base = wired_settings.web.base_url
+    public = f"http://127.0.0.1:{wired_settings.slack.port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            body = urlencode(
-                {
-                    "command": "/ainews",
-                    "text": "help",
-                    "team_id": TEAM_ID,
-                    "channel_id": SLACK_CHANNEL,
-                    "user_id": "U0ADMIN",
-                    "user_name": "admin",
-                    "response_url": fake_slack.response_url("wiring"),
-                    "trigger_id": "1.2.3",
-                    "api_app_id": "A0AINEWS",
-                }
-            ).encode()
-            timestamp = str(int(time.time()))
-            headers = {
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": sign(SIGNING_SECRET, timestamp, body),
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
+        async with httpx.AsyncClient(base_url=public, timeout=5) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack)
             answered = await client.post("/slack/events", content=body, headers=headers)
             forged = await client.post(
                 "/slack/events",
                 content=body,
                 headers={**headers, "X-Slack-Signature": "v0=" + "0" * 64},
             )
+            # the web view, its metrics and its token-spending form are not on this listener
+            hidden = [
+                await client.get("/"),
+                await client.get("/metrics"),
+                await client.get("/feed.xml"),
+                await client.post("/a/1/translate", data={"lang": "ja"}),
+            ]
+        async with httpx.AsyncClient(base_url=wired_settings.web.base_url, timeout=5) as web:
+            await wait_healthy(web)
+            page = await web.get("/")
+            slack_on_web = await web.post("/slack/events", content=body, headers=headers)
         assert answered.status_code == 200
         assert forged.status_code == 401
+        assert [r.status_code for r in hidden] == [404, 404, 404, 404]
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        assert slack_on_web.status_code in (404, 405)  # and Slack's route is not on the web view
+        assert any(f"platform endpoint: {public}/" in line for line in lines)
         assert any("web view" in line for line in lines)
         assert any("slack" in line for line in lines if "delivering" in line)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def test_slack_routes_work_with_the_web_view_off(
+    wired_settings: Settings, db: Database, fake_slack: FakeSlack
+) -> None:
+    settings = wired_settings.model_copy(
+        update={"web": wired_settings.web.model_copy(update={"enabled": False})}
+    )
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(serve(settings, stop=stop, announce=lines.append))
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack, "help")
+            answered = await client.post("/slack/events", content=body, headers=headers)
+            health = await client.get("/healthz")
+            await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+        assert answered.status_code == 200
+        assert health.json() == {"status": "ok"}
+        [answer] = [c for c in fake_slack.posts() if c.method == "response_url"]
+        assert "today" in str(answer.params)
+        assert not any("web view" in line for line in lines)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def test_a_taken_port_stops_start_up_naming_it(
+    wired_settings: Settings, db: Database
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = wired_settings.model_copy(
+            update={"slack": wired_settings.slack.model_copy(update={"port": port})}
+        )
+        with pytest.raises(StartupError, match=rf"port {port} on 127\.0\.0\.1 .*\[slack\]"):
+            await serve(settings, stop=asyncio.Event(), announce=lambda _line: None)
+    # the lock on the database file was released: the next start-up is not refused
+    settings = wired_settings.model_copy(
+        update={"web": wired_settings.web.model_copy(update={"enabled": False})}
+    )
+    stop = asyncio.Event()
+    stop.set()
+    await serve(settings, stop=stop, announce=lambda _line: None)
+
+
+async def test_a_second_service_on_one_sqlite_file_is_refused(
+    wired_settings: Settings, db: Database, database_url: str
+) -> None:
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(serve(wired_settings, stop=stop, announce=lines.append))
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{wired_settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+        path = database_url.removeprefix("sqlite:///")
+        with pytest.raises(StartupError, match=re.escape(path)):
+            await run_once(wired_settings, clock=FakeClock(NOW))
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)
