@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import io
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord_notifier import DiscordNotifier
@@ -37,6 +41,7 @@ from bot.config import Settings
 from bot.errors import CommandError, ConfigError
 from bot.messages import CommandRequest, Reply
 from bot.search import recent_tags
+from bot.store.state import read_state, write_state
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -59,6 +64,16 @@ def use_api_base(url: str) -> None:
     place ainews changes it (`[discord] api_base_url`, default `https://discord.com/api/v10`).
     """
     Route.BASE = url.rstrip("/")
+
+
+def use_gateway(url: str) -> None:
+    """Connect the gateway to `url` (`[discord] gateway_url`) instead of Discord's host.
+
+    discord.py dials `DiscordWebSocket.DEFAULT_GATEWAY` for a first connection and after an
+    INVALID_SESSION (a RESUME uses the `resume_gateway_url` READY gave), so this is where a
+    loopback fake gateway, or a gateway proxy, is set.
+    """
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
 
 def make_client(settings: Settings) -> discord.Client:
@@ -298,16 +313,34 @@ def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandT
     return tree
 
 
+def command_table_hash(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
+    """A digest of exactly what a sync would send: a changed table gives a different digest."""
+    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 async def sync_commands(
-    tree: app_commands.CommandTree[Any], settings: Settings
-) -> list[app_commands.AppCommand]:
-    """Register the commands with Discord: globally, or in `[discord] dev_guild_id` (instant)."""
-    guild_id = settings.discord.dev_guild_id
-    if guild_id is None:
-        return await tree.sync()
-    guild = discord.Object(id=guild_id)
-    tree.copy_global_to(guild=guild)
-    return await tree.sync(guild=guild)
+    tree: app_commands.CommandTree[Any], ctx: AppContext
+) -> list[app_commands.AppCommand] | None:
+    """Register the commands with Discord — globally, or in `[discord] dev_guild_id` (instant) —
+    only when the table differs from the last successful sync (its hash is kept in the store).
+
+    Discord rate-limits command syncs; a restart with an unchanged table makes no call and
+    returns None.
+    """
+    guild_id = ctx.settings.discord.dev_guild_id
+    guild = discord.Object(id=guild_id) if guild_id is not None else None
+    if guild is not None:
+        tree.copy_global_to(guild=guild)
+    scope = f"guild:{guild_id}" if guild_id is not None else "global"
+    key = f"discord:commands:{tree.client.application_id}:{scope}"
+    digest = command_table_hash(tree, guild)
+    if await read_state(ctx.db, key) == digest:
+        log.info("discord commands unchanged; not syncing", extra={"scope": scope})
+        return None
+    synced = await tree.sync(guild=guild)
+    await write_state(ctx.db, key, digest, ctx.clock.now())
+    return synced
 
 
 @dataclass
@@ -327,10 +360,13 @@ class DiscordService:
                 await self.gateway
 
 
-async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> DiscordService:
-    """Log in with `DISCORD_BOT_TOKEN`, sync `/ainews`, and listen on the gateway in a task.
+async def start_discord(
+    ctx: AppContext, *, connect_gateway: bool = True, sync: bool = True
+) -> DiscordService:
+    """Log in with `DISCORD_BOT_TOKEN`, sync `/ainews` if it changed, listen on the gateway.
 
-    `connect_gateway=False` stops after login and sync (REST only), which the tests use.
+    `connect_gateway=False` stops after login (REST only: delivery, HTTP interactions, tests);
+    `sync=False` skips the command sync (`run --once` never syncs).
     """
     token = ctx.settings.secrets.discord_bot_token
     if token is None:
@@ -339,11 +375,13 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
         # Webhook executes cannot carry `enforce_nonce` and need Manage Webhooks: not used.
         log.warning("[discord] use_webhooks is not supported; posting as the bot instead")
     use_api_base(ctx.settings.discord.api_base_url)
+    use_gateway(ctx.settings.discord.gateway_url)
     client = make_client(ctx.settings)
     tree = build_tree(client, ctx)
     try:
         await client.login(token.get_secret_value())
-        await sync_commands(tree, ctx.settings)
+        if sync:
+            await sync_commands(tree, ctx)
     except BaseException:
         await client.close()
         raise

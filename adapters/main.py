@@ -117,8 +117,12 @@ async def _add_discord(service: Service, *, long_running: bool) -> None:
         return
     from adapters.discord_client import start_discord
 
+    gateway = service.ctx.settings.discord.interactions == "gateway"
     try:
-        discord_service = await start_discord(service.ctx, connect_gateway=long_running)
+        # commands are synced by a serving process only, and only when the table changed
+        discord_service = await start_discord(
+            service.ctx, connect_gateway=long_running and gateway, sync=long_running
+        )
     except Exception:
         log.exception("Discord login failed; Discord deliveries stay queued until it works")
         return

@@ -210,7 +210,7 @@ def build_slack_app(
 
 
 def create_slack_routes(ctx: AppContext) -> list[BaseRoute]:
-    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
+    """`POST /slack/events` for the public listener (needs SLACK_SIGNING_SECRET)."""
     if ctx.settings.secrets.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
     return [slack_events_route(build_slack_app(ctx))]
