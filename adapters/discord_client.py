@@ -16,7 +16,6 @@ import io
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,22 +24,13 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.discord_commands import GROUP_NAME, as_text, refusal, tag_suggestions, typed_value
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
-from bot.commands import (
-    GENERIC_FAILURE,
-    MAX_COMMAND_CHARS,
-    CommandSpec,
-    ParamSpec,
-    commands,
-    error_reply,
-    is_hidden_control,
-    run,
-)
+from bot.commands import GENERIC_FAILURE, MAX_COMMAND_CHARS, CommandSpec, ParamSpec, commands, run
 from bot.config import Settings
-from bot.errors import CommandError, ConfigError
+from bot.errors import ConfigError
 from bot.messages import CommandRequest, Reply
-from bot.search import recent_tags
 from bot.store.state import read_state, write_state
 
 if TYPE_CHECKING:
@@ -48,13 +38,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GROUP_NAME = "ainews"
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
 ACK_BUDGET_SECONDS = 2.0
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
-TAG_WINDOW = timedelta(weeks=4)
-MAX_CHOICES = 25
 
 
 def use_api_base(url: str) -> None:
@@ -95,45 +82,6 @@ def _annotation(param: ParamSpec) -> Any:
         return app_commands.Range[int, param.min_value, param.max_value]
     # Discord enforces the length in the client; `_refusal` re-checks what arrives.
     return app_commands.Range[str, None, MAX_COMMAND_CHARS]
-
-
-def _typed_value(param: ParamSpec, value: Any) -> Any:
-    """The same typed values `bot.commands.parse_text` produces from text."""
-    if value is None:
-        return None
-    if param.kind == "int":
-        return int(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    if param.kind == "tags":
-        return [word.lower() for word in text.replace(",", " ").split()]
-    if param.kind in ("tag", "lang", "choice"):
-        return text.lower()
-    return text
-
-
-def _as_text(spec: CommandSpec, args: dict[str, Any]) -> str:
-    """The invocation as `/ainews` text, for logs and handlers that read `request.text`."""
-    words = [spec.name]
-    for param in spec.params:
-        value = args.get(param.name)
-        if value is None:
-            continue
-        shown = " ".join(value) if isinstance(value, list) else str(value)
-        words.extend([param.name, shown] if spec.name == "settings" else [shown])
-    return " ".join(words)
-
-
-def _refusal(text: str) -> Reply | None:
-    """Typed options skip `parse_text`, so its table-wide input checks are applied here."""
-    if len(text) > MAX_COMMAND_CHARS:
-        message = f"That command is too long (over {MAX_COMMAND_CHARS} characters)."
-        return error_reply(CommandError(message, "/ainews help"))
-    if any(is_hidden_control(char) for char in text):
-        message = "That command contains control or text-direction characters."
-        return error_reply(CommandError(message, "/ainews help"))
-    return None
 
 
 def _send_options(message: OutgoingMessage) -> dict[str, Any]:
@@ -218,7 +166,7 @@ class AinewsCommands:
             workspace=str(interaction.guild_id or ""),
             channel=str(interaction.channel_id or ""),
             user=str(interaction.user.id),
-            text=_as_text(spec, args),
+            text=as_text(spec, args),
             can_manage=interaction.permissions.manage_channels,
             channel_name=str(getattr(channel, "name", "") or ""),
             locale=str(interaction.locale),
@@ -232,12 +180,12 @@ class AinewsCommands:
         args = {
             name: typed
             for name, value in values.items()
-            if (typed := _typed_value(params[name], value)) is not None
+            if (typed := typed_value(params[name], value)) is not None
         }
         request = self.request_of(spec, interaction, args)
-        refusal = _refusal(request.text)
-        if refusal is not None:
-            await self.respond(interaction, refusal, ephemeral=True)
+        refused = refusal(request.text)
+        if refused is not None:
+            await self.respond(interaction, refused, ephemeral=True)
             return
         if spec.slow:
             await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
@@ -280,20 +228,10 @@ class AinewsCommands:
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Tags stored in the last weeks matching what is typed (the last word for tag lists)."""
-        words = current.replace(",", " ").split()
-        prefix = words[-1].lower().lstrip("#") if words and not current.endswith(" ") else ""
-        kept = " ".join(words[:-1] if prefix else words)
-        since = self.ctx.clock.now() - TAG_WINDOW
-        async with self.ctx.db.session() as session:
-            ranked = await recent_tags(session, since, limit=200)
-        out: list[app_commands.Choice[str]] = []
-        for tag, count in ranked:
-            if tag.startswith(prefix) and tag not in words:
-                value = f"{kept} {tag}".strip()[:100]
-                out.append(app_commands.Choice(name=f"{value} ({count})"[:100], value=value))
-            if len(out) >= MAX_CHOICES:
-                break
-        return out
+        return [
+            app_commands.Choice(name=label, value=value)
+            for label, value in await tag_suggestions(self.ctx, current)
+        ]
 
 
 def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandTree[Any]:

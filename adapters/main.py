@@ -112,7 +112,17 @@ async def _add_slack(service: Service, *, long_running: bool) -> None:
 
 
 async def _add_discord(service: Service, *, long_running: bool) -> None:
-    """Discord joins when DISCORD_BOT_TOKEN is set; a failed login leaves its rows pending."""
+    """Discord joins when DISCORD_BOT_TOKEN is set; a failed login leaves its rows pending.
+
+    With `[discord] interactions = "http"` a serving process adds `POST /discord/interactions`
+    to the public listener (DISCORD_PUBLIC_KEY verifies it) and opens no gateway connection.
+    """
+    if long_running and service.ctx.settings.discord.interactions == "http":
+        from adapters.discord_interactions import create_interactions_endpoint
+
+        endpoint = create_interactions_endpoint(service.ctx)
+        service.routes.append(endpoint.route())
+        service.closers.append(endpoint.aclose)
     if service.ctx.settings.secrets.discord_bot_token is None:
         return
     from adapters.discord_client import start_discord

@@ -15,7 +15,7 @@ from adapters.cli.app import app, print_json, run_async, settings_from
 from adapters.console import render_digest_text
 from bot.config import DatabaseSettings, Settings
 from bot.digests import digest_for
-from bot.errors import StartupError
+from bot.errors import ConfigError, StartupError
 from bot.runtime import open_store
 from digest.models import Digest, DigestKind
 from digest.serialize import digest_to_dict
@@ -57,7 +57,7 @@ def run_command(
             run_async(serve(settings))
             return
         report = run_async(run_once(settings))
-    except StartupError as error:
+    except (StartupError, ConfigError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(f"ainews: one cycle done: {report.summary()}", err=True)

@@ -3,6 +3,8 @@
 It records every call, applies per-route rate limits (429 + `retry_after` + `X-RateLimit-*`),
 rejects over-limit or empty messages with 400 like Discord, honours `nonce` + `enforce_nonce`,
 and can be told to fail a channel (403/404/400/429/500) so delivery paths can be exercised.
+Interactions keep Discord's deadlines once issued: the first response within 3 s (later ones get
+404 Unknown interaction), follow-ups and edits only while the 15-minute token lives.
 discord.py is pointed at it through `discord.http.Route.BASE`.
 """
 
@@ -28,6 +30,9 @@ BOT_TOKEN = "fake-bot-token-for-loopback-tests-only"
 APP_ID = "1100000000000000001"
 BOT_USER_ID = "1100000000000000002"
 NONCE_WINDOW_SECONDS = 300.0
+# An interaction must get its first response within 3 s; its token then lives 15 minutes.
+INTERACTION_ACK_SECONDS = 3.0
+INTERACTION_TOKEN_SECONDS = 15 * 60.0
 
 LIMITS = {
     "content": 2000,
@@ -75,6 +80,9 @@ class InteractionLog:
     followups: list[dict[str, Any]] = field(default_factory=list)
     files: list[tuple[str, bytes]] = field(default_factory=list)
     original_deleted: bool = False
+    callbacks: int = 0  # first responses attempted (the HTTP response or REST callbacks)
+    issued_at: float | None = None  # when Discord created the interaction (deadlines start)
+    failed: bool = False  # not acknowledged within 3 s: Discord showed "interaction failed"
 
     def messages(self) -> list[dict[str, Any]]:
         """Every message body the user saw, in order (the deferred placeholder excluded)."""
@@ -190,6 +198,8 @@ class FakeDiscordAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        self.ack_seconds = INTERACTION_ACK_SECONDS
+        self.token_seconds = INTERACTION_TOKEN_SECONDS
         # False hides X-RateLimit-* on successes (like a shared bucket), so clients meet real 429s.
         self.advertise_limits = True
         self.base_url = ""
@@ -217,6 +227,39 @@ class FakeDiscordAPI:
         self._scripted.setdefault(channel_id, []).extend(
             Scripted(status, body, headers) for _ in range(times)
         )
+
+    def issue_interaction(self, token: str) -> InteractionLog:
+        """Discord created an interaction with this token now: its deadlines start."""
+        log = self.interactions.setdefault(token, InteractionLog())
+        log.issued_at = time.monotonic()
+        return log
+
+    async def accept_http_response(self, token: str, response: dict[str, Any]) -> None:
+        """Discord read ainews' HTTP response to an interaction it POSTed (Interactions Endpoint
+        mode): the same rules as the REST callback, including the 3-second deadline."""
+        log = self.interactions.setdefault(token, InteractionLog())
+        log.callbacks += 1
+        if self._late(log):
+            log.failed = True
+        elif log.callback is None:
+            kind, data = response.get("type"), response.get("data") or {}
+            if kind == 4 and message_errors(data):
+                log.failed = True  # Discord refuses the body and shows "interaction failed"
+                return
+            if kind == 8 and len(data.get("choices", [])) > 25:
+                log.failed = True
+                return
+            if kind == 4:
+                log.original = data
+            log.callback = response
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _late(self, log: InteractionLog) -> bool:
+        return log.issued_at is not None and time.monotonic() - log.issued_at > self.ack_seconds
+
+    def _token_expired(self, log: InteractionLog) -> bool:
+        return log.issued_at is not None and time.monotonic() - log.issued_at > self.token_seconds
 
     def remove_channel(self, channel_id: str, status: int = 404) -> None:
         """From now on the channel answers 404 (deleted) or 403 (bot lost access)."""
@@ -481,10 +524,14 @@ class FakeDiscordAPI:
     async def _callback(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.setdefault(token, InteractionLog())
+        log.callbacks += 1
         if log.callback is not None:
             return self._json(
                 {"message": "Interaction has already been acknowledged.", "code": 40060}, 400
             )
+        if self._late(log):
+            log.failed = True
+            return self._json({"message": "Unknown interaction", "code": 10062}, 404)
         body = request[BODY] or {}
         kind = body.get("type")
         data = body.get("data") or {}
@@ -524,7 +571,7 @@ class FakeDiscordAPI:
     async def _followup(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if log is None or log.callback is None:
+        if log is None or log.callback is None or self._token_expired(log):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         allowed, headers = self._take(f"webhook:{token}")
         if not allowed:
@@ -541,7 +588,7 @@ class FakeDiscordAPI:
     async def _edit_original(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if log is None or log.callback is None:
+        if log is None or log.callback is None or self._token_expired(log):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         body = request[BODY] or {}
         errors = message_errors(body, files=len(request.get(FILES, [])))
@@ -552,7 +599,7 @@ class FakeDiscordAPI:
 
     async def _delete_original(self, request: web.Request) -> web.Response:
         log = self.interactions.get(request.match_info["token"])
-        if log is None or log.callback is None:
+        if log is None or log.callback is None or self._token_expired(log):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         log.original, log.original_deleted = None, True
         return web.Response(status=204)
