@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from adapters.cli import enrich_cmds, ingest_cmds, service_cmds  # noqa: F401  (register commands)
 from adapters.cli.app import app
@@ -54,27 +54,44 @@ class Service:
         await self.ctx.aclose()
 
 
+Role = Literal["all", "worker", "front"]
+ROLES: tuple[Role, ...] = ("all", "worker", "front")
+
+
+def answers_commands(role: Role) -> bool:
+    """The front answers people: Slack, Discord (gateway or HTTP) and the web view."""
+    return role in ("all", "front")
+
+
+def delivers(role: Role) -> bool:
+    """The worker polls, enriches, queues and delivers: the scheduler and the notifiers."""
+    return role in ("all", "worker")
+
+
 async def build_service(
     settings: Settings,
     *,
     clock: Clock | None = None,
     stream: TextIO | None = None,
     long_running: bool = False,
+    role: Role = "all",
 ) -> Service:
     """Open the store, build the notifier registry and the platform adapters whose tokens are set.
 
     `long_running` adds what only a serving process needs: Slack's endpoint or Socket Mode and
-    Discord's gateway; a one-shot cycle only needs the notifiers.
+    Discord's gateway or HTTP endpoint; a one-shot cycle only needs the notifiers. `role` keeps
+    the parts of one side: a worker builds no command surface, a front no notifier.
     """
     from bot.context import build_context
 
     ctx = await build_context(settings, clock=clock)
     service = Service(ctx=ctx)
-    if console_wanted(settings):
+    answers = long_running and answers_commands(role)
+    if delivers(role) and console_wanted(settings):
         service.notifiers["console"] = ConsoleNotifier(stream)
     try:
-        await _add_slack(service, long_running=long_running)
-        await _add_discord(service, long_running=long_running)
+        await _add_slack(service, answers=answers, delivers=delivers(role))
+        await _add_discord(service, answers=answers, delivers=delivers(role))
     except BaseException:
         await service.aclose()
         raise
@@ -85,7 +102,7 @@ async def build_service(
     return service
 
 
-async def _add_slack(service: Service, *, long_running: bool) -> None:
+async def _add_slack(service: Service, *, answers: bool, delivers: bool) -> None:
     """Slack joins when SLACK_BOT_TOKEN is set: HTTP with the signing secret, else Socket Mode."""
     secrets = service.ctx.settings.secrets
     if secrets.slack_bot_token is None:
@@ -93,8 +110,9 @@ async def _add_slack(service: Service, *, long_running: bool) -> None:
     from adapters.slack_app import create_slack_routes, start_socket_mode
     from adapters.slack_notifier import SlackNotifier
 
-    service.notifiers["slack"] = SlackNotifier(service.ctx.settings)
-    if not long_running:
+    if delivers:
+        service.notifiers["slack"] = SlackNotifier(service.ctx.settings)
+    if not answers:
         return
     if secrets.slack_app_token is not None:
         try:
@@ -111,13 +129,13 @@ async def _add_slack(service: Service, *, long_running: bool) -> None:
         )
 
 
-async def _add_discord(service: Service, *, long_running: bool) -> None:
+async def _add_discord(service: Service, *, answers: bool, delivers: bool) -> None:
     """Discord joins when DISCORD_BOT_TOKEN is set; a failed login leaves its rows pending.
 
     With `[discord] interactions = "http"` a serving process adds `POST /discord/interactions`
     to the public listener (DISCORD_PUBLIC_KEY verifies it) and opens no gateway connection.
     """
-    if long_running and service.ctx.settings.discord.interactions == "http":
+    if answers and service.ctx.settings.discord.interactions == "http":
         from adapters.discord_interactions import create_interactions_endpoint
 
         endpoint = create_interactions_endpoint(service.ctx)
@@ -129,18 +147,19 @@ async def _add_discord(service: Service, *, long_running: bool) -> None:
 
     gateway = service.ctx.settings.discord.interactions == "gateway"
     try:
-        # commands are synced by a serving process only, and only when the table changed
+        # commands are synced by a process that answers them, and only when the table changed
         discord_service = await start_discord(
-            service.ctx, connect_gateway=long_running and gateway, sync=long_running
+            service.ctx, connect_gateway=answers and gateway, sync=answers
         )
     except Exception:
         log.exception("Discord login failed; Discord deliveries stay queued until it works")
         return
-    service.notifiers["discord"] = discord_service.notifier
+    if delivers:
+        service.notifiers["discord"] = discord_service.notifier
     service.closers.append(discord_service.close)
 
 
-def _listeners(service: Service) -> list[Listener]:
+def _listeners(service: Service, *, web: bool) -> list[Listener]:
     """Bind the web view (private, `[web] host`) and the platforms' public endpoint.
 
     The public listener (`[slack] host`/`port`) exists only when a platform posts to us over
@@ -162,7 +181,7 @@ def _listeners(service: Service) -> list[Listener]:
                     "[slack] host/port",
                 )
             )
-        web_app = _web_app(service)
+        web_app = _web_app(service) if web else None
         if web_app is not None:
             listeners.append(
                 start_listener(
@@ -215,31 +234,48 @@ async def serve(
     stream: TextIO | None = None,
     stop: asyncio.Event | None = None,
     announce: Callable[[str], None] | None = None,
+    role: Role = "all",
 ) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set): scheduler, listeners, adapters, console.
+    """Run until SIGINT/SIGTERM (or `stop` is set) as `role`, composed from the same parts:
 
-    Raises StartupError (the CLI exits 2) when another process runs on the same SQLite file or
-    a listener's port is taken; nothing has been served or scheduled by then.
+    - `all`: everything below in one process (the default);
+    - `worker`: the scheduler (poll, enrich, queue, deliver), the notifiers, the CPU pool;
+    - `front`: Slack, Discord (gateway or HTTP) and the web view, on their listeners.
+
+    Raises StartupError (the CLI exits 2) when another scheduling process runs on the same
+    SQLite file or a listener's port is taken; nothing has been served or scheduled by then.
     """
+    from bot.cpu import start_cpu_pool, stop_cpu_pool
     from bot.instance_lock import InstanceLock
 
     stop = stop or asyncio.Event()
     say = announce or (lambda line: print(line, flush=True))
-    lock = InstanceLock.acquire(settings.database.url)
+    # only a scheduling process owns the SQLite file; a front beside its worker is expected
+    lock = InstanceLock.acquire(settings.database.url) if delivers(role) else None
     try:
-        service = await build_service(settings, stream=stream, long_running=True)
+        service = await build_service(settings, stream=stream, long_running=True, role=role)
         try:
-            listeners = _listeners(service)
+            listeners = _listeners(service, web=answers_commands(role))
         except BaseException:
             await service.aclose()
             raise
-        await _serve_until_stopped(service, listeners, stop, say)
+        if delivers(role):
+            start_cpu_pool()
+        try:
+            await _serve_until_stopped(service, listeners, stop, say, role)
+        finally:
+            await stop_cpu_pool()
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 async def _serve_until_stopped(
-    service: Service, listeners: list[Listener], stop: asyncio.Event, say: Callable[[str], None]
+    service: Service,
+    listeners: list[Listener],
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+    role: Role,
 ) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -252,12 +288,15 @@ async def _serve_until_stopped(
     try:
         for item in listeners:
             say(f"ainews {item.name}: {item.url}")
-        platforms = ", ".join(sorted(service.notifiers)) or "none"
-        say(f"ainews running: delivering to {platforms}; Ctrl-C stops it")
-        # the first full cycle runs at once; the scheduler then keeps each job on its cadence
-        running.append(asyncio.create_task(jobs.cycle(), name="first-cycle"))
-        scheduler = jobs.scheduler()
-        scheduler.start()
+        if delivers(role):
+            platforms = ", ".join(sorted(service.notifiers)) or "none"
+            say(f"ainews running ({role}): delivering to {platforms}; Ctrl-C stops it")
+            # the first full cycle runs at once; the scheduler then keeps each job on its cadence
+            running.append(asyncio.create_task(jobs.cycle(), name="first-cycle"))
+            scheduler = jobs.scheduler()
+            scheduler.start()
+        else:
+            say(f"ainews running ({role}): answering commands, delivering nothing; Ctrl-C stops it")
         await stop.wait()
     finally:
         if scheduler is not None:

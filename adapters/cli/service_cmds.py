@@ -27,6 +27,12 @@ class DigestChoice(StrEnum):
     hn = "hn"
 
 
+class RoleChoice(StrEnum):
+    all = "all"
+    worker = "worker"
+    front = "front"
+
+
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
@@ -47,14 +53,23 @@ def run_command(
     once: bool = typer.Option(
         False, "--once", help="One full cycle (fetch, enrich, digests, alerts, deliver), then exit."
     ),
+    role: RoleChoice = typer.Option(
+        RoleChoice.all,
+        "--role",
+        help="all (default): everything; worker: poll, enrich, queue, deliver; "
+        "front: Slack, Discord and the web view.",
+    ),
 ) -> None:
     """Start ainews: scheduler, web view, enabled adapters; no tokens means console output."""
     from adapters.main import run_once, serve
 
     settings = settings_from(ctx)
+    if once and role is RoleChoice.front:
+        typer.echo("error: --once runs a worker's cycle; it cannot be --role front", err=True)
+        raise typer.Exit(2)
     try:
         if not once:
-            run_async(serve(settings))
+            run_async(serve(settings, role=role.value))
             return
         report = run_async(run_once(settings))
     except (StartupError, ConfigError) as error:

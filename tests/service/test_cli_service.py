@@ -270,3 +270,13 @@ async def test_a_taken_web_port_exits_2_naming_it(tmp_path: Path, feed_server: s
     assert code == 2, (out, err)
     assert f"port {port} on 127.0.0.1 is already in use ([web] host/port)" in err
     assert "Traceback" not in err
+
+
+async def test_run_once_cannot_be_a_front(tmp_path: Path, feed_server: str) -> None:
+    config = _config(tmp_path, feed_server)
+    code, _, err = await _ainews(
+        "--config", str(config), "run", "--once", "--role", "front", cwd=tmp_path
+    )
+    assert code == 2 and "--role front" in err
+    code, _, err = await _ainews("--config", str(config), "run", "--role", "boss", cwd=tmp_path)
+    assert code == 2 and "boss" in err

@@ -275,3 +275,95 @@ async def test_a_second_service_on_one_sqlite_file_is_refused(
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)
+
+
+async def _seed_alert(db: Database) -> None:
+    """A story worth an alert on both platforms, due in the first cycle of a worker."""
+    source = await add_source(db, "Wire")
+    published = datetime.now(UTC) - timedelta(hours=1)
+    await add_story(db, source, "Open model tops the reasoning benchmark", published, importance=5)
+    await add_channel(db, SLACK_CHANNEL, platform="slack", workspace=TEAM_ID, alert_threshold=1)
+    await add_channel(
+        db, DISCORD_CHANNEL, platform="discord", workspace="290926798626357999", alert_threshold=1
+    )
+
+
+async def _deliveries(db: Database) -> int:
+    from sqlalchemy import func, select
+
+    from bot.store.schema import Delivery
+
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Delivery)) or 0)
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+async def test_worker_role_delivers_and_serves_nothing(
+    wired_settings: Settings,
+    db: Database,
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+) -> None:
+    await _seed_alert(db)
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(
+        serve(wired_settings, stop=stop, announce=lines.append, role="worker")
+    )
+    try:
+        await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+        await fake_discord.wait_for(
+            lambda: bool(fake_discord.calls_to(f"/channels/{DISCORD_CHANNEL}/messages", "POST")),
+            timeout=30,
+        )
+        # no listener of either kind, no command registration: those are the front's
+        assert _refused(wired_settings.slack.port) and _refused(wired_settings.web.port)
+        assert not fake_discord.calls_to(r"/commands$", "PUT")
+        assert any("running (worker): delivering to discord, slack" in line for line in lines)
+        # the worker owns the SQLite file: a second scheduler is refused
+        with pytest.raises(StartupError, match="already using the SQLite database"):
+            await serve(wired_settings, stop=asyncio.Event(), role="worker")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+
+
+async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
+    wired_settings: Settings, db: Database, fake_slack: FakeSlack, fake_discord: FakeDiscordAPI
+) -> None:
+    await _seed_alert(db)
+    stop = asyncio.Event()
+    lines: list[str] = []
+    front = asyncio.create_task(
+        serve(wired_settings, stop=stop, announce=lines.append, role="front")
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{wired_settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack)
+            assert (await client.post("/slack/events", content=body, headers=headers)).is_success
+        async with httpx.AsyncClient(base_url=wired_settings.web.base_url, timeout=5) as web:
+            await wait_healthy(web)
+        await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+        assert fake_discord.calls_to(r"/commands$", "PUT")  # the front registers commands
+        # nothing was queued or posted: no scheduler runs in the front
+        assert await _deliveries(db) == 0
+        assert not fake_slack.accepted("chat.postMessage")
+        assert any("running (front): answering commands" in line for line in lines)
+        # a worker on the same SQLite file starts beside it and does the delivering
+        worker_stop = asyncio.Event()
+        worker = asyncio.create_task(serve(wired_settings, stop=worker_stop, role="worker"))
+        try:
+            await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+        finally:
+            worker_stop.set()
+            await asyncio.wait_for(worker, timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(front, timeout=30)
