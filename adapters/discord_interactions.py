@@ -108,7 +108,10 @@ def _invocation(interaction: dict[str, Any]) -> tuple[CommandSpec, dict[str, Any
         raise CommandError("Unknown command.", "/ainews help")
     values: dict[str, Any] = {}
     focused: str | None = None
-    for option in sub.get("options") or []:
+    given = sub.get("options") or []
+    if not isinstance(given, list):
+        raise CommandError("Malformed options.", spec.usage)
+    for option in given:
         if not isinstance(option, dict) or "name" not in option:
             raise CommandError("Malformed options.", spec.usage)
         values[str(option["name"])] = option.get("value")
@@ -134,13 +137,18 @@ def _typed_args(spec: CommandSpec, values: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A JSON object from the payload, or an empty one: a signed body can still be odd."""
+    return value if isinstance(value, dict) else {}
+
+
 def _request_of(
     spec: CommandSpec, interaction: dict[str, Any], args: dict[str, Any]
 ) -> CommandRequest:
-    member = interaction.get("member") or {}
-    user = member.get("user") or interaction.get("user") or {}
+    member = _mapping(interaction.get("member"))
+    user = _mapping(member.get("user") or interaction.get("user"))
     permissions = str(member.get("permissions") or "0")
-    channel = interaction.get("channel") or {}
+    channel = _mapping(interaction.get("channel"))
     return CommandRequest(
         platform="discord",
         workspace=str(interaction.get("guild_id") or ""),
@@ -173,6 +181,11 @@ class DiscordInteractions:
 
     def route(self) -> Route:
         return Route(INTERACTIONS_PATH, self.endpoint, methods=["POST"])
+
+    @property
+    def pending(self) -> int:
+        """Answers still being computed or sent."""
+        return len(self._tasks)
 
     async def aclose(self) -> None:
         tasks = list(self._tasks)
@@ -210,10 +223,16 @@ class DiscordInteractions:
         now = self.ctx.clock.now()
         if not await first_sighting(self.ctx.db, f"discord:interaction:{interaction_id}", now):
             return PlainTextResponse("replayed interaction", status_code=401)
-        if kind == APPLICATION_COMMAND:
-            return await self._command(interaction, received)
-        if kind == AUTOCOMPLETE:
-            return await self._autocomplete(interaction)
+        try:
+            if kind == APPLICATION_COMMAND:
+                return await self._command(interaction, received)
+            if kind == AUTOCOMPLETE:
+                return await self._autocomplete(interaction)
+        except Exception:
+            log.exception("discord interaction failed", extra={"interaction": interaction_id})
+            failure = OutgoingMessage(content=GENERIC_FAILURE, ephemeral=True)
+            data = message_body(failure, ephemeral=True)
+            return JSONResponse({"type": CHANNEL_MESSAGE, "data": data})
         return PlainTextResponse("unsupported interaction type", status_code=400)
 
     async def _read_body(self, request: Request) -> bytes | Response:

@@ -9,6 +9,7 @@ import copy
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from adapters.discord_interactions import SignatureVerifier, create_interactions_endpoint
+from adapters.discord_interactions import (
+    DiscordInteractions,
+    SignatureVerifier,
+    create_interactions_endpoint,
+)
 from adapters.listeners import create_public_app, start_listener
 from adapters.main import serve
 from bot.config import Secrets, Settings
@@ -35,6 +40,7 @@ from tests.discord.conftest import (
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, InteractionLog
 from tests.fakes.discord_gateway import FakeDiscordGateway, running_fake_gateway
 from tests.fakes.discord_http import DiscordInteractionSender
+from tests.fakes.feed_server import FeedServer
 from tests.service.test_platform_wiring import free_port, wait_healthy
 
 EPHEMERAL = 64
@@ -111,6 +117,7 @@ async def http_settings(
             },
             slack={"host": "127.0.0.1", "port": port},
             web={"enabled": False, "base_url": "https://ainews.example"},
+            digest={"size": 20},
         )
         secrets = Secrets(
             discord_bot_token=SecretStr(BOT_TOKEN),
@@ -276,6 +283,33 @@ async def test_http_mode_never_opens_the_gateway(rig: HttpRig) -> None:
     assert rig.gateway.connections == 0
 
 
+@asynccontextmanager
+async def replica(
+    settings: Settings, sender: DiscordInteractionSender
+) -> AsyncIterator[tuple[DiscordInteractions, DiscordInteractionSender]]:
+    """One more process's worth of endpoint on its own listener, sharing the store."""
+    ctx = await build_context(settings, upgrade=False)
+    endpoint = create_interactions_endpoint(ctx)
+    listener = start_listener(
+        "replica", create_public_app(ctx, [endpoint.route()]), "127.0.0.1", 0, "test"
+    )
+    serving = asyncio.create_task(listener.serve())
+    try:
+        yield endpoint, DiscordInteractionSender(sender.api, f"{listener.url}discord/interactions")
+    finally:
+        listener.stop()
+        await serving
+        listener.close()
+        await endpoint.aclose()
+        await ctx.aclose()
+
+
+def _payloads(sender: DiscordInteractionSender, fixtures_dir: Path) -> Interactions:
+    template = json.loads((fixtures_dir / SLASH_FIXTURE).read_text(encoding="utf-8"))
+    sender.api.commands[None] = [_ainews_command()]
+    return Interactions(sender.api, None, template)  # type: ignore[arg-type]
+
+
 async def test_dedupe_holds_across_replicas(
     http_settings: tuple[Settings, DiscordInteractionSender, FakeDiscordGateway],
     db: Database,
@@ -283,34 +317,76 @@ async def test_dedupe_holds_across_replicas(
 ) -> None:
     """Two replicas on one store: an interaction answered by one is a replay to the other."""
     settings, sender, _ = http_settings
-    template = json.loads((fixtures_dir / SLASH_FIXTURE).read_text(encoding="utf-8"))
-    sender.api.commands[None] = [_ainews_command()]
-    payload = Interactions(sender.api, None, template).payload("help")  # type: ignore[arg-type]
-    body = json.dumps(payload).encode()
+    body = json.dumps(_payloads(sender, fixtures_dir).payload("help")).encode()
     statuses = []
-    for _replica in range(2):
-        ctx = await build_context(settings, upgrade=False)
-        endpoint = create_interactions_endpoint(ctx)
-        listener = start_listener(
-            "replica", create_public_app(ctx, [endpoint.route()]), "127.0.0.1", 0, "test"
-        )
-        serving = asyncio.create_task(listener.serve())
-        try:
-            replica = DiscordInteractionSender(sender.api, f"{listener.url}discord/interactions")
-            statuses.append((await replica.post(body, replica.signed_headers(body))).status_code)
-        finally:
-            listener.stop()
-            await serving
-            listener.close()
-            await endpoint.aclose()
-            await ctx.aclose()
+    for _ in range(2):
+        async with replica(settings, sender) as (_endpoint, discord):
+            statuses.append((await discord.post(body, discord.signed_headers(body))).status_code)
     assert statuses == [200, 401]
 
 
+async def test_an_answer_later_than_the_token_life_is_dropped(
+    http_settings: tuple[Settings, DiscordInteractionSender, FakeDiscordGateway],
+    db: Database,
+    fixtures_dir: Path,
+) -> None:
+    """A deferred answer is completed within the token's life or not at all (never half)."""
+    settings, sender, _ = http_settings
+    async with FeedServer() as pages, replica(settings, sender) as (endpoint, discord):
+        endpoint.token_life = 0.5  # instead of 15 minutes
+        slow = pages.hang("/article-that-never-loads")
+        payload = _payloads(sender, fixtures_dir).payload("summary", {"article": slow})
+        response = await discord.send(payload)
+        assert response.status_code == 200 and response.json()["type"] == 5
+        deadline = time.monotonic() + 10
+        while endpoint.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert endpoint.pending == 0  # the command was cancelled at the token's end
+    assert not sender.api.calls_to(rf"/webhooks/\d+/{payload['token']}")
+
+
 def _ainews_command() -> dict[str, Any]:
-    """The registered `/ainews` group as the fake stores it after a sync (help only)."""
+    """The registered `/ainews` group as the fake stores it after a sync (two subcommands)."""
     return {
         "id": "1200000000000000001",
         "name": "ainews",
-        "options": [{"type": 1, "name": "help", "description": "What ainews can do"}],
+        "options": [
+            {"type": 1, "name": "help", "description": "What ainews can do"},
+            {
+                "type": 1,
+                "name": "summary",
+                "description": "TL;DR of one article",
+                "options": [{"type": 3, "name": "article", "description": "Article id or URL"}],
+            },
+        ],
     }
+
+
+async def test_a_long_answer_continues_as_follow_ups(rig: HttpRig, db: Database) -> None:
+    source = await seed_source(db, "Example Wire")
+    now = datetime.now(UTC)
+    titles = [f"Story number {n} about language models" for n in range(15)]
+    for title in titles:
+        await seed_article(db, source, title, published_at=now)
+    response, log = await rig.command("today")
+    assert response.status_code == 200
+    await rig.api.wait_for(lambda: log.original is not None and len(log.followups) >= 1)
+    shown = json.dumps(log.messages())
+    assert all(title in shown for title in titles)
+    assert not log.failed
+
+
+async def test_an_odd_but_signed_payload_gets_an_answer_not_a_500(rig: HttpRig) -> None:
+    odd = rig.payload("today")
+    odd["member"] = "not an object"
+    odd["channel"] = ["nor", "this"]
+    answered = await rig.send(odd)
+    assert answered.status_code == 200 and answered.json()["type"] in (4, 5)
+    bad_options = rig.payload("today")
+    bad_options["data"]["options"][0]["options"] = "tag=llm"
+    refused = await rig.send(bad_options)
+    assert refused.status_code == 200
+    assert refused.json()["data"]["flags"] == EPHEMERAL
+    assert "Malformed options" in refused.json()["data"]["content"]
+    not_json = b"{not json"
+    assert (await rig.sender.post(not_json, rig.sender.signed_headers(not_json))).status_code == 400
