@@ -3,6 +3,8 @@
 It records every call, applies per-route rate limits (429 + `retry_after` + `X-RateLimit-*`),
 rejects over-limit or empty messages with 400 like Discord, honours `nonce` + `enforce_nonce`,
 and can be told to fail a channel (403/404/400/429/500) so delivery paths can be exercised.
+Every bot-token request counts toward the global 50 per second (429 with `X-RateLimit-Scope:
+global` beyond); a command larger than 8,000 characters is refused on sync.
 Interactions keep Discord's deadlines once issued: the first response within 3 s (later ones get
 404 Unknown interaction), follow-ups and edits only while the 15-minute token lives.
 discord.py is pointed at it through `discord.http.Route.BASE`.
@@ -50,6 +52,8 @@ LIMITS = {
 BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 FILES: web.RequestKey[list[tuple[str, bytes]]] = web.RequestKey("files", list)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+GLOBAL_LIMIT_PER_SECOND = 50
+MAX_COMMAND_TOTAL = 8000  # characters in one command's names, descriptions and choices
 
 
 @dataclass
@@ -149,6 +153,14 @@ def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
     return errors
 
 
+def command_chars(command: dict[str, Any]) -> int:
+    """Discord's size of a command: every name, description and choice name/value, nested."""
+    total = len(command.get("name", "")) + len(command.get("description", ""))
+    for choice in command.get("choices") or ():
+        total += len(str(choice.get("name", ""))) + len(str(choice.get("value", "")))
+    return total + sum(command_chars(option) for option in command.get("options") or ())
+
+
 def command_errors(commands: list[dict[str, Any]]) -> dict[str, str]:
     """The application-command rules Discord enforces on a bulk overwrite."""
     errors: dict[str, str] = {}
@@ -180,6 +192,8 @@ def command_errors(commands: list[dict[str, Any]]) -> dict[str, str]:
                 errors[f"{here}.choices"] = "Must be 25 or fewer in length."
 
     for index, command in enumerate(commands):
+        if command_chars(command) > MAX_COMMAND_TOTAL:
+            errors[f"{index}"] = f"Command exceeds maximum size ({MAX_COMMAND_TOTAL})"
         if not COMMAND_NAME.match(command.get("name", "")):
             errors[f"{index}.name"] = "Invalid name."
         if not 1 <= len(command.get("description", "")) <= 100:
@@ -198,6 +212,9 @@ class FakeDiscordAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        self.global_limit = GLOBAL_LIMIT_PER_SECOND
+        self.global_429s = 0
+        self._global: list[float] = []
         self.ack_seconds = INTERACTION_ACK_SECONDS
         self.token_seconds = INTERACTION_TOKEN_SECONDS
         # False hides X-RateLimit-* on successes (like a shared bucket), so clients meet real 429s.
@@ -326,13 +343,42 @@ class FakeDiscordAPI:
         call = Call(request.method, request.path, dict(request.query), body)
         self.calls.append(call)
         try:
-            response: web.StreamResponse = await handler(request)
+            if self._over_global_limit(request):
+                response: web.StreamResponse = self._globally_limited()
+            else:
+                response = await handler(request)
         except web.HTTPException as error:
             response = error
         call.status = response.status
         async with self._changed:
             self._changed.notify_all()
         return response
+
+    def _over_global_limit(self, request: web.Request) -> bool:
+        """Discord's global limit: 50 requests per second per bot token, over every route
+        (interaction callbacks and webhooks carry no bot token and are exempt)."""
+        if not request.headers.get("Authorization", "").startswith("Bot "):
+            return False
+        now = time.monotonic()
+        self._global = [t for t in self._global if now - t < 1.0]
+        if len(self._global) >= self.global_limit:
+            self.global_429s += 1
+            return True
+        self._global.append(now)
+        return False
+
+    def _globally_limited(self) -> web.Response:
+        reset_after = max(0.001, 1.0 - (time.monotonic() - self._global[0]))
+        headers = {
+            **self._limit_headers(0, reset_after, scope="global"),
+            "X-RateLimit-Global": "true",
+        }
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": reset_after,
+            "global": True,
+        }
+        return self._json(body, 429, headers)
 
     def _snowflake(self) -> str:
         return str(next(self._ids))
