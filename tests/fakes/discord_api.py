@@ -4,7 +4,8 @@ It records every call, applies per-route rate limits (429 + `retry_after` + `X-R
 rejects over-limit or empty messages with 400 like Discord, honours `nonce` + `enforce_nonce`,
 and can be told to fail a channel (403/404/400/429/500) so delivery paths can be exercised.
 Every bot-token request counts toward the global 50 per second (429 with `X-RateLimit-Scope:
-global` beyond); a command larger than 8,000 characters is refused on sync.
+global` beyond); a command larger than 8,000 characters is refused on sync; embeds sharing a
+URL collapse into one, as Discord displays them.
 Interactions keep Discord's deadlines once issued: the first response within 3 s (later ones get
 404 Unknown interaction), follow-ups and edits only while the 15-minute token lives.
 discord.py is pointed at it through `discord.http.Route.BASE`.
@@ -101,6 +102,24 @@ def embed_chars(embed: dict[str, Any]) -> int:
     for item in embed.get("fields") or ():
         total += len(item.get("name") or "") + len(item.get("value") or "")
     return total
+
+
+def collapse_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Discord shows: embeds sharing a `url` merge into the first (an image gallery), so
+    the later ones' titles, descriptions and fields are never seen."""
+    shown: list[dict[str, Any]] = []
+    by_url: dict[str, dict[str, Any]] = {}
+    for embed in embeds:
+        url = embed.get("url")
+        if url and url in by_url:
+            if embed.get("image"):
+                by_url[url].setdefault("gallery", []).append(embed["image"])
+            continue
+        kept = {"type": "rich", **embed}
+        shown.append(kept)
+        if url:
+            by_url[url] = kept
+    return shown
 
 
 def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
@@ -463,7 +482,7 @@ class FakeDiscordAPI:
             "channel_id": channel_id,
             "type": 0,
             "content": body.get("content") or "",
-            "embeds": [{"type": "rich", **e} for e in body.get("embeds") or []],
+            "embeds": collapse_embeds(body.get("embeds") or []),
             "attachments": [
                 {
                     "id": self._snowflake(),
