@@ -22,6 +22,7 @@ from bot.errors import StartupError
 from bot.store.db import Database
 from tests.fakes.discord_api import BOT_TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscordAPI, running_fake_discord
+from tests.fakes.discord_gateway import FakeDiscordGateway, running_fake_gateway
 from tests.fakes.slack_api import BOT_TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import TEAM_ID, FakeSlack, FakeSlackServer
 from tests.fakes.store_seed import FakeClock, add_channel, add_source, add_story
@@ -60,12 +61,21 @@ def free_port() -> int:
 
 
 @pytest.fixture
+async def fake_gateway() -> AsyncIterator[FakeDiscordGateway]:
+    async with running_fake_gateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
 def wired_settings(
-    make_settings: Callable[..., Settings], fake_slack: FakeSlack, fake_discord: FakeDiscordAPI
+    make_settings: Callable[..., Settings],
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
 ) -> Settings:
     port = free_port()
     settings = make_settings(
-        discord={"api_base_url": fake_discord.base_url},
+        discord={"api_base_url": fake_discord.base_url, "gateway_url": fake_gateway.url},
         web={"port": port, "base_url": f"http://127.0.0.1:{port}"},
         slack={"api_base_url": fake_slack.api_url, "host": "127.0.0.1", "port": free_port()},
     )
@@ -307,6 +317,7 @@ async def test_worker_role_delivers_and_serves_nothing(
     db: Database,
     fake_slack: FakeSlack,
     fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
 ) -> None:
     await _seed_alert(db)
     stop = asyncio.Event()
@@ -323,6 +334,7 @@ async def test_worker_role_delivers_and_serves_nothing(
         # no listener of either kind, no command registration: those are the front's
         assert _refused(wired_settings.slack.port) and _refused(wired_settings.web.port)
         assert not fake_discord.calls_to(r"/commands$", "PUT")
+        assert fake_gateway.connections == 0  # commands arrive at the front, not here
         assert any("running (worker): delivering to discord, slack" in line for line in lines)
         # the worker owns the SQLite file: a second scheduler is refused
         with pytest.raises(StartupError, match="already using the SQLite database"):
@@ -333,7 +345,11 @@ async def test_worker_role_delivers_and_serves_nothing(
 
 
 async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
-    wired_settings: Settings, db: Database, fake_slack: FakeSlack, fake_discord: FakeDiscordAPI
+    wired_settings: Settings,
+    db: Database,
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
 ) -> None:
     await _seed_alert(db)
     stop = asyncio.Event()
@@ -352,6 +368,7 @@ async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
             await wait_healthy(web)
         await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
         assert fake_discord.calls_to(r"/commands$", "PUT")  # the front registers commands
+        await fake_gateway.wait_for(lambda: fake_gateway.session is not None)  # and listens
         # nothing was queued or posted: no scheduler runs in the front
         assert await _deliveries(db) == 0
         assert not fake_slack.accepted("chat.postMessage")
