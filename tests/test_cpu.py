@@ -56,3 +56,15 @@ async def test_offline_enrichment_is_the_same_in_the_pool(pool: None) -> None:
         lang="en",
     )
     assert await run_cpu(enricher.enrich_now, item) == enricher.enrich_now(item)
+
+
+def _die() -> None:
+    os._exit(3)  # a worker killed mid-task (out of memory, kill -9)
+
+
+async def test_a_dead_worker_is_replaced(pool: None) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pytest.raises(BrokenProcessPool):
+        await run_cpu(_die)
+    assert await run_cpu(_worker_pid) != os.getpid()  # the next call runs in a new pool
