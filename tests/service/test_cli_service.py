@@ -280,3 +280,16 @@ async def test_run_once_cannot_be_a_front(tmp_path: Path, feed_server: str) -> N
     assert code == 2 and "--role front" in err
     code, _, err = await _ainews("--config", str(config), "run", "--role", "boss", cwd=tmp_path)
     assert code == 2 and "boss" in err
+
+
+async def test_http_interactions_without_a_public_key_exit_2(
+    tmp_path: Path, feed_server: str
+) -> None:
+    config = _config(tmp_path, feed_server)
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[discord]\ninteractions = "http"\n',
+        encoding="utf-8",
+    )
+    code, _, err = await _ainews("--config", str(config), "run", cwd=tmp_path)
+    assert code == 2
+    assert "DISCORD_PUBLIC_KEY" in err and "Traceback" not in err
