@@ -1,7 +1,9 @@
 """Composition root: the only module that imports every adapter and command group.
 
 `serve()` builds the context, the notifier registry (one `Notifier` per platform), the scheduler,
-the web server and any long-running adapter, and owns their cleanup in reverse order.
+the listeners (the private web view, the platforms' public endpoint) and any long-running
+adapter, and owns their cleanup in reverse order. A role (`all`, `worker`, `front`) picks which
+of these parts one process runs; the parts themselves are the same.
 """
 
 from __future__ import annotations
