@@ -68,3 +68,15 @@ async def test_a_dead_worker_is_replaced(pool: None) -> None:
     with pytest.raises(BrokenProcessPool):
         await run_cpu(_die)
     assert await run_cpu(_worker_pid) != os.getpid()  # the next call runs in a new pool
+
+
+async def test_page_extraction_runs_in_the_pool(pool: None) -> None:
+    from bot.ingest.extract import extract_page
+
+    paragraphs = "".join(
+        f"<p>Paragraph {n}: the model was trained on public data and evaluated on reasoning.</p>"
+        for n in range(12)
+    )
+    html = f"<html><head><title>Open model</title></head><body><article>{paragraphs}</article>"
+    page = await extract_page(f"{html}</body></html>".encode(), "https://news.example/a")
+    assert "Paragraph 11" in page.text
