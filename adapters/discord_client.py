@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import io
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.discord_commands import GROUP_NAME, as_text, refusal, tag_suggestions, typed_value
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
 from adapters.i18n import DEFAULT_LANG, translator, ui_lang
@@ -31,22 +36,19 @@ from bot.commands import (
     CommandSpec,
     ParamSpec,
     commands,
-    error_reply,
-    is_hidden_control,
     request_lang,
     run,
 )
 from bot.config import Settings
-from bot.errors import CommandError, ConfigError
-from bot.messages import N_, CommandRequest, Reply, msg
-from bot.search import recent_tags
+from bot.errors import ConfigError
+from bot.messages import N_, CommandRequest, Reply
+from bot.store.state import read_state, write_state
 
 if TYPE_CHECKING:
     from bot.context import AppContext
 
 log = logging.getLogger(__name__)
 
-GROUP_NAME = "ainews"
 # A catalogue id: the handler words it in the channel's language.
 CANNOT_POST = N_("error.cannot_post_discord")
 # Discord invalidates an interaction not answered within 3 s; defer well before that.
@@ -56,8 +58,6 @@ ACK_BUDGET_SECONDS = 2.0
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=14)
 # discord.py sleeps on a 429 up to this long itself and raises `RateLimited` beyond (30 s floor).
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
-TAG_WINDOW = timedelta(weeks=4)
-MAX_CHOICES = 25
 
 
 def use_api_base(url: str) -> None:
@@ -71,6 +71,16 @@ def use_api_base(url: str) -> None:
     base = url.rstrip("/")
     if base != Route.BASE:
         Route.BASE = base
+
+
+def use_gateway(url: str) -> None:
+    """Connect the gateway to `url` (`[discord] gateway_url`) instead of Discord's host.
+
+    discord.py dials `DiscordWebSocket.DEFAULT_GATEWAY` for a first connection and after an
+    INVALID_SESSION (a RESUME uses the `resume_gateway_url` READY gave), so this is where a
+    loopback fake gateway, or a gateway proxy, is set.
+    """
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
 
 def make_client(settings: Settings) -> discord.Client:
@@ -90,45 +100,8 @@ def _annotation(param: ParamSpec) -> Any:
         if param.min_value is None and param.max_value is None:
             return int
         return app_commands.Range[int, param.min_value, param.max_value]
-    # Discord enforces the length in the client; `_refusal` re-checks what arrives.
+    # Discord enforces the length in the client; `refusal` re-checks what arrives.
     return app_commands.Range[str, None, MAX_COMMAND_CHARS]
-
-
-def _typed_value(param: ParamSpec, value: Any) -> Any:
-    """The same typed values `bot.commands.parse_text` produces from text."""
-    if value is None:
-        return None
-    if param.kind == "int":
-        return int(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    if param.kind == "tags":
-        return [word.lower() for word in text.replace(",", " ").split()]
-    if param.kind in ("tag", "lang", "choice"):
-        return text.lower()
-    return text
-
-
-def _as_text(spec: CommandSpec, args: dict[str, Any]) -> str:
-    """The invocation as `/ainews` text, for logs and handlers that read `request.text`."""
-    words = [spec.name]
-    for param in spec.params:
-        value = args.get(param.name)
-        if value is None:
-            continue
-        shown = " ".join(value) if isinstance(value, list) else str(value)
-        words.extend([param.name, shown] if spec.name == "settings" else [shown])
-    return " ".join(words)
-
-
-def _refusal(text: str) -> CommandError | None:
-    """Typed options skip `parse_text`, so its table-wide input checks are applied here."""
-    if len(text) > MAX_COMMAND_CHARS:
-        return CommandError(msg("error.too_long", limit=MAX_COMMAND_CHARS), "/ainews help")
-    if any(is_hidden_control(char) for char in text):
-        return CommandError(msg("error.hidden_control"), "/ainews help")
-    return None
 
 
 def _described(message_id: str) -> app_commands.locale_str:
@@ -242,7 +215,7 @@ class AinewsCommands:
             workspace=str(interaction.guild_id or ""),
             channel=str(interaction.channel_id or ""),
             user=str(interaction.user.id),
-            text=_as_text(spec, args),
+            text=as_text(spec, args),
             can_manage=interaction.permissions.manage_channels,
             channel_name=str(getattr(channel, "name", "") or ""),
             locale=str(interaction.locale),
@@ -258,13 +231,12 @@ class AinewsCommands:
         args = {
             name: typed
             for name, value in values.items()
-            if (typed := _typed_value(params[name], value)) is not None
+            if (typed := typed_value(params[name], value)) is not None
         }
         request = self.request_of(spec, interaction, args)
-        refusal = _refusal(request.text)
-        if refusal is not None:
-            reply = error_reply(refusal, await request_lang(self.ctx, request))
-            await self.respond(interaction, reply, ephemeral=True)
+        refused = refusal(request.text, await request_lang(self.ctx, request))
+        if refused is not None:
+            await self.respond(interaction, refused, ephemeral=True)
             return
         started = self.ctx.clock.now()
         if spec.slow:
@@ -349,20 +321,10 @@ class AinewsCommands:
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Tags stored in the last weeks matching what is typed (the last word for tag lists)."""
-        words = current.replace(",", " ").split()
-        prefix = words[-1].lower().lstrip("#") if words and not current.endswith(" ") else ""
-        kept = " ".join(words[:-1] if prefix else words)
-        since = self.ctx.clock.now() - TAG_WINDOW
-        async with self.ctx.db.session() as session:
-            ranked = await recent_tags(session, since, limit=200)
-        out: list[app_commands.Choice[str]] = []
-        for tag, count in ranked:
-            if tag.startswith(prefix) and tag not in words:
-                value = f"{kept} {tag}".strip()[:100]
-                out.append(app_commands.Choice(name=f"{value} ({count})"[:100], value=value))
-            if len(out) >= MAX_CHOICES:
-                break
-        return out
+        return [
+            app_commands.Choice(name=label, value=value)
+            for label, value in await tag_suggestions(self.ctx, current)
+        ]
 
 
 def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandTree[Any]:
@@ -385,17 +347,35 @@ def build_tree(client: discord.Client, ctx: AppContext) -> app_commands.CommandT
     return tree
 
 
+def command_table_hash(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
+    """A digest of exactly what a sync would send: a changed table gives a different digest."""
+    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 async def sync_commands(
-    tree: app_commands.CommandTree[Any], settings: Settings
-) -> list[app_commands.AppCommand]:
-    """Register the commands with Discord: globally, or in `[discord] dev_guild_id` (instant)."""
+    tree: app_commands.CommandTree[Any], ctx: AppContext
+) -> list[app_commands.AppCommand] | None:
+    """Register the commands with Discord — globally, or in `[discord] dev_guild_id` (instant) —
+    only when the table differs from the last successful sync (its hash is kept in the store).
+
+    Discord rate-limits command syncs; a restart with an unchanged table makes no call and
+    returns None.
+    """
     await tree.set_translator(CatalogueTranslator())
-    guild_id = settings.discord.dev_guild_id
-    if guild_id is None:
-        return await tree.sync()
-    guild = discord.Object(id=guild_id)
-    tree.copy_global_to(guild=guild)
-    return await tree.sync(guild=guild)
+    guild_id = ctx.settings.discord.dev_guild_id
+    guild = discord.Object(id=guild_id) if guild_id is not None else None
+    if guild is not None:
+        tree.copy_global_to(guild=guild)
+    scope = f"guild:{guild_id}" if guild_id is not None else "global"
+    key = f"discord:commands:{tree.client.application_id}:{scope}"
+    digest = command_table_hash(tree, guild)
+    if await read_state(ctx.db, key) == digest:
+        log.info("discord commands unchanged; not syncing", extra={"scope": scope})
+        return None
+    synced = await tree.sync(guild=guild)
+    await write_state(ctx.db, key, digest, ctx.clock.now())
+    return synced
 
 
 @dataclass
@@ -415,10 +395,13 @@ class DiscordService:
                 await self.gateway
 
 
-async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> DiscordService:
-    """Log in with `DISCORD_BOT_TOKEN`, sync `/ainews`, and listen on the gateway in a task.
+async def start_discord(
+    ctx: AppContext, *, connect_gateway: bool = True, sync: bool = True
+) -> DiscordService:
+    """Log in with `DISCORD_BOT_TOKEN`, sync `/ainews` if it changed, listen on the gateway.
 
-    `connect_gateway=False` stops after login and sync (REST only), which the tests use.
+    `connect_gateway=False` stops after login (REST only: delivery, HTTP interactions, tests);
+    `sync=False` skips the command sync (`run --once` never syncs).
     """
     token = ctx.settings.secrets.discord_bot_token
     if token is None:
@@ -427,11 +410,13 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
         # Webhook executes cannot carry `enforce_nonce` and need Manage Webhooks: not used.
         log.warning("[discord] use_webhooks is not supported; posting as the bot instead")
     use_api_base(ctx.settings.discord.api_base_url)
+    use_gateway(ctx.settings.discord.gateway_url)
     client = make_client(ctx.settings)
     tree = build_tree(client, ctx)
     try:
         await client.login(token.get_secret_value())
-        await sync_commands(tree, ctx.settings)
+        if sync:
+            await sync_commands(tree, ctx)
     except BaseException:
         await client.close()
         raise

@@ -285,7 +285,7 @@ def build_slack_app(
 
 
 def create_slack_routes(ctx: AppContext, client: AsyncWebClient | None = None) -> list[BaseRoute]:
-    """`POST /slack/events` for the web app; needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
+    """`POST /slack/events` for the public listener (needs SLACK_SIGNING_SECRET).
 
     `client`: a Web API client to share (the notifier's pooled one), so one session serves both.
     """

@@ -1,8 +1,8 @@
 """The web view: permalinks for every story, digests and their archive, an RSS feed, metrics.
 
 A small Starlette app rendered on the server with Jinja2 (autoescaped, no JavaScript); the
-composition root serves it with uvicorn in the same process as the Slack HTTP endpoint, whose
-routes arrive through `extra_routes`.
+composition root serves it with uvicorn on its own private listener (`[web] host`, loopback by
+default), never on the platforms' public one.
 """
 
 from __future__ import annotations
@@ -333,8 +333,10 @@ class WebViews:
         origin = request.headers.get("origin")
         if origin is None:  # not a browser: browsers send Origin on every POST
             return False
-        ours = {request.url.netloc, urlsplit(self.ctx.settings.web.base_url).netloc}
-        return urlsplit(origin).netloc not in ours  # "null" has no host: refused
+        # The configured address, never the Host header: a request names whatever host it likes.
+        ours = urlsplit(self.ctx.settings.web.base_url)
+        theirs = urlsplit(origin)  # "null" has no scheme or host: refused
+        return (theirs.scheme, theirs.netloc.lower()) != (ours.scheme, ours.netloc.lower())
 
     async def request_translation(self, request: Request) -> Response:
         article_id = int(request.path_params["article_id"])

@@ -157,10 +157,18 @@ class DeliverySettings(_Section):
 class SlackSettings(_Section):
     api_base_url: str = "https://slack.com/api/"
     admins_only: bool = False
+    # the public listener (Slack's and Discord's HTTP endpoints only); the web view is separate
+    host: str = "0.0.0.0"  # noqa: S104  (platforms must reach it; it serves signed routes only)
+    port: int = Field(3000, ge=0, le=65535)
+
+
+DiscordInteractions = Literal["gateway", "http"]
 
 
 class DiscordSettings(_Section):
     api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    interactions: DiscordInteractions = "gateway"
     dev_guild_id: int | None = None
     shard_count: int | None = Field(None, ge=1)
     use_webhooks: bool = False
@@ -205,6 +213,7 @@ class Secrets(BaseModel):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     discord_bot_token: SecretStr | None = None
+    discord_public_key: SecretStr | None = None  # hex Ed25519 key: not secret, but env-only too
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Secrets:
@@ -217,6 +226,7 @@ class Secrets(BaseModel):
             slack_signing_secret=read("SLACK_SIGNING_SECRET"),
             slack_app_token=read("SLACK_APP_TOKEN"),
             discord_bot_token=read("DISCORD_BOT_TOKEN"),
+            discord_public_key=read("DISCORD_PUBLIC_KEY"),
         )
 
 

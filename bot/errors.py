@@ -13,6 +13,10 @@ class ConfigError(AinewsError):
     """The configuration is invalid; the message names the file, the key and the expectation."""
 
 
+class StartupError(AinewsError):
+    """The service cannot start (port taken, database in use); the message says which and why."""
+
+
 class CommandError(AinewsError):
     """A user's command was wrong; the message is shown to that user in the channel's language.
 

@@ -24,11 +24,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 
+NO_GATEWAY = "ws://127.0.0.1:9/"
+
 _SECRET_ENV = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "DISCORD_BOT_TOKEN",
+    "DISCORD_PUBLIC_KEY",
     "AINEWS_LLM_API_KEY",
     "AINEWS_CONFIG",
     "AINEWS_DATABASE_URL",
@@ -138,6 +141,9 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
         data: dict[str, Any] = {
             "database": {"url": database_url},
             "fetch": {"allow_private_networks": True, "total_timeout": 10.0},
+            # a closed loopback port: a test that connects the gateway without a fake fails
+            # here instead of dialling Discord
+            "discord": {"gateway_url": NO_GATEWAY},
         }
         for key, value in overrides.items():
             if isinstance(value, dict) and isinstance(data.get(key), dict):

@@ -16,6 +16,7 @@ from adapters.console import render_digest_text
 from adapters.i18n import Translator, translator
 from bot.config import DatabaseSettings, Settings
 from bot.digests import digest_for
+from bot.errors import ConfigError, StartupError
 from bot.jobs import CycleReport
 from bot.runtime import open_store
 from digest.models import Digest, DigestKind
@@ -26,6 +27,12 @@ class DigestChoice(StrEnum):
     today = "today"
     week = "week"
     hn = "hn"
+
+
+class RoleChoice(StrEnum):
+    all = "all"
+    worker = "worker"
+    front = "front"
 
 
 class OutputFormat(StrEnum):
@@ -48,15 +55,28 @@ def run_command(
     once: bool = typer.Option(
         False, "--once", help="One full cycle (fetch, enrich, digests, alerts, deliver), then exit."
     ),
+    role: RoleChoice = typer.Option(
+        RoleChoice.all,
+        "--role",
+        help="all (default): everything; worker: poll, enrich, queue, deliver; "
+        "front: Slack, Discord and the web view.",
+    ),
 ) -> None:
     """Start ainews: scheduler, web view, enabled adapters; no tokens means console output."""
     from adapters.main import run_once, serve
 
     settings = settings_from(ctx)
-    if not once:
-        run_async(serve(settings))
-        return
-    report = run_async(run_once(settings))
+    if once and role is RoleChoice.front:
+        typer.echo("error: --once runs a worker's cycle; it cannot be --role front", err=True)
+        raise typer.Exit(2)
+    try:
+        if not once:
+            run_async(serve(settings, role=role.value))
+            return
+        report = run_async(run_once(settings))
+    except (StartupError, ConfigError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
     t = translator(settings.translate.default_lang)
     typer.echo(t("cli.cycle_done", summary=cycle_summary(report, t)), err=True)
     if report.errors:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.cpu import run_cpu
 from bot.enrich.budget import UsageLedger, next_utc_day
 from bot.enrich.llm import LLMEnricher
 from bot.enrich.llm_client import LLMClient
@@ -277,7 +278,10 @@ async def _run(ctx: AppContext, work: _Work) -> _Outcome:
     """Enrich one article; a failure becomes an outcome for its row and never stops the others."""
     article_id = work.item.article_id
     try:
-        result = await ctx.enricher.enrich(work.item)
+        if isinstance(ctx.enricher, OfflineEnricher):  # pure CPU: off the event loop
+            result = await run_cpu(ctx.enricher.enrich_now, work.item)
+        else:
+            result = await ctx.enricher.enrich(work.item)
     except LLMError as error:
         log.warning("enrich: article_id=%s failed: %s", article_id, error)
         return _Outcome(work, error=error)

@@ -1,7 +1,9 @@
 """Full text, language and reading time of an article.
 
-trafilatura runs in a worker thread (it is CPU-bound lxml work) so the event loop keeps polling
-other feeds; language detection uses a fixed seed so the same text always gets the same answer.
+trafilatura runs off the event loop (it is CPU-bound lxml work) — in the process pool of
+`bot.cpu` when the service runs one, else in a worker thread — so the loop keeps polling other
+feeds and answering commands; language detection uses a fixed seed so the same text always
+gets the same answer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory, LangDetectException, detect
+
+from bot.cpu import cpu_pool_running, run_cpu
 
 __all__ = [
     "TEASER_CHARS",
@@ -145,5 +149,7 @@ def _extract(html: bytes, url: str) -> PageText:
 
 
 async def extract_page(html: bytes, url: str) -> PageText:
-    """Main text and metadata of an article page, extracted in a worker thread."""
+    """Main text and metadata of an article page, extracted off the event loop."""
+    if cpu_pool_running():
+        return await run_cpu(_extract, html, url)
     return await asyncio.to_thread(_extract, html, url)

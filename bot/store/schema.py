@@ -307,3 +307,25 @@ class PlatformState(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     token_fingerprint: Mapped[str | None] = mapped_column(String(64))
     paused_at: Mapped[datetime | None] = mapped_column()
+
+
+class AppState(Base):
+    """Small facts the service remembers between runs (e.g. the hash of the synced commands)."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SeenRequest(Base):
+    """A platform request already handled (e.g. a Discord interaction id), shared by replicas.
+
+    The primary key makes the first insert win; a replay, on any replica, finds the row.
+    """
+
+    __tablename__ = "seen_requests"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -3,6 +3,11 @@
 It records every call, applies per-route rate limits (429 + `retry_after` + `X-RateLimit-*`),
 rejects over-limit or empty messages with 400 like Discord, honours `nonce` + `enforce_nonce`,
 and can be told to fail a channel (403/404/400/429/500) so delivery paths can be exercised.
+Every bot-token request counts toward the global 50 per second (429 with `X-RateLimit-Scope:
+global` beyond); a command larger than 8,000 characters is refused on sync; embeds sharing a
+URL collapse into one, as Discord displays them.
+Interactions keep Discord's deadlines once issued: the first response within 3 s (later ones get
+404 Unknown interaction), follow-ups and edits only while the 15-minute token lives.
 discord.py is pointed at it through `discord.http.Route.BASE`.
 """
 
@@ -32,6 +37,9 @@ MAX_COMMAND_TOTAL = 8000
 GLOBAL_LIMIT_PER_SECOND = 50  # every bot request except interaction callbacks
 INITIAL_RESPONSE_SECONDS = 3.0  # an interaction not answered by then is invalid
 INTERACTION_TOKEN_SECONDS = 15 * 60  # follow-ups and edits after that get 404
+# An interaction must get its first response within 3 s; its token then lives 15 minutes.
+INTERACTION_ACK_SECONDS = 3.0
+INTERACTION_TOKEN_SECONDS = 15 * 60.0
 
 LIMITS = {
     "content": 2000,
@@ -49,6 +57,8 @@ LIMITS = {
 BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 FILES: web.RequestKey[list[tuple[str, bytes]]] = web.RequestKey("files", list)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+GLOBAL_LIMIT_PER_SECOND = 50
+MAX_COMMAND_TOTAL = 8000  # characters in one command's names, descriptions and choices
 
 
 @dataclass
@@ -79,6 +89,9 @@ class InteractionLog:
     followups: list[dict[str, Any]] = field(default_factory=list)
     files: list[tuple[str, bytes]] = field(default_factory=list)
     original_deleted: bool = False
+    callbacks: int = 0  # first responses attempted (the HTTP response or REST callbacks)
+    issued_at: float | None = None  # when Discord created the interaction (deadlines start)
+    failed: bool = False  # not acknowledged within 3 s: Discord showed "interaction failed"
 
     def messages(self) -> list[dict[str, Any]]:
         """Every message body the user saw, in order (the deferred placeholder excluded)."""
@@ -93,6 +106,24 @@ def embed_chars(embed: dict[str, Any]) -> int:
     for item in embed.get("fields") or ():
         total += len(item.get("name") or "") + len(item.get("value") or "")
     return total
+
+
+def collapse_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Discord shows: embeds sharing a `url` merge into the first (an image gallery), so
+    the later ones' titles, descriptions and fields are never seen."""
+    shown: list[dict[str, Any]] = []
+    by_url: dict[str, dict[str, Any]] = {}
+    for embed in embeds:
+        url = embed.get("url")
+        if url and url in by_url:
+            if embed.get("image"):
+                by_url[url].setdefault("gallery", []).append(embed["image"])
+            continue
+        kept = {"type": "rich", **embed}
+        shown.append(kept)
+        if url:
+            by_url[url] = kept
+    return shown
 
 
 def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
@@ -221,6 +252,11 @@ class FakeDiscordAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        self.global_limit = GLOBAL_LIMIT_PER_SECOND
+        self.global_429s = 0
+        self._global: list[float] = []
+        self.ack_seconds = INTERACTION_ACK_SECONDS
+        self.token_seconds = INTERACTION_TOKEN_SECONDS
         # False hides X-RateLimit-* on successes (like a shared bucket), so clients meet real 429s.
         self.advertise_limits = True
         self.base_url = ""
@@ -268,6 +304,39 @@ class FakeDiscordAPI:
         self._scripted.setdefault(channel_id, []).extend(
             Scripted(status, body, headers) for _ in range(times)
         )
+
+    def issue_interaction(self, token: str) -> InteractionLog:
+        """Discord created an interaction with this token now: its deadlines start."""
+        log = self.interactions.setdefault(token, InteractionLog())
+        log.issued_at = time.monotonic()
+        return log
+
+    async def accept_http_response(self, token: str, response: dict[str, Any]) -> None:
+        """Discord read ainews' HTTP response to an interaction it POSTed (Interactions Endpoint
+        mode): the same rules as the REST callback, including the 3-second deadline."""
+        log = self.interactions.setdefault(token, InteractionLog())
+        log.callbacks += 1
+        if self._late(log):
+            log.failed = True
+        elif log.callback is None:
+            kind, data = response.get("type"), response.get("data") or {}
+            if kind == 4 and message_errors(data):
+                log.failed = True  # Discord refuses the body and shows "interaction failed"
+                return
+            if kind == 8 and len(data.get("choices", [])) > 25:
+                log.failed = True
+                return
+            if kind == 4:
+                log.original = data
+            log.callback = response
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _late(self, log: InteractionLog) -> bool:
+        return log.issued_at is not None and time.monotonic() - log.issued_at > self.ack_seconds
+
+    def _token_expired(self, log: InteractionLog) -> bool:
+        return log.issued_at is not None and time.monotonic() - log.issued_at > self.token_seconds
 
     def remove_channel(self, channel_id: str, status: int = 404) -> None:
         """From now on the channel answers 404 (deleted) or 403 (bot lost access)."""
@@ -334,13 +403,44 @@ class FakeDiscordAPI:
         call = Call(request.method, request.path, dict(request.query), body)
         self.calls.append(call)
         try:
-            response: web.StreamResponse = await handler(request)
+            if self._over_global_limit(request):
+                response: web.StreamResponse = self._globally_limited()
+            else:
+                response = await handler(request)
         except web.HTTPException as error:
             response = error
         call.status = response.status
         async with self._changed:
             self._changed.notify_all()
         return response
+
+    def _over_global_limit(self, request: web.Request) -> bool:
+        """Discord's global limit: 50 requests per second per bot token, over every route
+        (interaction callbacks and webhooks carry no bot token and are exempt)."""
+        if not request.headers.get("Authorization", "").startswith("Bot "):
+            return False
+        if request.method == "POST" and request.path.endswith("/messages"):
+            return False  # channel messages count in `_take_global`, next to their route bucket
+        now = time.monotonic()
+        self._global = [t for t in self._global if now - t < 1.0]
+        if len(self._global) >= self.global_limit:
+            self.global_429s += 1
+            return True
+        self._global.append(now)
+        return False
+
+    def _globally_limited(self) -> web.Response:
+        reset_after = max(0.001, 1.0 - (time.monotonic() - self._global[0]))
+        headers = {
+            **self._limit_headers(0, reset_after, scope="global"),
+            "X-RateLimit-Global": "true",
+        }
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": reset_after,
+            "global": True,
+        }
+        return self._json(body, 429, headers)
 
     def _snowflake(self) -> str:
         return str(next(self._ids))
@@ -562,10 +662,14 @@ class FakeDiscordAPI:
         if self._expired(token, INITIAL_RESPONSE_SECONDS):
             return self._json({"message": "Unknown interaction", "code": 10062}, 404)
         log = self.interactions.setdefault(token, InteractionLog())
+        log.callbacks += 1
         if log.callback is not None:
             return self._json(
                 {"message": "Interaction has already been acknowledged.", "code": 40060}, 400
             )
+        if self._late(log):
+            log.failed = True
+            return self._json({"message": "Unknown interaction", "code": 10062}, 404)
         body = request[BODY] or {}
         kind = body.get("type")
         data = body.get("data") or {}
@@ -605,7 +709,11 @@ class FakeDiscordAPI:
     async def _followup(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if token in self.expired_tokens or self._expired(token, INTERACTION_TOKEN_SECONDS):
+        if (
+            token in self.expired_tokens
+            or self._expired(token, INTERACTION_TOKEN_SECONDS)
+            or (log is not None and log.callback is not None and self._token_expired(log))
+        ):
             # past its 15 minutes: Discord refuses the token itself
             return self._json({"message": "Invalid Webhook Token", "code": 50027}, 401)
         if log is None or log.callback is None:
@@ -625,7 +733,12 @@ class FakeDiscordAPI:
     async def _edit_original(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         log = self.interactions.get(token)
-        if log is None or log.callback is None or self._expired(token, INTERACTION_TOKEN_SECONDS):
+        if (
+            log is None
+            or log.callback is None
+            or self._expired(token, INTERACTION_TOKEN_SECONDS)
+            or self._token_expired(log)
+        ):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         body = request[BODY] or {}
         errors = message_errors(body, files=len(request.get(FILES, [])))
@@ -636,7 +749,7 @@ class FakeDiscordAPI:
 
     async def _delete_original(self, request: web.Request) -> web.Response:
         log = self.interactions.get(request.match_info["token"])
-        if log is None or log.callback is None:
+        if log is None or log.callback is None or self._token_expired(log):
             return self._json({"message": "Unknown Webhook", "code": 10015}, 404)
         log.original, log.original_deleted = None, True
         return web.Response(status=204)

@@ -234,3 +234,65 @@ async def test_run_serves_the_web_view_and_stops_on_sigterm(
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 20)
     assert code == 0
+
+
+async def test_a_second_run_on_one_sqlite_file_exits_2_naming_it(
+    tmp_path: Path, feed_server: str
+) -> None:
+    config = _config(tmp_path, feed_server)
+    first = await asyncio.create_subprocess_exec(
+        *AINEWS, "--config", str(config), "run",
+        cwd=tmp_path, env={**_env(), "PYTHONPATH": str(REPO)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert first.stdout is not None
+    try:
+        seen = ""
+        while "ainews running" not in seen:
+            line = await asyncio.wait_for(first.stdout.readline(), 30)
+            assert line, seen
+            seen += line.decode()
+        code, out, err = await _ainews("--config", str(config), "run", cwd=tmp_path)
+        assert code == 2, (out, err)
+        assert str(tmp_path / "ainews.db") in err
+        assert len(err.strip().splitlines()) == 1, err  # one clear line, no traceback
+        code, _, err = await _ainews("--config", str(config), "run", "--once", cwd=tmp_path)
+        assert code == 2 and str(tmp_path / "ainews.db") in err, err
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.wait(), 20) == 0
+
+
+async def test_a_taken_web_port_exits_2_naming_it(tmp_path: Path, feed_server: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = _config(tmp_path, feed_server, web_port=port)
+        code, out, err = await _ainews("--config", str(config), "run", cwd=tmp_path)
+    assert code == 2, (out, err)
+    assert f"port {port} on 127.0.0.1 is already in use ([web] host/port)" in err
+    assert "Traceback" not in err
+
+
+async def test_run_once_cannot_be_a_front(tmp_path: Path, feed_server: str) -> None:
+    config = _config(tmp_path, feed_server)
+    code, _, err = await _ainews(
+        "--config", str(config), "run", "--once", "--role", "front", cwd=tmp_path
+    )
+    assert code == 2 and "--role front" in err
+    code, _, err = await _ainews("--config", str(config), "run", "--role", "boss", cwd=tmp_path)
+    assert code == 2 and "boss" in err
+
+
+async def test_http_interactions_without_a_public_key_exit_2(
+    tmp_path: Path, feed_server: str
+) -> None:
+    config = _config(tmp_path, feed_server)
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[discord]\ninteractions = "http"\n',
+        encoding="utf-8",
+    )
+    code, _, err = await _ainews("--config", str(config), "run", cwd=tmp_path)
+    assert code == 2
+    assert "DISCORD_PUBLIC_KEY" in err and "Traceback" not in err

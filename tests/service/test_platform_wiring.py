@@ -5,6 +5,7 @@ Slack requests on the web port next to the web view."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,9 +18,11 @@ from pydantic import SecretStr
 
 from adapters.main import build_service, run_once, serve
 from bot.config import Secrets, Settings
+from bot.errors import StartupError
 from bot.store.db import Database
 from tests.fakes.discord_api import BOT_TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscordAPI, running_fake_discord
+from tests.fakes.discord_gateway import FakeDiscordGateway, running_fake_gateway
 from tests.fakes.slack_api import BOT_TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import TEAM_ID, FakeSlack, FakeSlackServer
 from tests.fakes.store_seed import FakeClock, add_channel, add_source, add_story
@@ -58,14 +61,23 @@ def free_port() -> int:
 
 
 @pytest.fixture
+async def fake_gateway() -> AsyncIterator[FakeDiscordGateway]:
+    async with running_fake_gateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
 def wired_settings(
-    make_settings: Callable[..., Settings], fake_slack: FakeSlack, fake_discord: FakeDiscordAPI
+    make_settings: Callable[..., Settings],
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
 ) -> Settings:
     port = free_port()
     settings = make_settings(
-        slack={"api_base_url": fake_slack.api_url},
-        discord={"api_base_url": fake_discord.base_url},
+        discord={"api_base_url": fake_discord.base_url, "gateway_url": fake_gateway.url},
         web={"port": port, "base_url": f"http://127.0.0.1:{port}"},
+        slack={"api_base_url": fake_slack.api_url, "host": "127.0.0.1", "port": free_port()},
     )
     secrets = Secrets(
         slack_bot_token=SecretStr(SLACK_TOKEN),
@@ -122,51 +134,253 @@ async def test_run_once_delivers_an_alert_to_slack_and_discord(
     assert body["enforce_nonce"] is True
 
 
-async def test_serve_answers_signed_slack_requests_beside_the_web_view(
+def _signed_slash(fake_slack: FakeSlack, text: str = "help") -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "command": "/ainews",
+            "text": text,
+            "team_id": TEAM_ID,
+            "channel_id": SLACK_CHANNEL,
+            "user_id": "U0ADMIN",
+            "user_name": "admin",
+            "response_url": fake_slack.response_url("wiring"),
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0AINEWS",
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(SIGNING_SECRET, timestamp, body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return body, headers
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for a condition the fakes make true (polling the recorded calls)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition never became true")
+        await asyncio.sleep(0.01)
+
+
+async def wait_healthy(client: httpx.AsyncClient) -> None:
+    """Wait until the listener answers its health check (it starts in a task)."""
+    for _ in range(200):
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{client.base_url} never became healthy")
+
+
+async def test_slack_has_its_own_listener_that_serves_nothing_of_the_web_view(
     wired_settings: Settings, db: Database, fake_slack: FakeSlack
 ) -> None:
     stop = asyncio.Event()
     lines: list[str] = []
     running = asyncio.create_task(serve(wired_settings, stop=stop, announce=lines.append))
-    base = wired_settings.web.base_url
+    public = f"http://127.0.0.1:{wired_settings.slack.port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            body = urlencode(
-                {
-                    "command": "/ainews",
-                    "text": "help",
-                    "team_id": TEAM_ID,
-                    "channel_id": SLACK_CHANNEL,
-                    "user_id": "U0ADMIN",
-                    "user_name": "admin",
-                    "response_url": fake_slack.response_url("wiring"),
-                    "trigger_id": "1.2.3",
-                    "api_app_id": "A0AINEWS",
-                }
-            ).encode()
-            timestamp = str(int(time.time()))
-            headers = {
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": sign(SIGNING_SECRET, timestamp, body),
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
+        async with httpx.AsyncClient(base_url=public, timeout=5) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack)
             answered = await client.post("/slack/events", content=body, headers=headers)
             forged = await client.post(
                 "/slack/events",
                 content=body,
                 headers={**headers, "X-Slack-Signature": "v0=" + "0" * 64},
             )
+            # the web view, its metrics and its token-spending form are not on this listener
+            hidden = [
+                await client.get("/"),
+                await client.get("/metrics"),
+                await client.get("/feed.xml"),
+                await client.post("/a/1/translate", data={"lang": "ja"}),
+            ]
+        async with httpx.AsyncClient(base_url=wired_settings.web.base_url, timeout=5) as web:
+            await wait_healthy(web)
+            page = await web.get("/")
+            slack_on_web = await web.post("/slack/events", content=body, headers=headers)
         assert answered.status_code == 200
         assert forged.status_code == 401
+        assert [r.status_code for r in hidden] == [404, 404, 404, 404]
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        assert slack_on_web.status_code in (404, 405)  # and Slack's route is not on the web view
+        assert any(f"platform endpoint: {public}/" in line for line in lines)
         assert any("web view" in line for line in lines)
         assert any("slack" in line for line in lines if "delivering" in line)
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)
+
+
+async def test_slack_routes_work_with_the_web_view_off(
+    wired_settings: Settings, db: Database, fake_slack: FakeSlack
+) -> None:
+    settings = wired_settings.model_copy(
+        update={"web": wired_settings.web.model_copy(update={"enabled": False})}
+    )
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(serve(settings, stop=stop, announce=lines.append))
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack, "help")
+            answered = await client.post("/slack/events", content=body, headers=headers)
+            health = await client.get("/healthz")
+            await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+        assert answered.status_code == 200
+        assert health.json() == {"status": "ok"}
+        [answer] = [c for c in fake_slack.posts() if c.method == "response_url"]
+        assert "today" in str(answer.params)
+        assert not any("web view" in line for line in lines)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def test_a_taken_port_stops_start_up_naming_it(
+    wired_settings: Settings, db: Database
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = wired_settings.model_copy(
+            update={"slack": wired_settings.slack.model_copy(update={"port": port})}
+        )
+        with pytest.raises(StartupError, match=rf"port {port} on 127\.0\.0\.1 .*\[slack\]"):
+            await serve(settings, stop=asyncio.Event(), announce=lambda _line: None)
+    # the lock on the database file was released: the next start-up is not refused
+    settings = wired_settings.model_copy(
+        update={"web": wired_settings.web.model_copy(update={"enabled": False})}
+    )
+    stop = asyncio.Event()
+    stop.set()
+    await serve(settings, stop=stop, announce=lambda _line: None)
+
+
+async def test_a_second_service_on_one_sqlite_file_is_refused(
+    wired_settings: Settings, db: Database, database_url: str
+) -> None:
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(serve(wired_settings, stop=stop, announce=lines.append))
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{wired_settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+        path = database_url.removeprefix("sqlite:///")
+        with pytest.raises(StartupError, match=re.escape(path)):
+            await run_once(wired_settings, clock=FakeClock(NOW))
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def _seed_alert(db: Database) -> None:
+    """A story worth an alert on both platforms, due in the first cycle of a worker."""
+    source = await add_source(db, "Wire")
+    published = datetime.now(UTC) - timedelta(hours=1)
+    await add_story(db, source, "Open model tops the reasoning benchmark", published, importance=5)
+    await add_channel(db, SLACK_CHANNEL, platform="slack", workspace=TEAM_ID, alert_threshold=1)
+    await add_channel(
+        db, DISCORD_CHANNEL, platform="discord", workspace="290926798626357999", alert_threshold=1
+    )
+
+
+async def _deliveries(db: Database) -> int:
+    from sqlalchemy import func, select
+
+    from bot.store.schema import Delivery
+
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Delivery)) or 0)
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+async def test_worker_role_delivers_and_serves_nothing(
+    wired_settings: Settings,
+    db: Database,
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
+) -> None:
+    await _seed_alert(db)
+    stop = asyncio.Event()
+    lines: list[str] = []
+    running = asyncio.create_task(
+        serve(wired_settings, stop=stop, announce=lines.append, role="worker")
+    )
+    try:
+        await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+        await fake_discord.wait_for(
+            lambda: bool(fake_discord.calls_to(f"/channels/{DISCORD_CHANNEL}/messages", "POST")),
+            timeout=30,
+        )
+        # no listener of either kind, no command registration: those are the front's
+        assert _refused(wired_settings.slack.port) and _refused(wired_settings.web.port)
+        assert not fake_discord.calls_to(r"/commands$", "PUT")
+        assert fake_gateway.connections == 0  # commands arrive at the front, not here
+        assert any("running (worker): delivering to discord, slack" in line for line in lines)
+        # the worker owns the SQLite file: a second scheduler is refused
+        with pytest.raises(StartupError, match="already using the SQLite database"):
+            await serve(wired_settings, stop=asyncio.Event(), role="worker")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+
+
+async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
+    wired_settings: Settings,
+    db: Database,
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscordAPI,
+    fake_gateway: FakeDiscordGateway,
+) -> None:
+    await _seed_alert(db)
+    stop = asyncio.Event()
+    lines: list[str] = []
+    front = asyncio.create_task(
+        serve(wired_settings, stop=stop, announce=lines.append, role="front")
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{wired_settings.slack.port}", timeout=5
+        ) as client:
+            await wait_healthy(client)
+            body, headers = _signed_slash(fake_slack)
+            assert (await client.post("/slack/events", content=body, headers=headers)).is_success
+        async with httpx.AsyncClient(base_url=wired_settings.web.base_url, timeout=5) as web:
+            await wait_healthy(web)
+        await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+        assert fake_discord.calls_to(r"/commands$", "PUT")  # the front registers commands
+        await fake_gateway.wait_for(lambda: fake_gateway.session is not None)  # and listens
+        # nothing was queued or posted: no scheduler runs in the front
+        assert await _deliveries(db) == 0
+        assert not fake_slack.accepted("chat.postMessage")
+        assert any("running (front): answering commands" in line for line in lines)
+        # a worker on the same SQLite file starts beside it and does the delivering
+        worker_stop = asyncio.Event()
+        worker = asyncio.create_task(serve(wired_settings, stop=worker_stop, role="worker"))
+        try:
+            await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+        finally:
+            worker_stop.set()
+            await asyncio.wait_for(worker, timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(front, timeout=30)

@@ -67,9 +67,10 @@ async def llm_ctx(
     await ctx.aclose()
 
 
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    """Run `app` on a real uvicorn bound to 127.0.0.1:0 in this event loop; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
+async def serve(app: Starlette, port: int = 0) -> AsyncIterator[str]:
+    """Run `app` on a real uvicorn bound to 127.0.0.1 (port 0: any) in this event loop; yield
+    its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -47,17 +48,21 @@ def _need_browser(reason: str) -> None:
 async def site(sqlite_url: str) -> AsyncIterator[str]:
     async with running_fake_llm() as fake:
         llm = {"base_url": fake.base_url, "model": "fake-model", "timeout": 5.0, "max_retries": 0}
+        # The browser's Origin is checked against base_url, so the site must live at base_url.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
         settings = Settings.model_validate(
             {
                 "database": {"url": sqlite_url},
-                "web": {"base_url": "https://news.example.org"},
+                "web": {"base_url": f"http://127.0.0.1:{port}"},
                 "llm": llm,
             }
         )
         ctx = await web_context(settings)
         try:
             await seed_store(ctx.db)
-            async for url in serve(create_web_app(ctx)):
+            async for url in serve(create_web_app(ctx), port=port):
                 yield url
         finally:
             await ctx.aclose()

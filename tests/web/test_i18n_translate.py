@@ -135,3 +135,27 @@ async def test_translation_request_is_refused_cross_site_bad_or_without_llm(
             missing = await http.post("/a/424242/translate", data={"lang": "ja"})
             assert missing.status_code == 404
     assert fake_llm.calls == 0
+
+
+async def test_same_site_check_compares_with_base_url_not_the_host_header(
+    llm_ctx: AppContext, fake_llm: FakeLLM, seeded: Seeded
+) -> None:
+    web = llm_ctx.settings.web.model_copy(update={"base_url": "https://news.example.org/"})
+    llm_ctx.settings = llm_ctx.settings.model_copy(update={"web": web})
+    async for url in serve(create_web_app(llm_ctx)):
+        async with httpx.AsyncClient(base_url=url) as http:
+            target = f"/a/{seeded.unscored}/translate"
+            # an attacker controls Host: Origin matching it proves nothing
+            forged = await http.post(
+                target,
+                data={"lang": "ja"},
+                headers={"host": "evil.example", "origin": "http://evil.example"},
+            )
+            # the listener's own address is not the site either when base_url says otherwise
+            listener = await http.post(target, data={"lang": "ja"}, headers={"origin": url})
+            assert (forged.status_code, listener.status_code) == (403, 403)
+            assert fake_llm.calls == 0
+            ours = await http.post(
+                target, data={"lang": "ja"}, headers={"origin": "https://NEWS.example.org"}
+            )
+            assert ours.status_code == 303
