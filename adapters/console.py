@@ -11,11 +11,18 @@ import sys
 from typing import Any, TextIO
 
 from bot.ports import SentMessage
+from bot.replies import tool_line, video_line
 from digest.models import Digest, DigestItem
 from digest.serialize import digest_from_dict, item_from_dict
 
 RULE = "─" * 72
-KIND_TITLES = {"daily": "Daily AI digest", "weekly": "Weekly AI digest", "hn": "Hacker News on AI"}
+KIND_TITLES = {
+    "daily": "Daily AI digest",
+    "weekly": "Weekly AI digest",
+    "hn": "Hacker News on AI",
+    "tools": "AI tools by momentum",
+    "videos": "AI videos",
+}
 SCORE_LABELS = (("depth", "D"), ("relevance", "R"), ("practicality", "P"), ("innovation", "I"))
 
 
@@ -46,6 +53,10 @@ def render_item_text(item: DigestItem, *, rank: int | None = None) -> str:
     if item.alerted:
         meta += " · alerted"
     lines.append(meta)
+    if item.tool is not None:
+        lines.append(f"{pad}{_one_line(tool_line(item.tool))}")
+    if item.video is not None and video_line(item.video):
+        lines.append(f"{pad}{_one_line(video_line(item.video))}")
     if item.tldr:
         lines.append(f"{pad}{_one_line(item.tldr)}")
     if item.tags:

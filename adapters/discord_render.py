@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from discord.utils import escape_markdown
@@ -17,7 +17,14 @@ from discord.utils import escape_markdown
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
 from bot.messages import Reply
-from bot.replies import digest_heading, scores_line, stars, translation_status
+from bot.replies import (
+    digest_heading,
+    scores_line,
+    stars,
+    tool_line,
+    translation_status,
+    video_line,
+)
 from digest.models import ArticleCard, Digest, DigestItem, TranslationView
 from digest.serialize import digest_from_dict, item_from_dict
 
@@ -188,7 +195,19 @@ def item_embed(item: DigestItem, settings: Settings) -> dict[str, Any]:
         embed["description"] = cut(inert(item.tldr), DIGEST_TLDR_CHARS)
     if item.points is not None:
         embed["footer"] = {"text": f"{item.points} points · {item.comments or 0} comments"}
+    if item.tool is not None:
+        embed["footer"] = {"text": cut(inert(tool_line(item.tool)), MAX_FOOTER)}
+    if item.video is not None:
+        details = video_line(item.video)
+        if details:
+            embed["footer"] = {"text": cut(inert(details), MAX_FOOTER)}
+        thumbnail = _http_url(item.video.thumbnail.replace("http://", "https://", 1))
+        if thumbnail:
+            embed["thumbnail"] = {"url": thumbnail}
     return embed
+
+
+MAX_FOOTER = 2048
 
 
 def _pack(header: str, embeds: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -313,6 +332,13 @@ def card_embed(card: ArticleCard, settings: Settings) -> dict[str, Any]:
             fields.append(_field(f"{name} {dim.score}/5", inert(dim.reason) or "—", inline=False))
     if card.impact:
         fields.append(_field("Impact", inert(card.impact), inline=False))
+    if card.related_stories:
+        lines = [
+            f"[#{story.article_id}]({article_permalink(settings, story.article_id)}) "
+            f"{inert(story.title)} ({inert(story.why)})"
+            for story in card.related_stories
+        ]
+        fields.append(_field("Related", _lines_within(lines, MAX_FIELD_VALUE), inline=False))
     if card.related:
         related = "\n".join(f"#{rid} {inert(title)}" for rid, title in card.related[:5])
         fields.append(_field("Same story elsewhere", related, inline=False))
@@ -391,10 +417,33 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
     if reply.cards:
         embeds = [_card_line_embed(card, settings) for card in reply.cards]
         heading = neutralise_mentions(reply.text.splitlines()[0]) if reply.text else ""
+        if reply.intro:
+            heading = "\n".join(
+                [f"**{inert(reply.intro[0])}**", *(inert(line) for line in reply.intro[1:])]
+            )
         return [
             OutgoingMessage(content=content, embeds=group, ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
         ]
     # `text` is the complete plain answer (heading included); `lines` alone may lack the heading.
     text = reply.text or "\n".join(reply.lines)
-    return _text_messages(text or "Done.", ephemeral)
+    messages = _text_messages(text or "Done.", ephemeral)
+    if reply.chart_png:
+        # the chart rides on the last text message: one answer, the image under the risers
+        messages[-1] = replace(
+            messages[-1], attachment=(reply.chart_name or "chart.png", reply.chart_png)
+        )
+    return messages
+
+
+def _lines_within(lines: list[str], limit: int) -> str:
+    """Whole lines up to `limit` characters (a field value), never half a link."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        line = cut(line, limit)
+        if used + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept) or "—"

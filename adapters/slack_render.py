@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
 from bot.messages import Reply
-from bot.replies import digest_heading, scores_line, stars, translation_status
+from bot.replies import (
+    digest_heading,
+    scores_line,
+    stars,
+    tool_line,
+    translation_status,
+    video_line,
+)
 from digest.models import ArticleCard, Digest, DigestItem, TranslationView
 from digest.text import truncate
 
@@ -257,8 +264,33 @@ def _item_blocks(item: DigestItem, settings: Settings, rank: int | None = None) 
         notes.append(f"{item.points} points · {item.comments or 0} comments")
     if item.alerted:
         notes.append("alerted earlier")
+    if item.tool is not None:
+        notes.insert(0, escape(tool_line(item.tool), single_line=True))
+    if item.video is not None and video_line(item.video):
+        notes.insert(0, escape(video_line(item.video), single_line=True))
     notes.append(link(article_permalink(settings, item.article_id), "details"))
-    return [section(body), context(notes), DIVIDER]
+    block = section(body)
+    thumbnail = safe_image_url(item.video.thumbnail) if item.video is not None else None
+    if thumbnail:
+        block["accessory"] = image_element(thumbnail, title)
+    return [block, context(notes), DIVIDER]
+
+
+MAX_ALT_TEXT = 2000
+
+
+def safe_image_url(url: str) -> str | None:
+    """An https image URL Slack can fetch (http thumbnails are upgraded), else None."""
+    if url.startswith("http://"):
+        url = "https://" + url.removeprefix("http://")
+    if not url.startswith("https://") or safe_url(url) != url:
+        return None
+    return url
+
+
+def image_element(url: str, alt: str) -> Block:
+    """A Block Kit image element (a section accessory); alt text is plain, within its limit."""
+    return {"type": "image", "image_url": url, "alt_text": plain(alt, MAX_ALT_TEXT)}
 
 
 def render_digest_payloads(digest: Digest, settings: Settings) -> list[Payload]:
@@ -320,6 +352,15 @@ def render_card_payloads(card: ArticleCard, settings: Settings) -> list[Payload]
         units.extend([section(piece)] for piece in escaped_sections_raw(points))
     if card.tags:
         units.append([context([escape(" ".join(f"#{t}" for t in card.tags), single_line=True)])])
+    if card.related_stories:
+        lines = [
+            f"• {link(article_permalink(settings, story.article_id), story.title)} "
+            f"_({escape(story.why, single_line=True)})_"
+            for story in card.related_stories
+        ]
+        units.extend(
+            [section(piece)] for piece in escaped_sections_raw("*Related:*\n" + "\n".join(lines))
+        )
     if card.related:
         related = "\n".join(
             f"• {link(article_permalink(settings, rid), rtitle)}" for rid, rtitle in card.related
@@ -391,6 +432,12 @@ def render_reply(reply: Reply, settings: Settings) -> list[Payload]:
             reply.translation, reply.translation_title, reply.translation_url, settings
         )
     first_line = reply.text.split("\n", 1)[0]
+    if reply.cards and reply.intro:
+        intro = "\n".join(escape(line, single_line=True) for line in reply.intro[1:])
+        head = [header(reply.intro[0])]
+        if intro:
+            head.append(section(intro[:MAX_SECTION_CHARS]))
+        return _payloads(reply.text, _pack(head, _cards_units(reply.cards, settings)))
     if reply.cards:
         head = [section("*" + escape(first_line, single_line=True) + "*")]
         return _payloads(reply.text, _pack(head, _cards_units(reply.cards, settings)))

@@ -69,6 +69,7 @@ class CommandSpec:
 
 def _table() -> tuple[CommandSpec, ...]:
     from bot import handlers as h
+    from bot import section_handlers as s
 
     tag = ParamSpec("tag", "tag", "Only stories with this tag")
     ref = ParamSpec("article", "ref", "Article id or URL", required=True)
@@ -136,6 +137,20 @@ def _table() -> tuple[CommandSpec, ...]:
             h.search,
         ),
         CommandSpec("tags", "Tags seen this week", (), h.tags, ephemeral=True),
+        CommandSpec("tools", "AI tools rising fastest (repos, models, datasets)", (tag,), s.tools),
+        CommandSpec("videos", "The latest AI videos", (), s.videos),
+        CommandSpec(
+            "trends",
+            "Rising tags and companies, with a chart",
+            (ParamSpec("days", "int", "Window in days (1-30)", min_value=1, max_value=30),),
+            s.trends,
+        ),
+        CommandSpec(
+            "company",
+            "A company's or lab's stories, models and tools",
+            (ParamSpec("name", "words", "Company name, e.g. OpenAI", required=True),),
+            s.company,
+        ),
         CommandSpec("sources", "Sources and their health", (), h.sources, ephemeral=True),
         CommandSpec("help", "What ainews can do", (), h.help_, ephemeral=True),
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from digest.models import ArticleCard, Digest, TranslationView
+from digest.trends import TrendReport
 
 Platform = Literal["slack", "discord", "console", "web"]
 
@@ -55,3 +56,9 @@ class Reply:
     translation_title: str = ""
     translation_url: str = ""
     lines: tuple[str, ...] = field(default_factory=tuple)
+    # A chart adapters upload beside the message (Slack files.uploadV2, a Discord attachment).
+    chart_png: bytes = b""
+    chart_name: str = ""
+    trends: TrendReport | None = None
+    # Plain lines shown above `cards` (a company's models and tools).
+    intro: tuple[str, ...] = field(default_factory=tuple)

@@ -74,6 +74,16 @@ def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[st
         "scores": card.scores.as_dict() if card.scores else {},
         "importance": card.importance,
         "translation": {"lang": translation[0], "status": translation[1]} if translation else None,
+        "related": [
+            {
+                "id": story.article_id,
+                "story_id": story.story_id,
+                "title": story.title,
+                "published_at": story.published_at.isoformat(),
+                "why": story.why,
+            }
+            for story in card.related_stories
+        ],
     }
 
 
@@ -97,6 +107,9 @@ def card_text(card: ArticleCard, translation: tuple[str, str] | None) -> str:
     if card.editorial:
         lines.append(f"Editorial: {card.editorial}")
     lines += ["", f"Tags: {', '.join(card.tags) or '-'}"]
+    if card.related_stories:
+        lines += ["", "Related:"]
+        lines += [f"  #{s.article_id} {s.title} ({s.why})" for s in card.related_stories]
     if translation:
         lines.append(f"Translation ({translation[0]}): {translation[1]}")
     return "\n".join(lines)

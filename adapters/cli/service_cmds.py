@@ -1,4 +1,4 @@
-"""`ainews run [--once]`, `ainews demo` and `ainews digest today|week|hn`."""
+"""`ainews run [--once]`, `ainews demo` and `ainews digest today|week|hn|tools|videos`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from adapters.console import render_digest_text
 from bot.config import DatabaseSettings, Settings
 from bot.digests import digest_for
 from bot.runtime import open_store
+from bot.sections import tools_digest, videos_digest
 from digest.models import Digest, DigestKind
 from digest.serialize import digest_to_dict
 
@@ -24,6 +25,8 @@ class DigestChoice(StrEnum):
     today = "today"
     week = "week"
     hn = "hn"
+    tools = "tools"
+    videos = "videos"
 
 
 class OutputFormat(StrEnum):
@@ -37,6 +40,8 @@ KINDS: dict[DigestChoice, DigestKind] = {
     DigestChoice.today: "daily",
     DigestChoice.week: "weekly",
     DigestChoice.hn: "hn",
+    DigestChoice.tools: "tools",
+    DigestChoice.videos: "videos",
 }
 
 
@@ -79,7 +84,7 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
 @app.command("digest")
 def digest_command(
     ctx: typer.Context,
-    kind: DigestChoice = typer.Argument(..., help="today, week or hn."),
+    kind: DigestChoice = typer.Argument(..., help="today, week, hn, tools or videos."),
     tag: str | None = typer.Option(None, "--tag", help="Only stories with this tag."),
     lang: str | None = typer.Option(None, "--lang", help="Digest language."),
     day: str | None = typer.Option(
@@ -98,6 +103,12 @@ def digest_command(
     async def build() -> Digest:
         store = await open_store(settings)
         try:
+            wanted_tag = tag.lower().lstrip("#") if tag else None
+            wanted_lang = lang.lower() if lang else None
+            if kind is DigestChoice.tools:
+                return await tools_digest(store, tag=wanted_tag, lang=wanted_lang)
+            if kind is DigestChoice.videos:
+                return await videos_digest(store, lang=wanted_lang)
             return await digest_for(
                 store,
                 KINDS[kind],
@@ -152,3 +163,6 @@ async def _demo(settings: Settings) -> tuple[Digest, int]:
     finally:
         await app_ctx.aclose()
     return digest, articles
+
+
+from adapters.cli import section_cmds  # noqa: E402, F401  (registers trends and companies)
