@@ -24,7 +24,7 @@ from digest.tools import Sighting, growth, momentum
 __all__ = ["TOOL_WINDOW_DAYS", "tools_digest", "videos_digest"]
 
 TOOL_WINDOW_DAYS = 14
-VIDEO_WINDOW_DAYS = 30
+VIDEO_ROWS = 200
 
 
 def _matches(item: DigestItem, tag: str | None) -> bool:
@@ -171,16 +171,16 @@ async def videos_digest(
     size: int | None = None,
     tz: str | None = None,
 ) -> Digest:
-    """The newest videos, one per story, each with its thumbnail, channel and views."""
-    since = ctx.clock.now() - timedelta(days=VIDEO_WINDOW_DAYS)
+    """The newest videos, one per story, each with its thumbnail, channel and views (a channel
+    that posts monthly still shows its latest, so there is no age cut-off)."""
     async with ctx.db.session() as session:
         rows = (
             await session.execute(
                 select(ArticleMedia)
                 .join(ArticleRow, ArticleRow.id == ArticleMedia.article_id)
-                .where(ArticleRow.published_at >= since, ArticleMedia.video_id != "")
+                .where(ArticleMedia.video_id != "")
                 .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
-                .limit(200)
+                .limit(VIDEO_ROWS)
             )
         ).all()
         media = {m.article_id: m for (m,) in rows}
