@@ -60,5 +60,13 @@ async def find_related(
         )
         for rid, rstory, title, when, found, judged, rtags in rows
     ]
-    names = {slug: e.name for slug, e in knowledge().gazetteer.entities.items()}
-    return related_stories(article_id, story_id, entities, tags, candidates, names)
+    known = knowledge().gazetteer.entities
+    names = {slug: e.name for slug, e in known.items()}
+    # the most telling reason first: a model or tool says more than the company behind it
+    ranked = tuple(
+        sorted(
+            entities,
+            key=lambda s: (known[s].type == "company", known[s].tier) if s in known else (True, 9),
+        )
+    )
+    return related_stories(article_id, story_id, ranked, tags, candidates, names)
