@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.web_feed import render_feed
 from adapters.web_i18n import UIText
-from bot.companies import company_page, list_companies
+from bot.companies import CompanyPage, company_page, list_companies
 from bot.sections import tools_digest, videos_digest
 from bot.store.pages import latest_stories
 from bot.trends import MIN_COUNT, trend_report
@@ -84,7 +84,7 @@ class SectionViews:
         found = await list_companies(self.ctx)
         return self.views.page(request, "companies.html", companies=found)
 
-    async def _page(self, request: Request):  # type: ignore[no-untyped-def]
+    async def _page(self, request: Request) -> CompanyPage:
         slug = request.path_params["slug"].strip().lower()
         if not slug or len(slug) > MAX_SLUG_CHARS:
             raise HTTPException(404)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.articles import NewArticle
@@ -50,10 +51,18 @@ async def _video(session: AsyncSession, article_id: int, video: VideoInfo) -> No
 async def _tool(session: AsyncSession, article_id: int, tool: ToolInfo, now: datetime) -> None:
     row = await session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
     if row is None:
-        row = ToolRow(
+        fresh = ToolRow(
             key=tool.key, name=tool.name, kind=tool.kind, article_id=article_id, first_seen_at=now
         )
-        session.add(row)
+        try:
+            # a savepoint: another replica may have created this tool a moment ago
+            async with session.begin_nested():
+                session.add(fresh)
+            row = fresh
+        except IntegrityError:
+            row = await session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
+            if row is None:
+                raise
     for name in ("stars", "stars_today", "forks", "downloads", "likes"):
         value = getattr(tool, name)
         if value is not None:
