@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from adapters.i18n import Translator, translator
-from adapters.reply_text import DIGEST_TITLES, scores_line
+from adapters.reply_text import DIGEST_TITLES, scores_line, tool_line, video_line
 from bot.ports import PartPosted, SentMessage, ignore_part
 from digest.models import Digest, DigestItem
 from digest.serialize import digest_from_dict, item_from_dict
@@ -48,6 +48,10 @@ def render_item_text(t: Translator, item: DigestItem, *, rank: int | None = None
     if item.alerted:
         meta += f" · {t('item.alerted')}"
     lines.append(meta)
+    if item.tool is not None:
+        lines.append(f"{pad}{_one_line(tool_line(t, item.tool))}")
+    if item.video is not None and video_line(t, item.video):
+        lines.append(f"{pad}{_one_line(video_line(t, item.video))}")
     if item.tldr:
         lines.append(f"{pad}{_one_line(item.tldr)}")
     if item.tags:

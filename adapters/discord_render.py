@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from discord.utils import escape_markdown
@@ -24,7 +24,9 @@ from adapters.reply_text import (
     reader,
     scores_line,
     stars,
+    tool_line,
     translation_status,
+    video_line,
 )
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
@@ -211,7 +213,19 @@ def item_embed(item: DigestItem, settings: Settings, t: Translator) -> dict[str,
     if item.points is not None:
         points = t.plural("points", item.points)
         embed["footer"] = {"text": f"{points} · {t.plural('comments', item.comments or 0)}"}
+    if item.tool is not None:
+        embed["footer"] = {"text": cut(inert(tool_line(t, item.tool)), MAX_FOOTER)}
+    if item.video is not None:
+        details = video_line(t, item.video)
+        if details:
+            embed["footer"] = {"text": cut(inert(details), MAX_FOOTER)}
+        thumbnail = _http_url(item.video.thumbnail.replace("http://", "https://", 1))
+        if thumbnail:
+            embed["thumbnail"] = {"url": thumbnail}
     return embed
+
+
+MAX_FOOTER = 2048
 
 
 def _pack(header: str, embeds: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -358,6 +372,15 @@ def card_embed(card: ArticleCard, settings: Settings, t: Translator) -> dict[str
         fields.append(_field(t("scores"), t("not_enriched"), inline=False))
     if card.impact:
         fields.append(_field(t("impact"), inert(card.impact), inline=False))
+    if card.related_stories:
+        lines = [
+            f"[#{story.article_id}]({article_permalink(settings, story.article_id)}) "
+            f"{inert(story.title)} ({inert(story.why)})"
+            for story in card.related_stories
+        ]
+        fields.append(
+            _field(t("related_articles"), _lines_within(lines, MAX_FIELD_VALUE), inline=False)
+        )
     if card.related:
         related = "\n".join(f"#{rid} {inert(title)}" for rid, title in card.related[:5])
         fields.append(_field(t("related"), related, inline=False))
@@ -441,6 +464,10 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
         embeds = [_card_line_embed(card, settings, t) for card in reply.cards]
         first_line = message_text(t, reply).split("\n", 1)[0]
         heading = neutralise_mentions(first_line)
+        if reply.intro:
+            heading = "\n".join(
+                [f"**{inert(first_line)}**", *(inert(t.render(line)) for line in reply.intro)]
+            )
         return [
             OutgoingMessage(content=content, embeds=_distinct_urls(group), ephemeral=ephemeral)
             for content, group in _pack(heading, embeds)
@@ -449,4 +476,23 @@ def render_reply(reply: Reply, settings: Settings) -> list[OutgoingMessage]:
     # lines carry data from outside (feed names, a feed's error text): shown as typed
     lines = [inert(t.render(line)) for line in reply.lines]
     text = "\n".join([neutralise_mentions(head), *lines] if head else lines).strip()
-    return _text_messages(t, text or t("done"), ephemeral)
+    messages = _text_messages(t, text or t("done"), ephemeral)
+    if reply.chart_png:
+        # the chart rides on the last text message: one answer, the image under the risers
+        messages[-1] = replace(
+            messages[-1], attachment=(reply.chart_name or "chart.png", reply.chart_png)
+        )
+    return messages
+
+
+def _lines_within(lines: list[str], limit: int) -> str:
+    """Whole lines up to `limit` characters (a field value), never half a link."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        line = cut(line, limit)
+        if used + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept) or "—"

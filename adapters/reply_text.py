@@ -12,7 +12,15 @@ from collections.abc import Iterable
 from adapters.i18n import Translator, translator
 from bot.config import Settings
 from bot.messages import N_, Reply
-from digest.models import ArticleCard, Digest, DigestItem, Scores, TranslationView
+from digest.models import (
+    ArticleCard,
+    Digest,
+    DigestItem,
+    Scores,
+    ToolStats,
+    TranslationView,
+    VideoInfo,
+)
 from digest.text import truncate
 
 __all__ = [
@@ -22,15 +30,19 @@ __all__ = [
     "cards_text",
     "digest_heading",
     "digest_text",
+    "duration_text",
     "importance_label",
     "message_text",
     "reader",
+    "related_lines",
     "reply_lines",
     "reply_text",
     "scores_line",
     "stars",
+    "tool_line",
     "translation_status",
     "translation_text",
+    "video_line",
 ]
 
 MAX_FALLBACK_CHARS = 3000
@@ -38,6 +50,8 @@ DIGEST_TITLES = {
     "daily": N_("digest.title.daily"),
     "weekly": N_("digest.title.weekly"),
     "hn": N_("digest.title.hn"),
+    "tools": N_("digest.title.tools"),
+    "videos": N_("digest.title.videos"),
 }
 DIMENSION_LABELS = {
     "depth": N_("depth"),
@@ -165,3 +179,45 @@ def reply_lines(t: Translator, reply: Reply) -> list[str]:
     lines = message_text(t, reply).split("\n") if reply.message is not None or reply.usage else []
     lines.extend(t.render(line) for line in reply.lines)
     return lines
+
+
+def _count(t: Translator, value: int) -> str:
+    return t.number(value)
+
+
+def tool_line(t: Translator, tool: ToolStats) -> str:
+    """A tool's numbers in one line: stars or downloads, today's gain, growth, licence, task."""
+    parts: list[str] = []
+    if tool.stars is not None:
+        parts.append(t("stars_n", n=_count(t, tool.stars)))
+    if tool.downloads is not None:
+        parts.append(t("downloads_n", n=_count(t, tool.downloads)))
+    if tool.stars_today is not None:
+        parts.append(t("stars_today_n", n=_count(t, tool.stars_today)))
+    if tool.growth is not None:
+        parts.append(t("growth_pct", pct=f"{tool.growth * 100:.1f}"))
+    parts.extend(extra for extra in (tool.license, tool.task, tool.language) if extra)
+    return " · ".join(parts) or tool.kind
+
+
+def duration_text(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def video_line(t: Translator, video: VideoInfo) -> str:
+    """Channel, duration and views of a video, whichever the feed gave."""
+    parts = [video.channel] if video.channel else []
+    if video.duration_seconds is not None:
+        parts.append(duration_text(video.duration_seconds))
+    if video.views is not None:
+        parts.append(t("views_n", n=_count(t, video.views)))
+    return " · ".join(parts)
+
+
+def related_lines(card: ArticleCard) -> list[str]:
+    """`title (why)` per related story, most recent first."""
+    return [f"{story.title} ({story.why})" for story in card.related_stories]

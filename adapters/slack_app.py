@@ -155,10 +155,12 @@ class SlashCommandAnswerer:
             and response_type == "in_channel"
             and await self._post_thread(client, request.channel, payloads)
         ):
+            await self._upload_chart(client, request.channel, reply, respond)
             return
         rest = await self._respond_all(respond, payloads, response_type, reply)
         if rest:
             await self._post_with_bot_token(client, request, rest, response_type)
+        await self._upload_chart(client, request.channel, reply, respond)
 
     async def _post_with_bot_token(
         self,
@@ -182,6 +184,30 @@ class SlashCommandAnswerer:
 
     def translator(self, reply: Reply) -> Translator:
         return reader(reply.lang, self.ctx.settings)
+
+    async def _upload_chart(
+        self, client: AsyncWebClient, channel: str, reply: Reply, respond: AsyncRespond
+    ) -> None:
+        """A reply's chart as a file in the channel (files.uploadV2: get URL, upload, complete);
+        a channel the bot is not in gets a note instead of an error."""
+        if not reply.chart_png:
+            return
+        t = self.translator(reply)
+        try:
+            await client.files_upload_v2(
+                channel=channel,
+                file=reply.chart_png,
+                alt_txt=t("chart.alt"),
+                filename=reply.chart_name or "chart.png",
+                title=reply.chart_name or "chart",
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            log.warning("slack chart upload refused", extra={"error": code})
+            await respond(
+                response_type="ephemeral",
+                text=t("chart.upload_failed"),
+            )
 
     async def _post_thread(
         self, client: AsyncWebClient, channel: str, payloads: Sequence[dict[str, Any]]

@@ -27,7 +27,9 @@ from adapters.reply_text import (
     reply_text,
     scores_line,
     stars,
+    tool_line,
     translation_status,
+    video_line,
 )
 from bot.config import Settings
 from bot.links import article_permalink, digest_permalink
@@ -291,8 +293,33 @@ def _item_blocks(
         notes.append(f"{points} · {t.plural('comments', item.comments or 0)}")
     if item.alerted:
         notes.append(t("item.alerted"))
+    if item.tool is not None:
+        notes.insert(0, escape(tool_line(t, item.tool), single_line=True))
+    if item.video is not None and video_line(t, item.video):
+        notes.insert(0, escape(video_line(t, item.video), single_line=True))
     notes.append(link(article_permalink(settings, item.article_id), t("item.details")))
-    return [section(body), context(notes), DIVIDER]
+    block = section(body)
+    thumbnail = safe_image_url(item.video.thumbnail) if item.video is not None else None
+    if thumbnail:
+        block["accessory"] = image_element(thumbnail, title)
+    return [block, context(notes), DIVIDER]
+
+
+MAX_ALT_TEXT = 2000
+
+
+def safe_image_url(url: str) -> str | None:
+    """An https image URL Slack can fetch (http thumbnails are upgraded), else None."""
+    if url.startswith("http://"):
+        url = "https://" + url.removeprefix("http://")
+    if not url.startswith("https://") or safe_url(url) != url:
+        return None
+    return url
+
+
+def image_element(url: str, alt: str) -> Block:
+    """A Block Kit image element (a section accessory); alt text is plain, within its limit."""
+    return {"type": "image", "image_url": url, "alt_text": plain(alt, MAX_ALT_TEXT)}
 
 
 def render_digest_payloads(digest: Digest, settings: Settings) -> list[Payload]:
@@ -370,6 +397,16 @@ def render_card_payloads(card: ArticleCard, settings: Settings, lang: str = "") 
     if card.tags:
         hashtags = " ".join(f"#{tag}" for tag in card.tags)
         units.append([context([escape(hashtags, single_line=True)])])
+    if card.related_stories:
+        lines = [
+            f"• {link(article_permalink(settings, story.article_id), story.title)} "
+            f"_({escape(story.why, single_line=True)})_"
+            for story in card.related_stories
+        ]
+        heading = escape(t("related_articles"), single_line=True)
+        units.extend(
+            [section(piece)] for piece in escaped_sections_raw(f"*{heading}:*\n" + "\n".join(lines))
+        )
     if card.related:
         related = "\n".join(
             f"• {link(article_permalink(settings, rid), rtitle)}" for rid, rtitle in card.related
@@ -450,6 +487,13 @@ def render_reply(reply: Reply, settings: Settings) -> list[Payload]:
             reply.translation, reply.translation_title, reply.translation_url, settings, reply.lang
         )
     fallback = reply_text(reply, settings)
+    if reply.cards and reply.intro:
+        heading = t.render(reply.message) if reply.message is not None else ""
+        intro = "\n".join(escape(t.render(line), single_line=True) for line in reply.intro)
+        head = [header(heading)] if heading else []
+        if intro:
+            head.append(section(intro[:MAX_SECTION_CHARS]))
+        return _payloads(t, fallback, _pack(head, _cards_units(t, reply.cards, settings)))
     if reply.cards:
         first_line = message_text(t, reply).split("\n", 1)[0]
         head = [section("*" + escape(first_line, single_line=True) + "*")]

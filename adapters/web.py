@@ -37,6 +37,8 @@ from adapters.web_render import (
     safe_href,
     weighted_mean,
 )
+from adapters.web_sections import SectionViews
+from adapters.web_sections import _tag as _section_tag
 from bot.digests import digest_for, local_today
 from bot.health import health_problems
 from bot.links import article_permalink
@@ -62,7 +64,8 @@ __all__ = ["SECURITY_HEADERS", "create_web_app"]
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     (
         "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self' https://*.ytimg.com; "
+        "form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'",
     ),
     ("x-content-type-options", "nosniff"),
@@ -416,6 +419,8 @@ class WebViews:
         )
 
     async def feed(self, request: Request) -> Response:
+        if request.query_params.get("tag"):
+            return await SectionViews(self).tag_feed_of(_section_tag(request.query_params["tag"]))
         settings = self.ctx.settings
         minimum = settings.web.feed_min_importance
         lang = settings.enrich.lang
@@ -453,6 +458,7 @@ class WebViews:
             Route("/hn/{day}", self.digest),
             Route("/archive", self.archive),
             Route("/tags", self.tags),
+            *SectionViews(self).routes(),  # tools, videos, trends, companies, per-view feeds
             Route("/tags/{tag:path}", self.tag),
             Route("/search", self.search),
             Route("/feed.xml", self.feed),

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 from bot.config import Settings
 from bot.links import article_permalink
-from digest.models import StoryCandidate
+from digest.models import DigestItem, StoryCandidate
 
 # Characters XML 1.0 forbids even when escaped; a feed title carrying one would break readers.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -29,12 +29,13 @@ def _child(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
 
 def render_feed(
     settings: Settings,
-    stories: Sequence[StoryCandidate],
+    stories: Sequence[StoryCandidate | DigestItem],
     *,
     title: str,
     description: str,
     lang: str,
     built_at: datetime,
+    self_path: str = "/feed.xml",
 ) -> bytes:
     """One RSS document; each item links to the story's permalink, newest first as given."""
     ET.register_namespace("atom", ATOM_NS)
@@ -50,7 +51,7 @@ def render_feed(
     ET.SubElement(
         channel,
         f"{{{ATOM_NS}}}link",
-        {"href": f"{base}/feed.xml", "rel": "self", "type": "application/rss+xml"},
+        {"href": f"{base}{self_path}", "rel": "self", "type": "application/rss+xml"},
     )
     for story in stories:
         link = article_permalink(settings, story.article_id)

@@ -14,12 +14,32 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from adapters.reply_text import stars
+from adapters.reply_text import duration_text, stars
 from digest.models import Scores
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 _BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+# Video thumbnails the page may load (the CSP's img-src names the same hosts).
+THUMBNAIL_HOSTS = ("ytimg.com",)
+
+
+def thumbnail_src(url: str | None) -> str | None:
+    """A video thumbnail on a known image host, over https; anything else is not shown."""
+    if not url:
+        return None
+    url = url.strip()
+    if url.startswith("http://"):
+        url = "https://" + url.removeprefix("http://")
+    href = safe_href(url)
+    if href is None or not href.startswith("https://"):
+        return None
+    host = (urlsplit(href).hostname or "").lower()
+    if not any(host == h or host.endswith("." + h) for h in THUMBNAIL_HOSTS):
+        return None
+    return href
 
 
 def safe_href(url: str | None) -> str | None:
@@ -73,4 +93,7 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters["stars"] = stars
     env.filters["paragraphs"] = paragraphs
+    env.filters["safe_href"] = safe_href
+    env.filters["thumbnail_src"] = thumbnail_src
+    env.filters["duration"] = duration_text
     return env

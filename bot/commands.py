@@ -72,6 +72,7 @@ class CommandSpec:
 
 def _table() -> tuple[CommandSpec, ...]:
     from bot import handlers as h
+    from bot import section_handlers as s
 
     tag = ParamSpec("tag", "tag", N_("param.tag"))
     ref = ParamSpec("article", "ref", N_("param.article"), required=True)
@@ -146,6 +147,20 @@ def _table() -> tuple[CommandSpec, ...]:
             h.search,
         ),
         CommandSpec("tags", N_("cmd.tags"), (), h.tags, ephemeral=True),
+        CommandSpec("tools", N_("cmd.tools"), (tag,), s.tools),
+        CommandSpec("videos", N_("cmd.videos"), (), s.videos),
+        CommandSpec(
+            "trends",
+            N_("cmd.trends"),
+            (ParamSpec("days", "int", N_("param.days"), min_value=1, max_value=30),),
+            s.trends,
+        ),
+        CommandSpec(
+            "company",
+            N_("cmd.company"),
+            (ParamSpec("name", "words", N_("param.company_name"), required=True),),
+            s.company,
+        ),
         CommandSpec("sources", N_("cmd.sources"), (), h.sources, ephemeral=True),
         CommandSpec("help", N_("cmd.help"), (), h.help_, ephemeral=True),
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from digest.models import ArticleCard, Digest, TranslationView
+from digest.trends import TrendReport
 
 Platform = Literal["slack", "discord", "console", "web"]
 
@@ -90,3 +91,9 @@ class Reply:
     lines: tuple[Msg | str, ...] = field(default_factory=tuple)
     usage: str = ""
     lang: str = ""
+    # A chart adapters upload beside the message (Slack files.uploadV2, a Discord attachment).
+    chart_png: bytes = b""
+    chart_name: str = ""
+    trends: TrendReport | None = None
+    # Lines shown above `cards` (a company's models and tools).
+    intro: tuple[Msg | str, ...] = field(default_factory=tuple)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Literal
 
 RUBRIC_DIMENSIONS: tuple[str, ...] = ("depth", "relevance", "practicality", "innovation")
-DigestKind = Literal["daily", "weekly", "hn"]
+DigestKind = Literal["daily", "weekly", "hn", "tools", "videos"]
 TranslationStatus = Literal["complete", "partial", "failed", "pending"]
 ItemKind = Literal["news", "research", "tool", "analysis", "other"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("news", "research", "tool", "analysis", "other")
@@ -47,6 +47,73 @@ class Scores:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """What a tool feed says about one repository, model card or dataset at one sighting.
+
+    `key` names the thing across sources and days (`github:owner/repo`, `hf-model:org/name`), so
+    a repo seen again updates one tool instead of becoming a new article."""
+
+    key: str
+    name: str
+    kind: str  # repo | model | dataset
+    stars: int | None = None
+    stars_today: int | None = None
+    forks: int | None = None
+    downloads: int | None = None
+    likes: int | None = None
+    license: str = ""
+    task: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """A video entry's media facts; `duration_seconds`/`views` are None when the feed omits them."""
+
+    video_id: str
+    thumbnail: str = ""
+    channel: str = ""
+    duration_seconds: int | None = None
+    views: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """Media metadata found beside a feed entry: a video, a tool, or neither."""
+
+    video: VideoInfo | None = None
+    tool: ToolInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStats:
+    """A tool's numbers as digests show them: the latest counts and the growth behind them."""
+
+    key: str
+    name: str
+    kind: str
+    stars: int | None
+    downloads: int | None
+    stars_today: int | None = None
+    growth: float | None = None
+    momentum: float = 0.0
+    license: str = ""
+    task: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedStory:
+    """Another story a reader of this one may want, with the reason it is related."""
+
+    article_id: int
+    story_id: int | None
+    title: str
+    published_at: datetime
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """A normalised feed item as ingestion hands it to the store (plain text, UTC dates)."""
 
@@ -62,6 +129,7 @@ class Article:
     points: int | None = None
     comments: int | None = None
     entities: tuple[str, ...] = ()
+    media: MediaInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +193,9 @@ class DigestItem:
     points: int | None = None
     comments: int | None = None
     title_translated: str = ""
+    kind: str = ""
+    tool: ToolStats | None = None
+    video: VideoInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +246,6 @@ class ArticleCard:
     translation: TranslationView | None = None
     related: tuple[tuple[int, str], ...] = ()
     content: str = ""
+    related_stories: tuple[RelatedStory, ...] = ()
+    kind: str = ""
+    entities: tuple[str, ...] = ()

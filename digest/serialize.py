@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from digest.models import Digest, DigestItem, DimensionScore, Scores
+from digest.models import Digest, DigestItem, DimensionScore, Scores, ToolStats, VideoInfo
 
 
 def scores_to_dict(scores: Scores | None) -> dict[str, dict[str, int | str]]:
@@ -42,7 +42,63 @@ def item_to_dict(item: DigestItem) -> dict[str, Any]:
         "points": item.points,
         "comments": item.comments,
         "title_translated": item.title_translated,
+        "kind": item.kind,
+        **({"tool": tool_to_dict(item.tool)} if item.tool is not None else {}),
+        **({"video": video_to_dict(item.video)} if item.video is not None else {}),
     }
+
+
+def tool_to_dict(tool: ToolStats) -> dict[str, Any]:
+    """`stars` and `downloads` are null when the feed does not say; `growth` is a fraction a day."""
+    return {
+        "key": tool.key,
+        "name": tool.name,
+        "type": tool.kind,
+        "stars": tool.stars,
+        "downloads": tool.downloads,
+        "stars_today": tool.stars_today,
+        "growth": tool.growth,
+        "momentum": round(tool.momentum, 4),
+        "license": tool.license,
+        "task": tool.task,
+        "language": tool.language,
+    }
+
+
+def tool_from_dict(data: dict[str, Any]) -> ToolStats:
+    return ToolStats(
+        key=str(data.get("key", "")),
+        name=str(data.get("name", "")),
+        kind=str(data.get("type", "")),
+        stars=data.get("stars"),
+        downloads=data.get("downloads"),
+        stars_today=data.get("stars_today"),
+        growth=data.get("growth"),
+        momentum=float(data.get("momentum", 0.0)),
+        license=str(data.get("license", "")),
+        task=str(data.get("task", "")),
+        language=str(data.get("language", "")),
+    )
+
+
+def video_to_dict(video: VideoInfo) -> dict[str, Any]:
+    return {
+        "video_id": video.video_id,
+        "thumbnail": video.thumbnail,
+        "channel": video.channel,
+        "duration_seconds": video.duration_seconds,
+        "views": video.views,
+    }
+
+
+def video_from_dict(data: dict[str, Any]) -> VideoInfo:
+    return VideoInfo(
+        video_id=str(data.get("video_id", "")),
+        thumbnail=str(data.get("thumbnail", "")),
+        channel=str(data.get("channel", "")),
+        duration_seconds=data.get("duration_seconds"),
+        views=data.get("views"),
+    )
 
 
 def item_from_dict(data: dict[str, Any]) -> DigestItem:
@@ -61,6 +117,9 @@ def item_from_dict(data: dict[str, Any]) -> DigestItem:
         points=data.get("points"),
         comments=data.get("comments"),
         title_translated=str(data.get("title_translated", "")),
+        kind=str(data.get("kind", "")),
+        tool=tool_from_dict(data["tool"]) if data.get("tool") else None,
+        video=video_from_dict(data["video"]) if data.get("video") else None,
     )
 
 

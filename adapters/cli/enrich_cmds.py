@@ -79,6 +79,16 @@ def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[st
         "scores": card.scores.as_dict() if card.scores else {},
         "importance": card.importance,
         "translation": {"lang": translation[0], "status": translation[1]} if translation else None,
+        "related": [
+            {
+                "id": story.article_id,
+                "story_id": story.story_id,
+                "title": story.title,
+                "published_at": story.published_at.isoformat(),
+                "why": story.why,
+            }
+            for story in card.related_stories
+        ],
     }
 
 
@@ -108,6 +118,9 @@ def card_text(card: ArticleCard, translation: tuple[str, str] | None, t: Transla
     if card.editorial:
         lines.append(label(N_("editorial"), card.editorial))
     lines += ["", label(N_("tags"), t.join(card.tags) or "-")]
+    if card.related_stories:
+        lines += ["", t("related_articles")]
+        lines += [f"  #{s.article_id} {s.title} ({s.why})" for s in card.related_stories]
     if translation:
         into = t("translation_into", lang=t.lang_name(translation[0]))
         status = t(TRANSLATION_STATUS.get(translation[1], N_("status_none")))

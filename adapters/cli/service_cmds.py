@@ -1,4 +1,4 @@
-"""`ainews run [--once]`, `ainews demo` and `ainews digest today|week|hn`."""
+"""`ainews run [--once]`, `ainews demo` and `ainews digest today|week|hn|tools|videos`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.digests import digest_for
 from bot.errors import ConfigError, StartupError
 from bot.jobs import CycleReport
 from bot.runtime import open_store
+from bot.sections import tools_digest, videos_digest
 from digest.models import Digest, DigestKind
 from digest.serialize import digest_to_dict
 
@@ -27,6 +28,8 @@ class DigestChoice(StrEnum):
     today = "today"
     week = "week"
     hn = "hn"
+    tools = "tools"
+    videos = "videos"
 
 
 class RoleChoice(StrEnum):
@@ -46,6 +49,8 @@ KINDS: dict[DigestChoice, DigestKind] = {
     DigestChoice.today: "daily",
     DigestChoice.week: "weekly",
     DigestChoice.hn: "hn",
+    DigestChoice.tools: "tools",
+    DigestChoice.videos: "videos",
 }
 
 
@@ -120,7 +125,7 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
 @app.command("digest")
 def digest_command(
     ctx: typer.Context,
-    kind: DigestChoice = typer.Argument(..., help="today, week or hn."),
+    kind: DigestChoice = typer.Argument(..., help="today, week, hn, tools or videos."),
     tag: str | None = typer.Option(None, "--tag", help="Only stories with this tag."),
     lang: str | None = typer.Option(None, "--lang", help="Digest language."),
     day: str | None = typer.Option(
@@ -139,6 +144,12 @@ def digest_command(
     async def build() -> Digest:
         store = await open_store(settings)
         try:
+            wanted_tag = tag.lower().lstrip("#") if tag else None
+            wanted_lang = lang.lower() if lang else None
+            if kind is DigestChoice.tools:
+                return await tools_digest(store, tag=wanted_tag, lang=wanted_lang)
+            if kind is DigestChoice.videos:
+                return await videos_digest(store, lang=wanted_lang)
             return await digest_for(
                 store,
                 KINDS[kind],
@@ -193,3 +204,6 @@ async def _demo(settings: Settings) -> tuple[Digest, int]:
     finally:
         await app_ctx.aclose()
     return digest, articles
+
+
+from adapters.cli import section_cmds  # noqa: E402, F401  (registers trends and companies)

@@ -10,7 +10,7 @@ import email.utils
 import re
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +20,7 @@ import feedparser
 
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.sanitize import plain_text
+from digest.models import MediaInfo
 
 __all__ = ["ParsedEntry", "ParsedFeed", "gunzip_bounded", "http_link", "parse_date", "parse_feed"]
 
@@ -43,6 +44,7 @@ class ParsedEntry:
     content: str
     published: datetime | None
     author: str = ""
+    media: MediaInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,15 @@ def _fallback(body: bytes, base_url: str) -> ParsedFeed:
 def parse_feed(body: bytes, base_url: str = "", *, cap: int = 15 * 1024 * 1024) -> ParsedFeed:
     """Parse fetched bytes; good items of a broken feed are kept, `error` says when none were."""
     body = _repair_encoding(_defuse(gunzip_bounded(body, cap)))
+    result = _parse_defused(body, base_url)
+    if result.entries:
+        from bot.ingest.media import attach_media  # video and tool metadata (bot/ingest/media.py)
+
+        result = replace(result, entries=attach_media(body, result.entries))
+    return result
+
+
+def _parse_defused(body: bytes, base_url: str) -> ParsedFeed:
     if not body.strip():
         return ParsedFeed(error="empty body")
     fast_error = ""

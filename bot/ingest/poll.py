@@ -46,6 +46,7 @@ from bot.store.articles import (
     match_existing,
 )
 from bot.store.db import Database
+from bot.store.media import record_media
 from bot.store.schema import ArticleRow, Source
 from bot.store.sources import claim_sources, on_demand_source, upsert_sources
 from digest.dedup import StoryIndex, canonical_url, content_hash
@@ -289,6 +290,7 @@ def normalise_entries(
                 author=entry.author,
                 lang=lang,
                 dated=dated,
+                media=entry.media,
             )
         )
     return out
@@ -404,6 +406,7 @@ async def _commit(
     await insert_articles(
         session, source, prepared, fetched_at=cycle.now, is_backlog=backlog, index=index
     )
+    await record_media(session, source.id, prepared, known, cycle.now)  # videos, tools
     counts = [
         {"article_id": article_id, "points": article.points, "comments": article.comments}
         for article_id, article in known

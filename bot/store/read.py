@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.related import find_related
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story, TranslationRow
 from digest.models import ArticleCard, DimensionScore, Scores, StoryCandidate, TranslationView
 
@@ -154,6 +155,18 @@ async def article_card(
             .limit(10)
         )
         related = tuple((sid, title) for sid, title in siblings)
+    entities = tuple(
+        dict.fromkeys([*(enrichment.entities if enrichment else ()), *(article.entities or ())])
+    )
+    tags = tuple(enrichment.tags) if enrichment else ()
+    related_stories = await find_related(
+        session,
+        article_id=article.id,
+        story_id=article.story_id,
+        published_at=article.published_at,
+        entities=entities,
+        tags=tags,
+    )
     return ArticleCard(
         article_id=article.id,
         story_id=article.story_id,
@@ -175,4 +188,7 @@ async def article_card(
         translation=translation,
         related=related,
         content=article.content,
+        related_stories=tuple(related_stories),
+        kind=enrichment.kind if enrichment else "",
+        entities=entities,
     )

@@ -329,3 +329,60 @@ class SeenRequest(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ArticleMedia(Base):
+    """A video's media facts (thumbnail, channel, duration, views) beside its article."""
+
+    __tablename__ = "article_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), unique=True
+    )
+    video_id: Mapped[str] = mapped_column(String(64), default="")
+    thumbnail: Mapped[str] = mapped_column(String(2000), default="")
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    views: Mapped[int | None] = mapped_column(Integer)
+
+
+class ToolRow(Base):
+    """One repository, model card or dataset across sources and days; `article_id` is the
+    article that introduced it, and the numbers are the latest sighting's."""
+
+    __tablename__ = "tools"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    stars: Mapped[int | None] = mapped_column(Integer)
+    stars_today: Mapped[int | None] = mapped_column(Integer)
+    forks: Mapped[int | None] = mapped_column(Integer)
+    downloads: Mapped[int | None] = mapped_column(Integer)
+    likes: Mapped[int | None] = mapped_column(Integer)
+    license: Mapped[str] = mapped_column(String(60), default="")
+    task: Mapped[str] = mapped_column(String(60), default="")
+    language: Mapped[str] = mapped_column(String(40), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ToolSnapshot(Base):
+    """A tool's numbers on one UTC day: the history growth and momentum are computed from."""
+
+    __tablename__ = "tool_snapshots"
+    __table_args__ = (UniqueConstraint("tool_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    stars: Mapped[int | None] = mapped_column(Integer)
+    stars_today: Mapped[int | None] = mapped_column(Integer)
+    downloads: Mapped[int | None] = mapped_column(Integer)
+    likes: Mapped[int | None] = mapped_column(Integer)

@@ -66,7 +66,7 @@ async def test_article_json_has_exactly_the_documented_shape(
     card = json.loads(out)
     assert set(card) == {
         "id", "title", "url", "source", "published_at", "tldr", "key_points", "tags",
-        "scores", "importance", "translation",
+        "scores", "importance", "translation", "related",
     }  # fmt: skip
     assert card["id"] == ids[0] and card["source"] == "Test"
     assert card["title"] == SEEDS[0].title and card["url"].startswith("https://")

@@ -54,6 +54,7 @@ LIMITS = {
     "author": 256,
     "nonce": 25,
 }
+MAX_FILES = 10
 BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 FILES: web.RequestKey[list[tuple[str, bytes]]] = web.RequestKey("files", list)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -156,6 +157,12 @@ def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
                 errors[f"{where}.fields.{number}.name"] = "Must be between 1 and 256 in length."
             if not value.strip() or len(value) > LIMITS["field_value"]:
                 errors[f"{where}.fields.{number}.value"] = "Must be between 1 and 1024 in length."
+        for media in ("thumbnail", "image"):
+            media_url = (embed.get(media) or {}).get("url")
+            if embed.get(media) is not None and not re.match(
+                r"^(https?|attachment)://", str(media_url or "")
+            ):
+                errors[f"{where}.{media}.url"] = "Scheme must be one of ('http', 'https')."
         colour = embed.get("color")
         if colour is not None and not (isinstance(colour, int) and 0 <= colour <= 0xFFFFFF):
             errors[f"{where}.color"] = "Value is not a valid colour."
@@ -171,6 +178,12 @@ def message_errors(body: dict[str, Any], *, files: int = 0) -> dict[str, str]:
         "everyone",
     }:
         errors["allowed_mentions.parse"] = "Invalid allowed mention type."
+    if files > MAX_FILES:
+        errors["files"] = "Must be 10 or fewer in length."
+    for index, attachment in enumerate(body.get("attachments") or ()):
+        number = int(attachment.get("id", -1))
+        if files and 0 <= number < 1_000_000 and number >= files:
+            errors[f"attachments.{index}.id"] = "Unknown attachment id."
     if not content.strip() and not embeds and not files and not body.get("attachments"):
         errors["_empty"] = "Cannot send an empty message"
     return errors

@@ -39,6 +39,9 @@ MAX_BLOCKS_JSON = 13_200
 RESPONSE_URL_USES = 5
 RESPONSE_URL_SECONDS = 30 * 60  # a response_url works for 30 minutes, at most 5 times
 KNOWN_BLOCKS = {"section", "header", "context", "divider", "actions", "image", "rich_text"}
+MAX_IMAGE_URL = 3000
+MAX_ALT_TEXT = 2000
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 
 
 @dataclass
@@ -88,6 +91,18 @@ class FakeSlack:
     clock_offset: float = 0.0
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    # files.uploadV2: announced uploads (getUploadURLExternal), their bytes, completed files
+    pending_uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    scopes: set[str] = field(
+        default_factory=lambda: {
+            "commands",
+            "chat:write",
+            "chat:write.public",
+            "users:read",
+            "files:write",
+        }
+    )
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
     async def send_envelope(self, envelope: dict[str, Any]) -> None:
@@ -188,6 +203,9 @@ def block_error(block: Any) -> str | None:
             return "invalid_blocks"
         if "text" in block and _text_object_error(block["text"], MAX_SECTION_TEXT):
             return "invalid_blocks"
+        accessory = block.get("accessory")
+        if accessory is not None and accessory_error(accessory):
+            return "invalid_blocks"
         fields = block.get("fields", [])
         if len(fields) > MAX_FIELDS:
             return "invalid_blocks"
@@ -207,6 +225,19 @@ def block_error(block: Any) -> str | None:
                 element.get("text"), MAX_BUTTON_TEXT, plain_only=True
             ):
                 return "invalid_blocks"
+    return None
+
+
+def accessory_error(element: Any) -> str | None:
+    """Slack's rules for a section accessory; only the image element is used by ainews."""
+    if not isinstance(element, dict) or element.get("type") != "image":
+        return "invalid_blocks"
+    url = element.get("image_url")
+    alt = element.get("alt_text")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return "invalid_blocks"
+    if len(url) > MAX_IMAGE_URL or not isinstance(alt, str) or not 1 <= len(alt) <= MAX_ALT_TEXT:
+        return "invalid_blocks"
     return None
 
 
@@ -318,7 +349,27 @@ def build_app(fake: FakeSlack) -> web.Application:
                 fake.socket_acks.append(json.loads(message.data))
         return ws
 
-    app = web.Application(client_max_size=1024 * 1024)
+    async def upload(request: web.Request) -> web.Response:
+        """Step 2 of files.uploadV2: the bytes, POSTed to the URL step 1 handed out."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        call = Call(method="upload", params={"file_id": file_id}, at=time.monotonic(), ok=False)
+        pending = fake.pending_uploads.get(file_id)
+        if pending is None or pending.get("data") is not None:
+            call.status, call.error = 404, "unknown_upload"
+            fake.calls.append(call)
+            return web.Response(status=404, text="unknown upload")
+        if len(data) != pending["length"]:
+            call.status, call.error = 400, "length_mismatch"
+            fake.calls.append(call)
+            return web.Response(status=400, text="length does not match")
+        pending["data"] = data
+        call.ok = True
+        fake.calls.append(call)
+        return web.Response(text=f"OK - {len(data)}")
+
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_post("/upload/v1/{file_id}", upload)
     app.router.add_get("/link", socket)
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/commands/{team}/{name}", response_url)
@@ -426,7 +477,61 @@ def _connections_open(fake: FakeSlack, call: Call) -> web.Response:
     return _reply(fake, call, {"ok": True, "url": url})
 
 
+def _get_upload_url(fake: FakeSlack, call: Call) -> web.Response:
+    """Step 1 of files.uploadV2: a one-time upload URL for a declared file name and length."""
+    if "files:write" not in fake.scopes:
+        call.error = "missing_scope"
+        return _reply(fake, call, {"ok": False, "error": "missing_scope", "needed": "files:write"})
+    filename = str(call.params.get("filename", ""))
+    length = str(call.params.get("length", ""))
+    if not filename or not length.isdigit() or not 0 < int(length) <= MAX_UPLOAD_BYTES:
+        call.error = "invalid_arguments"
+        return _reply(fake, call, {"ok": False, "error": "invalid_arguments"})
+    file_id = f"F{len(fake.pending_uploads) + 1:08d}"
+    fake.pending_uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+    call.ok = True
+    url = f"{fake.base_url}/upload/v1/{file_id}"
+    return _reply(fake, call, {"ok": True, "upload_url": url, "file_id": file_id})
+
+
+def _complete_upload(fake: FakeSlack, call: Call) -> web.Response:
+    """Step 3 of files.uploadV2: share the uploaded files in a channel."""
+    try:
+        files = json.loads(str(call.params.get("files", "")))
+    except ValueError:
+        files = None
+    if not isinstance(files, list) or not files:
+        call.error = "invalid_arguments"
+        return _reply(fake, call, {"ok": False, "error": "invalid_arguments"})
+    channel = str(call.params.get("channel_id", ""))
+    problem = _channel_problem(fake, channel) if channel else None
+    for item in files:
+        pending = fake.pending_uploads.get(str(item.get("id", "")))
+        if pending is None or pending.get("data") is None:
+            problem = problem or "file_not_found"
+    if problem:
+        call.error = problem
+        return _reply(fake, call, {"ok": False, "error": problem})
+    shared = []
+    for item in files:
+        pending = fake.pending_uploads.pop(str(item["id"]))
+        record = {
+            "id": item["id"],
+            "title": item.get("title") or pending["filename"],
+            "name": pending["filename"],
+            "channel": channel,
+            "data": pending["data"],
+            "initial_comment": call.params.get("initial_comment"),
+        }
+        fake.files.append(record)
+        shared.append({"id": record["id"], "title": record["title"], "name": record["name"]})
+    call.ok = True
+    return _reply(fake, call, {"ok": True, "files": shared})
+
+
 HANDLERS = {
+    "files.getUploadURLExternal": _get_upload_url,
+    "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": _connections_open,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,

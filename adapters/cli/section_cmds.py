@@ -1,0 +1,86 @@
+"""`ainews trends [--days N] [--json]` and `ainews companies [--json]`."""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli.app import app, print_json, run_async, settings_from
+from bot.companies import CompanySummary, list_companies
+from bot.runtime import open_store
+from bot.trends import MAX_DAYS, trend_report
+from digest.trends import TrendReport
+
+
+def trends_json(report: TrendReport) -> dict[str, object]:
+    """The documented `ainews trends --json` shape."""
+    return {
+        "rising": [
+            {
+                "name": riser.name,
+                "kind": riser.kind,
+                "count": riser.count,
+                "previous": riser.previous,
+                "score": riser.score,
+                "label": report.label(riser),
+            }
+            for riser in report.risers
+        ],
+        "days": report.days,
+        "date": report.today.isoformat(),
+    }
+
+
+@app.command("trends")
+def trends_command(
+    ctx: typer.Context,
+    days: int = typer.Option(7, "--days", min=1, max=MAX_DAYS, help="Window in days."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Rising tags and entities: the last N days against the four windows before."""
+    settings = settings_from(ctx)
+
+    async def build() -> TrendReport:
+        store = await open_store(settings)
+        try:
+            return await trend_report(store, days=days, limit=20)
+        finally:
+            await store.aclose()
+
+    report = run_async(build())
+    if as_json:
+        print_json(trends_json(report))
+        return
+    if not report.risers:
+        typer.echo(f"Nothing is rising over the last {report.days} days yet.")
+        return
+    typer.echo(f"Rising over the last {report.days} days:")
+    for rank, riser in enumerate(report.risers, 1):
+        typer.echo(
+            f"{rank:>2}. {report.label(riser)} ({riser.kind}): {riser.count} "
+            f"(before {riser.previous:g}), score {riser.score:g}"
+        )
+
+
+@app.command("companies")
+def companies_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Companies and labs with stories in the last 90 days, most covered first."""
+    settings = settings_from(ctx)
+
+    async def build() -> list[CompanySummary]:
+        store = await open_store(settings)
+        try:
+            return await list_companies(store)
+        finally:
+            await store.aclose()
+
+    found = run_async(build())
+    if as_json:
+        print_json([{"slug": c.slug, "name": c.name, "stories": c.stories} for c in found])
+        return
+    if not found:
+        typer.echo("No company stories yet.")
+    for company in found:
+        typer.echo(f"{company.name} ({company.slug}): {company.stories} stories")
