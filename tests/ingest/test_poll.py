@@ -68,14 +68,14 @@ async def test_real_feeds_ingest_and_refetch_is_free(
     assert await _count(ctx, ArticleRow.enrich_status != "pending") == 0
 
     parses = 0
-    real_parse = poll_module.parse_feed
+    real_run_cpu = poll_module.run_cpu
 
-    def counting_parse(*args: Any, **kwargs: Any) -> Any:
+    async def counting_run_cpu(*args: Any, **kwargs: Any) -> Any:
         nonlocal parses
         parses += 1
-        return real_parse(*args, **kwargs)
+        return await real_run_cpu(*args, **kwargs)
 
-    monkeypatch.setattr(poll_module, "parse_feed", counting_parse)
+    monkeypatch.setattr(poll_module, "run_cpu", counting_run_cpu)
     second = await poll_sources(ctx, all_sources=True)
     assert parses == 0
     assert {r.status for r in second.sources} == {"not_modified"}
@@ -315,14 +315,14 @@ async def test_d1_crash_before_commit_is_reprocessed(
     ctx = await make_ingest([{"name": "d1", "url": url}])
     real_insert = articles_repo.insert_articles
 
-    async def crash(*args: Any, **kwargs: Any) -> Any:
-        await real_insert(*args, **kwargs)
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        real_insert(*args, **kwargs)
         raise RuntimeError("fault hook: process died before commit")
 
-    monkeypatch.setattr("bot.ingest.poll.insert_articles", crash)
+    monkeypatch.setattr("bot.store.articles.insert_articles", crash)
     assert (await poll_sources(ctx, all_sources=True)).sources[0].status == "error"
     assert await _count(ctx) == 0 and (await _source(ctx, url)).etag is None
-    monkeypatch.setattr("bot.ingest.poll.insert_articles", real_insert)
+    monkeypatch.setattr("bot.store.articles.insert_articles", real_insert)
     report = await poll_sources(ctx, all_sources=True)
     assert report.sources[0].status == "ok" and report.new_articles == 1
     assert feed_server.conditional_requests("/d1") == 0
