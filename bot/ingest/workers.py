@@ -1,10 +1,12 @@
 """A warm process pool for ingestion's CPU work (parsing, sanitising, language detection).
 
 Feed parsing is pure CPU and holds the GIL, so run on the event loop it stalls every other
-feed's network and the writer; a thread would not help. Workers are started once per process
-(forkserver, with the parsing modules preloaded, so a worker starts in milliseconds and never
-inherits the event loop's threads) and reused across cycles. `run_cpu` is the one entry point:
-it is meant to be swapped for the service-wide pool (`bot.cpu.run_cpu`) when that exists.
+feed's network and the writer; a thread would not help. Workers are forked once, at the start of
+the first cycle (before the cycle's writer thread exists; the parsing modules are already
+imported, so they start warm in milliseconds and need no `__main__` guard), and reused across
+cycles. A pool that broke (a worker killed) is replaced and the call runs inline. `run_cpu` is
+the one entry point: it is meant to be swapped for the service-wide pool (`bot.cpu.run_cpu`)
+when that exists.
 
 `AINEWS_INGEST_WORKERS=0` runs the work inline (on the loop) — for debugging and profiling.
 """
@@ -13,19 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 __all__ = ["pool_size", "run_cpu", "shutdown_pool", "warm_pool"]
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_PRELOAD = ["bot.ingest.prepare"]
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
@@ -51,11 +55,8 @@ def _executor() -> ProcessPoolExecutor | None:
         return None
     with _lock:
         if _pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            method = "forkserver" if "forkserver" in methods else "spawn"
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             context = multiprocessing.get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload(_PRELOAD)
             _pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
         return _pool
 
@@ -63,9 +64,13 @@ def _executor() -> ProcessPoolExecutor | None:
 def warm_pool() -> None:
     """Start the workers now (one warm-up task each), so the first feed does not pay for it."""
     pool = _executor()
-    if pool is not None:
+    if pool is None:
+        return
+    try:
         for _ in range(pool_size()):
             pool.submit(_warm)
+    except BrokenProcessPool:
+        _discard(pool)
 
 
 async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -75,7 +80,20 @@ async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return fn(*args, **kwargs)
     if kwargs:
         raise TypeError("run_cpu passes positional arguments only")
-    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    except BrokenProcessPool:
+        log.warning("ingest worker pool broke; replacing it and running this call inline")
+        _discard(pool)
+        return fn(*args)
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown_pool() -> None:
