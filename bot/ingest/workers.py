@@ -85,7 +85,7 @@ async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     except BrokenProcessPool:
         log.warning("ingest worker pool broke; replacing it and running this call inline")
         _discard(pool)
-        return fn(*args)
+        return fn(*args, **kwargs)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

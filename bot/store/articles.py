@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, union, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, Story
@@ -33,6 +33,7 @@ __all__ = [
     "insert_articles",
     "load_story_index",
     "match_existing",
+    "story_index_query",
 ]
 
 _CHUNK = 400
@@ -132,8 +133,8 @@ def match_existing(
     return out
 
 
-def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
-    """Stories of articles published or fetched within the matching window, for clustering.
+def story_index_query(now: datetime) -> Select[tuple[Any, ...]]:
+    """Stories of articles published or fetched within the matching window, newest first.
 
     Two range scans on indexed columns (published_at, fetched_at) joined by UNION rather than
     one OR, which SQLite answers by scanning the table; titles and entities only, never content,
@@ -152,7 +153,7 @@ def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
         select(*columns).where(ArticleRow.published_at >= since, ArticleRow.story_id.is_not(None)),
         select(*columns).where(ArticleRow.fetched_at >= since, ArticleRow.story_id.is_not(None)),
     ).subquery()
-    rows = conn.execute(
+    return (
         select(
             recent.c.story_id,
             recent.c.canonical_url,
@@ -163,8 +164,12 @@ def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
         .order_by(recent.c.id.desc())
         .limit(20000)
     )
+
+
+def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
+    """The story index of the matching window (see `story_index_query`), for clustering."""
     index = StoryIndex()
-    for story_id, canonical, title, published_at, entities in rows:
+    for story_id, canonical, title, published_at, entities in conn.execute(story_index_query(now)):
         if story_id is not None:
             index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
     return index
