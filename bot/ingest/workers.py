@@ -43,8 +43,13 @@ def pool_size() -> int:
 
 
 def _warm() -> int:
-    import bot.ingest.prepare  # noqa: F401  (loads parsers, lexicons and the language model)
+    """Load what the first feed would otherwise wait for: langdetect's profiles and the
+    editorial lexicons (both lazy), while the cycle's first requests are still in flight."""
+    from bot.ingest.extract import detect_lang
+    from digest.editorial import named_entities
 
+    detect_lang("Ceci n'est pas une phrase anglaise, mais elle suffit pour charger les profils.")
+    named_entities("OpenAI releases a model", "")
     return os.getpid()
 
 
