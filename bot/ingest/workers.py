@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +31,7 @@ from typing import ParamSpec, TypeVar
 __all__ = ["pool_size", "run_cpu", "shutdown_pool", "warm_pool"]
 
 log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -40,6 +45,14 @@ def pool_size() -> int:
     if configured.isdigit():
         return int(configured)
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def _die_with_parent() -> None:
+    """Forked workers hold the parent's pipes, so they would not see it die: on Linux, ask the
+    kernel to end them with it (a killed `ainews fetch` leaves no orphans)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _warm() -> int:
@@ -62,7 +75,9 @@ def _executor() -> ProcessPoolExecutor | None:
         if _pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             context = multiprocessing.get_context(method)
-            _pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=size, mp_context=context, initializer=_die_with_parent
+            )
         return _pool
 
 
