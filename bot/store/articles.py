@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, union, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.schema import ArticleRow, Story
@@ -133,12 +133,17 @@ def match_existing(
     return out
 
 
-def story_index_query(now: datetime) -> Select[tuple[Any, ...]]:
-    """Stories of articles published or fetched within the matching window, newest first.
+_INDEX_LIMIT = 20000
 
-    Two range scans on indexed columns (published_at, fetched_at) joined by UNION rather than
-    one OR, which SQLite answers by scanning the table; titles and entities only, never content,
-    so a cycle's cost does not grow with the store.
+
+def story_index_query(now: datetime) -> Select[tuple[Any, ...]]:
+    """Articles published or fetched within the matching window.
+
+    Two range scans on indexed columns (published_at, fetched_at) joined by UNION ALL rather
+    than one OR, which SQLite answers by scanning the table; titles and entities only, never
+    content, so a cycle's cost does not grow with the store. (UNION ALL because PostgreSQL
+    cannot compare JSON for UNION's de-duplication: an article in both arms comes twice, and
+    `load_story_index` keeps each id once, newest first.)
     """
     since = now - STORY_WINDOW * 2
     columns = (
@@ -149,29 +154,26 @@ def story_index_query(now: datetime) -> Select[tuple[Any, ...]]:
         ArticleRow.published_at,
         ArticleRow.entities,
     )
-    recent = union(
+    recent = union_all(
         select(*columns).where(ArticleRow.published_at >= since, ArticleRow.story_id.is_not(None)),
         select(*columns).where(ArticleRow.fetched_at >= since, ArticleRow.story_id.is_not(None)),
     ).subquery()
-    return (
-        select(
-            recent.c.story_id,
-            recent.c.canonical_url,
-            recent.c.title,
-            recent.c.published_at,
-            recent.c.entities,
-        )
-        .order_by(recent.c.id.desc())
-        .limit(20000)
-    )
+    # No ORDER BY here: SQLite would then walk both arms in id order by scanning the table.
+    return select(recent)
 
 
 def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
-    """The story index of the matching window (see `story_index_query`), for clustering."""
+    """The story index of the newest 20,000 articles of the matching window, for clustering."""
     index = StoryIndex()
-    for story_id, canonical, title, published_at, entities in conn.execute(story_index_query(now)):
-        if story_id is not None:
-            index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
+    seen: set[int] = set()
+    rows = sorted(conn.execute(story_index_query(now)), key=lambda row: int(row[0]), reverse=True)
+    for row_id, story_id, canonical, title, published_at, entities in rows:
+        if row_id in seen or story_id is None:
+            continue
+        seen.add(row_id)
+        if len(seen) > _INDEX_LIMIT:
+            break
+        index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
     return index
 
 
