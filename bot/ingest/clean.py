@@ -177,7 +177,28 @@ def strip_credits(paragraph: str) -> str:
     return _INLINE_CREDIT.sub("", paragraph)
 
 
+# Every boilerplate pattern starts with one of these (case-folded): lines that start otherwise
+# (nearly all article text) skip the thirteen patterns. A filter only — the patterns decide.
+_BOILERPLATE_STARTS = (
+    "the ", "this ", "submitted by", "[", "listen to", "read", "continue reading",
+    "support the show", "become a", "subscribe", "photo", "image", "illustration", "video",
+    "graphic", "credit", "source", "via", "twitter", "telegram", "facebook", "youtube", "reddit",
+    "slack", "blog", "linkedin", "instagram", "discord", "website", "x", "…", "...",
+    "advertisement", "sponsored", "share this", "related",
+)  # fmt: skip
+# Literals each trailing pattern needs somewhere in the paragraph (case-folded).
+_TRAILING_NEEDS = (
+    ("the post",),
+    ("submitted by",),
+    ("[link]",),
+    ("read more", "continue reading"),
+    ("[",),
+)
+
+
 def _is_boilerplate(line: str) -> bool:
+    if not line[:24].casefold().startswith(_BOILERPLATE_STARTS):
+        return False
     return any(pattern.match(line) for pattern in _BOILERPLATE_LINES)
 
 
@@ -190,8 +211,10 @@ def drop_boilerplate(paragraphs: Iterable[str]) -> list[str]:
         if not lines:
             continue
         text = "\n".join(lines)
-        for pattern in _TRAILING:
-            text = pattern.sub("", text)
+        folded = text.casefold()
+        for pattern, needs in zip(_TRAILING, _TRAILING_NEEDS, strict=True):
+            if any(need in folded for need in needs):
+                text = pattern.sub("", text)
         text = text.strip()
         if text and not _is_boilerplate(text):
             kept.append(text)
@@ -208,7 +231,11 @@ def clean_text(text: str) -> str:
         paragraphs[0] = strip_credits(paragraphs[0])
     cleaned: list[str] = []
     for paragraph in drop_boilerplate(paragraphs):
-        paragraph = _INLINE_MATH.sub(r"\1", strip_urls(_INLINE_CREDIT.sub("", paragraph)))
+        if "(" in paragraph:
+            paragraph = _INLINE_CREDIT.sub("", paragraph)
+        paragraph = strip_urls(paragraph)
+        if "$" in paragraph:
+            paragraph = _INLINE_MATH.sub(r"\1", paragraph)
         if paragraph and not _is_boilerplate(paragraph):
             cleaned.append(paragraph)
     return "\n\n".join(cleaned)

@@ -1,8 +1,11 @@
 """Polling use cases: sync sources, poll due ones, ingest bytes, and fetch one page on demand.
 
 One broken feed never stops its siblings: every failure ends on the source row (error count,
-last error, backoff) and the cycle goes on. Fetch state (ETag, body hash) is written in the same
-transaction as the articles, so a crash between fetch and commit re-reads the feed next cycle.
+last error, backoff) and the cycle goes on. A feed flows through three stages that never wait on
+each other's feeds: the fetch (event loop), parsing and sanitising (a worker process,
+`bot.ingest.workers`) and one transaction on the store writer's thread (`bot.store.writer`).
+Fetch state (ETag, body hash) is written in the same transaction as the articles, so a crash
+between fetch and commit re-reads the feed next cycle.
 """
 
 from __future__ import annotations
@@ -16,43 +19,31 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, cast
+from functools import partial
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import Table, bindparam, case, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection
 
 from bot.config import Settings
 from bot.errors import BlockedAddressError, FetchError
-from bot.ingest.clean import clean_text, clean_title, learn_title_affixes
-from bot.ingest.extract import (
-    detect_lang,
-    extract_page,
-    is_teaser,
-    reading_minutes,
-    script_lang,
-)
+from bot.ingest import write
+from bot.ingest.clean import clean_text
+from bot.ingest.extract import detect_lang, extract_page, is_teaser
 from bot.ingest.fetch import HTML_ACCEPT, Fetcher, FetchResponse
 from bot.ingest.hackernews import fetch_front_page
-from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
+from bot.ingest.parse import parse_date
+from bot.ingest.prepare import Draft, draft, normalise_entries, prepare_feed
 from bot.ingest.sanitize import plain_paragraphs, plain_text
+from bot.ingest.workers import run_cpu, warm_pool
 from bot.ports import Clock
 from bot.runtime import StoreContext
-from bot.store.articles import (
-    Matched,
-    NewArticle,
-    article_id_by_canonical,
-    insert_articles,
-    load_story_index,
-    match_existing,
-)
+from bot.store.articles import NewArticle, article_id_by_canonical, insert_articles
 from bot.store.db import Database
-from bot.store.media import record_media
-from bot.store.schema import ArticleRow, Source
+from bot.store.schema import Source
 from bot.store.sources import claim_sources, on_demand_source, upsert_sources
-from digest.dedup import StoryIndex, canonical_url, content_hash
-from digest.editorial import story_keys
+from bot.store.writer import StoreWriter
+from digest.dedup import canonical_url
 from digest.models import Article
-from digest.text import base_lang
 
 
 class IngestContext(StoreContext, Protocol):
@@ -82,6 +73,7 @@ __all__ = [
     "SourceResult",
     "fetch_article",
     "ingest_feed_bytes",
+    "normalise_entries",
     "poll_sources",
     "sync_sources",
 ]
@@ -89,11 +81,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "not_modified", "error", "skipped"]
-MAX_BACKOFF = timedelta(hours=24)
-MAX_RETRY_AFTER = timedelta(days=7)
+MAX_BACKOFF = write.MAX_BACKOFF
+MAX_RETRY_AFTER = write.MAX_RETRY_AFTER
 FULL_TEXT_PER_SOURCE = 20
 FULL_TEXT_CONCURRENCY = 4
-_FUTURE_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,27 +129,43 @@ class PollReport:
 
 @dataclass
 class _Cycle:
-    """State shared by the sources of one cycle: one writer at a time, one story index."""
+    """State shared by the sources of one cycle: the writer, its story index, queued 304s."""
 
     ctx: IngestContext
     now: datetime
     owner: str
     full_text: bool
-    index: StoryIndex | None = None
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    writer: StoreWriter
+    index: write.CycleIndex
     unchanged: list[dict[str, Any]] = field(default_factory=list)
     pages: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
     )
 
-    async def story_index(self) -> StoryIndex:
-        """The cycle's one index, loaded once (concurrent callers wait for the same load)."""
-        async with self.index_lock:
-            if self.index is None:
-                async with self.ctx.db.session() as session:
-                    self.index = await load_story_index(session, self.now)
-            return self.index
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.ctx.settings.fetch.interval_minutes)
+
+    def feed_write(self, source: Source, state: dict[str, str | None]) -> write.FeedWrite:
+        return write.FeedWrite(
+            source_id=source.id,
+            owner=self.owner,
+            now=self.now,
+            interval=self.interval,
+            backlog=not source.polled_once,
+            state=state,
+        )
+
+
+def _new_cycle(ctx: IngestContext, now: datetime, *, full_text: bool) -> _Cycle:
+    return _Cycle(
+        ctx=ctx,
+        now=now,
+        owner=_owner(),
+        full_text=full_text,
+        writer=StoreWriter(ctx.db),
+        index=write.CycleIndex(now),
+    )
 
 
 async def sync_sources(db: Database, settings: Settings) -> None:
@@ -178,9 +185,18 @@ async def poll_sources(
     progress: Callable[[SourceResult], None] | None = None,
 ) -> PollReport:
     """Poll due sources (or all) concurrently under the fetch policy; never raises for a feed."""
-    cycle = _Cycle(
-        ctx=ctx, now=ctx.clock.now(), owner=_owner(), full_text=ctx.settings.fetch.full_text
-    )
+    warm_pool()
+    cycle = _new_cycle(ctx, ctx.clock.now(), full_text=ctx.settings.fetch.full_text)
+    try:
+        return await _poll_cycle(cycle, all_sources, progress)
+    finally:
+        await cycle.writer.aclose()
+
+
+async def _poll_cycle(
+    cycle: _Cycle, all_sources: bool, progress: Callable[[SourceResult], None] | None
+) -> PollReport:
+    ctx = cycle.ctx
     lease = timedelta(seconds=ctx.settings.fetch.total_timeout * 4 + 120)
     claimed, skipped = await claim_sources(
         ctx.db, owner=cycle.owner, now=cycle.now, lease=lease, all_sources=all_sources
@@ -197,7 +213,7 @@ async def poll_sources(
             progress(results[row.id])
 
     # Bounds the feeds held in memory between fetch and commit, not only the open requests.
-    in_flight = asyncio.Semaphore(ctx.settings.fetch.concurrency)
+    in_flight = asyncio.Semaphore(ctx.settings.fetch.concurrency * 2)
 
     async def run(source: Source) -> None:
         async with in_flight:
@@ -230,7 +246,7 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
     ctx = cycle.ctx
     if source.kind == "hackernews":
         articles = await fetch_front_page(ctx.fetcher, source.url, fetched_at=cycle.now)
-        new = await _store(cycle, source, articles, state={})
+        new = await _store(cycle, source, [draft(a) for a in articles], state={})
         return SourceResult(source.name, source.url, "ok", new)
     response = await ctx.fetcher.get(
         source.url, etag=source.etag, last_modified=source.last_modified
@@ -246,206 +262,77 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
     if body_hash and body_hash == source.body_hash:
         _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
-    parsed = parse_feed(response.body, response.final_url, cap=ctx.settings.fetch.max_body_bytes)
-    if not parsed.entries and parsed.error:
-        await _record_failure(cycle, source, parsed.error, response)
-        return SourceResult(source.name, source.url, "error", 0, parsed.error)
-    articles = normalise_entries(
-        parsed.entries, source_lang=source.lang, feed_lang=parsed.lang, fetched_at=cycle.now
+    prepared = await run_cpu(
+        prepare_feed,
+        response.body,
+        response.final_url,
+        ctx.settings.fetch.max_body_bytes,
+        source.lang,
+        cycle.now,
     )
+    if not prepared.drafts and prepared.error:
+        await _record_failure(cycle, source, prepared.error, response)
+        return SourceResult(source.name, source.url, "error", 0, prepared.error)
     state = {
         "etag": response.etag,
         "last_modified": response.last_modified,
         "body_hash": body_hash,
     }
-    new = await _store(cycle, source, articles, state=state)
+    new = await _store(cycle, source, prepared.drafts, state=state)
     return SourceResult(source.name, source.url, "ok", new)
 
 
-def normalise_entries(
-    entries: Sequence[ParsedEntry], *, source_lang: str, feed_lang: str, fetched_at: datetime
-) -> list[Article]:
-    """Parsed entries → articles: UTC dates (fetch time when undated), canonical URL, language."""
-    feed_hint = base_lang(feed_lang)[:8]
-    if not source_lang and not feed_hint:
-        # A short sample: the hint is per feed, and langdetect's cost grows with the text.
-        sample = " ".join(f"{e.title} {e.content[:200]}" for e in entries[:4])[:600]
-        feed_hint = detect_lang(sample)
-    affixes = learn_title_affixes([entry.title for entry in entries])
-    out: list[Article] = []
-    for entry in entries:
-        dated = entry.published is not None
-        published = entry.published or fetched_at
-        if published > fetched_at + _FUTURE_SLACK:
-            published = fetched_at
-        lang = source_lang or script_lang(f"{entry.title} {entry.content[:300]}") or feed_hint
-        out.append(
-            Article(
-                guid=entry.guid,
-                url=entry.link,
-                canonical_url=canonical_url(entry.link) if entry.link else "",
-                title=clean_title(entry.title, affixes),
-                content=entry.content,
-                published_at=published,
-                author=entry.author,
-                lang=lang,
-                dated=dated,
-                media=entry.media,
-            )
-        )
-    return out
-
-
-async def _full_text(cycle: _Cycle, article: Article) -> tuple[Article, bool]:
+async def _full_text(cycle: _Cycle, article: Article) -> Draft | None:
     """Fetch and extract the article page when the feed carried only a teaser."""
     async with cycle.pages:
         try:
             response = await cycle.ctx.fetcher.get(article.url, accept=HTML_ACCEPT)
             if not response.ok or not response.body:
-                return article, False
+                return None
             page = await extract_page(response.body, response.final_url)
         except FetchError as exc:
             log.info("full text failed", extra={"url": article.url, "error": str(exc)})
-            return article, False
+            return None
     text = clean_text(plain_paragraphs(page.text))
     if len(text) <= len(article.content):
-        return article, False
-    return replace(article, content=text), True
+        return None
+    return await run_cpu(_draft_full_text, replace(article, content=text))
 
 
-def _split(
-    articles: Sequence[Article], matched: Sequence[Matched | None]
-) -> tuple[list[tuple[Article, str]], list[tuple[int, Article]]]:
-    """New items with their identities, and known items with their row ids (for HN counts)."""
-    new_items: list[tuple[Article, str]] = []
-    known: list[tuple[int, Article]] = []
-    for article, match in zip(articles, matched, strict=True):
-        if match is None:
-            continue
-        if match.existing_id is None:
-            new_items.append((article, match.identity))
-        else:
-            known.append((match.existing_id, article))
-    return new_items, known
+def _draft_full_text(article: Article) -> Draft:
+    return draft(article, full_text=True)
 
 
-def _teasers(cycle: _Cycle, new_items: list[tuple[Article, str]], backlog: bool) -> list[int]:
+def _teasers(limit: int, new_items: list[tuple[Draft, str]]) -> list[int]:
     """Positions of new items whose page should be fetched for full text."""
-    if not cycle.full_text or backlog:
-        return []
     return [
-        i for i, (article, _) in enumerate(new_items) if article.url and is_teaser(article.content)
-    ][:FULL_TEXT_PER_SOURCE]
-
-
-def _finish(
-    new_items: list[tuple[Article, str]], full: dict[int, tuple[Article, bool]]
-) -> list[NewArticle]:
-    prepared: list[NewArticle] = []
-    for i, (article, identity) in enumerate(new_items):
-        article, extracted = full.get(i, (article, False))
-        if extracted and not article.lang:
-            article = replace(article, lang=detect_lang(article.content))
-        article = replace(article, entities=story_keys(article.title, article.content))
-        prepared.append(
-            NewArticle(
-                article=article,
-                identity=identity,
-                content_hash=content_hash(article.title, article.content),
-                reading_minutes=reading_minutes(article.content),
-                full_text=extracted,
-            )
-        )
-    return prepared
+        i
+        for i, (item, _) in enumerate(new_items)
+        if item.article.url and is_teaser(item.article.content)
+    ][:limit]
 
 
 async def _store(
-    cycle: _Cycle, source: Source, articles: Sequence[Article], *, state: dict[str, str | None]
+    cycle: _Cycle, source: Source, drafts: Sequence[Draft], *, state: dict[str, str | None]
 ) -> int:
-    """Match, (fetch full text,) insert and update the source: one transaction unless pages
-    must be fetched first, which happens outside the write lock."""
-    backlog = not source.polled_once
-    index = await cycle.story_index()
-    async with cycle.write_lock:
-        try:
-            async with cycle.ctx.db.session() as session:
-                matched = await match_existing(session, source.id, articles)
-                new_items, known = _split(articles, matched)
-                wanted = _teasers(cycle, new_items, backlog)
-                if not wanted:
-                    prepared = _finish(new_items, {})
-                    await _commit(session, cycle, source, prepared, known, state, backlog, index)
-                    return len(prepared)
-        except BaseException:
-            cycle.index = None  # it may name stories of the rolled-back transaction
-            raise
-    done = await asyncio.gather(*(_full_text(cycle, new_items[i][0]) for i in wanted))
-    prepared = _finish(new_items, dict(zip(wanted, done, strict=True)))
-    async with cycle.write_lock:
-        try:
-            async with cycle.ctx.db.session() as session:
-                await _commit(session, cycle, source, prepared, known, state, backlog, index)
-        except BaseException:
-            cycle.index = None
-            raise
-    return len(prepared)
-
-
-async def _commit(
-    session: AsyncSession,
-    cycle: _Cycle,
-    source: Source,
-    prepared: list[NewArticle],
-    known: list[tuple[int, Article]],
-    state: dict[str, str | None],
-    backlog: bool,
-    index: StoryIndex,
-) -> None:
-    """Articles and the source's new fetch state in one transaction (see the module note)."""
-    interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
-    await insert_articles(
-        session, source, prepared, fetched_at=cycle.now, is_backlog=backlog, index=index
+    """Match, cluster, insert and update the source in one writer transaction; when teasers'
+    pages must be fetched first, the match comes back, pages are fetched on the loop (outside
+    any transaction), then a second transaction commits."""
+    feed = cycle.feed_write(source, state)
+    pages = None
+    if cycle.full_text and not feed.backlog:
+        pages = partial(_teasers, FULL_TEXT_PER_SOURCE)
+    outcome = await cycle.writer.run(write.store_drafts, cycle.index, feed, drafts, pages)
+    if isinstance(outcome, int):
+        return outcome
+    new_items = list(outcome.new_items)
+    done = await asyncio.gather(
+        *(_full_text(cycle, new_items[i][0].article) for i in outcome.wanted)
     )
-    await record_media(session, source.id, prepared, known, cycle.now)  # videos, tools
-    counts = [
-        {"article_id": article_id, "points": article.points, "comments": article.comments}
-        for article_id, article in known
-        if article.points is not None
-    ]
-    if counts:
-        table = cast(Table, ArticleRow.__table__)
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("article_id"))
-            .values(points=bindparam("points"), comments=bindparam("comments")),
-            counts,
-        )
-    await session.execute(
-        update(Source)
-        .where(Source.id == source.id)
-        .values(
-            **state,
-            polled_once=True,
-            error_count=0,
-            last_error=None,
-            disabled=False,
-            last_checked_at=cycle.now,
-            last_success_at=cycle.now,
-            next_check_at=cycle.now + interval,
-            **_release_lease(cycle.owner),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _release_lease(owner: str) -> dict[str, Any]:
-    """Values that clear a source's lease only while `owner` still holds it: a cycle that ran
-    past its lease must not clear the lease of the replica that took the source over."""
-    mine = Source.lease_owner == owner
-    return {
-        "lease_owner": case((mine, None), else_=Source.lease_owner),
-        "lease_until": case((mine, None), else_=Source.lease_until),
-    }
+    for i, full in zip(outcome.wanted, done, strict=True):
+        if full is not None:
+            new_items[i] = (full, new_items[i][1])
+    return await cycle.writer.run(write.store_matched, cycle.index, feed, new_items, outcome.known)
 
 
 def _record_unchanged(cycle: _Cycle, source: Source, response: FetchResponse) -> None:
@@ -463,51 +350,27 @@ async def _flush_unchanged(cycle: _Cycle) -> None:
     """One statement for every 304 of the cycle (a lost batch only means an early re-poll)."""
     if not cycle.unchanged:
         return
-    interval = timedelta(minutes=cycle.ctx.settings.fetch.interval_minutes)
-    table = cast(Table, Source.__table__)
-    async with cycle.write_lock, cycle.ctx.db.session() as session:
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("source_id"))
-            .values(
-                etag=bindparam("etag"),
-                last_modified=bindparam("last_modified"),
-                error_count=0,
-                last_error=None,
-                last_checked_at=cycle.now,
-                last_success_at=cycle.now,
-                next_check_at=cycle.now + interval,
-                **_release_lease(cycle.owner),
-            ),
-            cycle.unchanged,
-        )
-    cycle.unchanged = []
+    unchanged, cycle.unchanged = cycle.unchanged, []
+    await cycle.writer.run(
+        write.record_unchanged, unchanged, cycle.owner, cycle.now, cycle.interval
+    )
 
 
 async def _record_failure(
     cycle: _Cycle, source: Source, message: str, response: FetchResponse | None = None
 ) -> None:
     """Error on the row; 429/Retry-After moves the next check, other failures back off."""
-    settings = cycle.ctx.settings.fetch
-    interval = timedelta(minutes=settings.interval_minutes)
-    retry_after = None
-    if response is not None and response.retry_after is not None:
-        retry_after = min(timedelta(seconds=response.retry_after), MAX_RETRY_AFTER)
-    rate_limited = response is not None and response.status == 429
-    async with cycle.write_lock, cycle.ctx.db.session() as session:
-        row = await session.get(Source, source.id)
-        if row is None:
-            return
-        if not rate_limited:
-            row.error_count += 1
-        backoff = min(interval * (2 ** max(0, row.error_count - 1)), MAX_BACKOFF)
-        wait = max(backoff, retry_after) if retry_after is not None else backoff
-        row.last_error = message
-        row.last_checked_at = cycle.now
-        row.next_check_at = cycle.now + wait
-        row.disabled = row.error_count >= settings.max_failures
-        if row.lease_owner == cycle.owner:
-            row.lease_owner, row.lease_until = None, None
+    failure = write.Failure(
+        source_id=source.id,
+        owner=cycle.owner,
+        now=cycle.now,
+        interval=cycle.interval,
+        max_failures=cycle.ctx.settings.fetch.max_failures,
+        message=message,
+        retry_after=response.retry_after if response is not None else None,
+        rate_limited=response is not None and response.status == 429,
+    )
+    await cycle.writer.run(write.record_failure, failure)
     log.warning(
         "source failed",
         extra={"source": source.url, "error": message, "blocked": "refused" in message},
@@ -523,19 +386,16 @@ async def ingest_feed_bytes(
     full_text: bool = True,
 ) -> int:
     """Parse and store bytes already in hand (no fetch of the feed); returns new articles."""
-    cycle = _Cycle(
-        ctx=ctx,
-        now=fetched_at,
-        owner=_owner(),
-        full_text=full_text and ctx.settings.fetch.full_text,
+    prepared = await run_cpu(
+        prepare_feed, body, source.url, ctx.settings.fetch.max_body_bytes, source.lang, fetched_at
     )
-    parsed = parse_feed(body, source.url, cap=ctx.settings.fetch.max_body_bytes)
-    if not parsed.entries and parsed.error:
-        raise FetchError(f"{source.name}: {parsed.error}")
-    articles = normalise_entries(
-        parsed.entries, source_lang=source.lang, feed_lang=parsed.lang, fetched_at=fetched_at
-    )
-    return await _store(cycle, source, articles, state={})
+    if not prepared.drafts and prepared.error:
+        raise FetchError(f"{source.name}: {prepared.error}")
+    cycle = _new_cycle(ctx, fetched_at, full_text=full_text and ctx.settings.fetch.full_text)
+    try:
+        return await _store(cycle, source, prepared.drafts, state={})
+    finally:
+        await cycle.writer.aclose()
 
 
 async def fetch_article(ctx: IngestContext, url: str) -> int:
@@ -574,29 +434,34 @@ async def fetch_article(ctx: IngestContext, url: str) -> int:
         lang=detect_lang(f"{title} {text[:1000]}"),
         dated=published is not None,
     )
-    cycle = _Cycle(ctx=ctx, now=now, owner=_owner(), full_text=False)
-    await _store_page(cycle, source, article)
+    item = draft(article, full_text=True)
+    holder = write.CycleIndex(now)
     async with ctx.db.session() as session:
+        await session.run_sync(
+            lambda sync: _store_page(sync.connection(), holder, source.id, now, item)
+        )
         stored = await article_id_by_canonical(session, final)
     if stored is None:
         raise FetchError(f"could not store {url}")
     return stored
 
 
-async def _store_page(cycle: _Cycle, source: Source, article: Article) -> None:
-    index = await cycle.story_index()
-    async with cycle.ctx.db.session() as session:
-        matched = await match_existing(session, source.id, [article])
-        match = matched[0]
-        if match is None or match.existing_id is not None:
-            return
-        item = NewArticle(
-            article=article,
-            identity=match.identity,
-            content_hash=content_hash(article.title, article.content),
-            reading_minutes=reading_minutes(article.content),
-            full_text=True,
-        )
-        await insert_articles(
-            session, source, [item], fetched_at=cycle.now, is_backlog=False, index=index
+def _store_page(
+    conn: Connection, holder: write.CycleIndex, source_id: int, now: datetime, item: Draft
+) -> None:
+    """Insert an on-demand page unless the source already has it (no fetch state to write)."""
+    new_items, _known = write.match_feed(conn, source_id, [item])
+    if new_items:
+        prepared = [
+            NewArticle(
+                article=d.article,
+                identity=identity,
+                content_hash=d.content_hash,
+                reading_minutes=d.reading_minutes,
+                full_text=True,
+            )
+            for d, identity in new_items
+        ]
+        insert_articles(
+            conn, source_id, prepared, fetched_at=now, is_backlog=False, index=holder.get(conn)
         )

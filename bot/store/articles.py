@@ -1,4 +1,9 @@
-"""Repository queries for `articles` and `stories`: identity within a source, story clusters."""
+"""Repository queries for `articles` and `stories`: identity within a source, story clusters.
+
+The write path is synchronous Core on one `Connection`: ingestion runs a whole feed's match,
+cluster, insert and recount as one call on the store writer's thread (`bot.store.writer`), so a
+feed is one transaction and one hop from the event loop, not a dozen awaited statements.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.schema import ArticleRow, Source, Story
+from bot.store.schema import ArticleRow, Story
 from digest.dedup import (
     STORY_WINDOW,
     StoryIndex,
@@ -28,6 +33,7 @@ __all__ = [
     "insert_articles",
     "load_story_index",
     "match_existing",
+    "story_index_query",
 ]
 
 _CHUNK = 400
@@ -74,8 +80,8 @@ def _same_item(known: _Known, item: Article) -> bool:
     )
 
 
-async def match_existing(
-    session: AsyncSession, source_id: int, items: Sequence[Article]
+def match_existing(
+    conn: Connection, source_id: int, items: Sequence[Article]
 ) -> list[Matched | None]:
     """Decide per item whether it is already stored for this source (None = repeat in batch).
 
@@ -99,7 +105,7 @@ async def match_existing(
         (ArticleRow.canonical_url, canonicals),
     ):
         for start in range(0, len(values), _CHUNK):
-            rows = await session.execute(
+            rows = conn.execute(
                 select(*columns).where(
                     ArticleRow.source_id == source_id, column.in_(values[start : start + _CHUNK])
                 )
@@ -127,28 +133,47 @@ async def match_existing(
     return out
 
 
-async def load_story_index(session: AsyncSession, now: datetime) -> StoryIndex:
-    """Stories of articles published or fetched within the matching window, for clustering."""
+_INDEX_LIMIT = 20000
+
+
+def story_index_query(now: datetime) -> Select[tuple[Any, ...]]:
+    """Articles published or fetched within the matching window.
+
+    Two range scans on indexed columns (published_at, fetched_at) joined by UNION ALL rather
+    than one OR, which SQLite answers by scanning the table; titles and entities only, never
+    content, so a cycle's cost does not grow with the store. (UNION ALL because PostgreSQL
+    cannot compare JSON for UNION's de-duplication: an article in both arms comes twice, and
+    `load_story_index` keeps each id once, newest first.)
+    """
     since = now - STORY_WINDOW * 2
-    index = StoryIndex()
-    rows = await session.execute(
-        select(
-            ArticleRow.story_id,
-            ArticleRow.canonical_url,
-            ArticleRow.title,
-            ArticleRow.published_at,
-            ArticleRow.entities,
-        )
-        .where(
-            ArticleRow.story_id.is_not(None),
-            or_(ArticleRow.published_at >= since, ArticleRow.fetched_at >= since),
-        )
-        .order_by(ArticleRow.id.desc())
-        .limit(20000)
+    columns = (
+        ArticleRow.id,
+        ArticleRow.story_id,
+        ArticleRow.canonical_url,
+        ArticleRow.title,
+        ArticleRow.published_at,
+        ArticleRow.entities,
     )
-    for story_id, canonical, title, published_at, entities in rows:
-        if story_id is not None:
-            index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
+    recent = union_all(
+        select(*columns).where(ArticleRow.published_at >= since, ArticleRow.story_id.is_not(None)),
+        select(*columns).where(ArticleRow.fetched_at >= since, ArticleRow.story_id.is_not(None)),
+    ).subquery()
+    # No ORDER BY here: SQLite would then walk both arms in id order by scanning the table.
+    return select(recent)
+
+
+def load_story_index(conn: Connection, now: datetime) -> StoryIndex:
+    """The story index of the newest 20,000 articles of the matching window, for clustering."""
+    index = StoryIndex()
+    seen: set[int] = set()
+    rows = sorted(conn.execute(story_index_query(now)), key=lambda row: int(row[0]), reverse=True)
+    for row_id, story_id, canonical, title, published_at, entities in rows:
+        if row_id in seen or story_id is None:
+            continue
+        seen.add(row_id)
+        if len(seen) > _INDEX_LIMIT:
+            break
+        index.add(StoryKey(story_id, canonical, title, "", published_at, tuple(entities or ())))
     return index
 
 
@@ -162,12 +187,12 @@ async def article_id_by_canonical(session: AsyncSession, canonical: str) -> int 
     )
 
 
-async def _stories_for_urls(session: AsyncSession, canonicals: Sequence[str]) -> dict[str, int]:
+def _stories_for_urls(conn: Connection, canonicals: Sequence[str]) -> dict[str, int]:
     """Stories already holding these canonical URLs (from any source)."""
     wanted = sorted({c for c in canonicals if c})
     found: dict[str, int] = {}
     for start in range(0, len(wanted), _CHUNK):
-        rows = await session.execute(
+        rows = conn.execute(
             select(ArticleRow.canonical_url, ArticleRow.story_id).where(
                 ArticleRow.canonical_url.in_(wanted[start : start + _CHUNK]),
                 ArticleRow.story_id.is_not(None),
@@ -179,9 +204,9 @@ async def _stories_for_urls(session: AsyncSession, canonicals: Sequence[str]) ->
     return found
 
 
-async def insert_articles(
-    session: AsyncSession,
-    source: Source,
+def insert_articles(
+    conn: Connection,
+    source_id: int,
     items: Sequence[NewArticle],
     *,
     fetched_at: datetime,
@@ -195,7 +220,7 @@ async def insert_articles(
     """
     if not items:
         return 0
-    by_url = await _stories_for_urls(session, [new.article.canonical_url for new in items])
+    by_url = _stories_for_urls(conn, [new.article.canonical_url for new in items])
     pending: dict[int, dict[str, Any]] = {}
     joined: set[int] = set()
     assigned: list[int] = []
@@ -229,35 +254,35 @@ async def insert_articles(
         assigned.append(story_id)
     real: dict[int, int] = {}
     if pending:
-        created = await _insert_stories(session, list(pending.values()))
+        created = _insert_stories(conn, list(pending.values()))
         real = dict(zip(pending, created, strict=True))
         index.rename(real)
-    await session.execute(
+    conn.execute(
         insert(_ARTICLES),
         [
-            _article_values(source.id, new, real.get(story_id, story_id), fetched_at, is_backlog)
+            _article_values(source_id, new, real.get(story_id, story_id), fetched_at, is_backlog)
             for new, story_id in zip(items, assigned, strict=True)
         ],
     )
-    await _recount_sources(session, sorted(joined), fetched_at)
+    _recount_sources(conn, sorted(joined), fetched_at)
     return len(items)
 
 
-async def _insert_stories(session: AsyncSession, values: list[dict[str, Any]]) -> list[int]:
+def _insert_stories(conn: Connection, values: list[dict[str, Any]]) -> list[int]:
     """Insert stories in one statement and return their ids in the order given.
 
     SQLite cannot order a bulk RETURNING, so SQLAlchemy would send one INSERT per row; instead
     the ids are read back: after its INSERT this transaction holds SQLite's only write lock, so
     the newest ids are exactly these rows, ascending in insertion order.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(insert(_STORIES), values)
-        newest = await session.scalars(
-            select(Story.id).order_by(Story.id.desc()).limit(len(values))
+    if conn.dialect.name == "sqlite":
+        conn.execute(insert(_STORIES), values)
+        newest = conn.scalars(
+            select(_STORIES.c.id).order_by(_STORIES.c.id.desc()).limit(len(values))
         )
         return sorted(newest.all())
-    created = await session.scalars(
-        insert(Story).returning(Story.id, sort_by_parameter_order=True), values
+    created = conn.scalars(
+        insert(_STORIES).returning(_STORIES.c.id, sort_by_parameter_order=True), values
     )
     return list(created.all())
 
@@ -291,11 +316,11 @@ def _article_values(
     }
 
 
-async def _recount_sources(session: AsyncSession, story_ids: list[int], now: datetime) -> None:
+def _recount_sources(conn: Connection, story_ids: list[int], now: datetime) -> None:
     """Set `stories.source_count` to the number of distinct sources among their articles."""
     for start in range(0, len(story_ids), _CHUNK):
         chunk = story_ids[start : start + _CHUNK]
-        counts = await session.execute(
+        counts = conn.execute(
             select(ArticleRow.story_id, func.count(func.distinct(ArticleRow.source_id)))
             .where(ArticleRow.story_id.in_(chunk))
             .group_by(ArticleRow.story_id)
@@ -305,7 +330,7 @@ async def _recount_sources(session: AsyncSession, story_ids: list[int], now: dat
             for story_id, count in counts
         ]
         if values:
-            await session.execute(
+            conn.execute(
                 update(_STORIES)
                 .where(_STORIES.c.id == bindparam("story_id"))
                 .values(source_count=bindparam("count"), updated_at=bindparam("now")),

@@ -1,4 +1,5 @@
-"""Store what a feed said about videos and tools beside its articles.
+"""Store what a feed said about videos and tools beside its articles (in the ingest writer's
+transaction: synchronous, like the rest of `bot.ingest.write`).
 
 A tool is keyed across sources and days (`tools.key`), so the same repository seen again,
 in another feed or on another day, updates one row's numbers and adds one snapshot per UTC day
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.articles import NewArticle
 from bot.store.schema import ArticleMedia, ArticleRow, ToolRow, ToolSnapshot
@@ -21,13 +22,13 @@ from digest.models import Article, ToolInfo, VideoInfo
 __all__ = ["record_media"]
 
 
-async def _new_ids(
-    session: AsyncSession, source_id: int, prepared: Sequence[NewArticle]
+def _new_ids(
+    session: Session, source_id: int, prepared: Sequence[NewArticle]
 ) -> list[tuple[int, Article]]:
     wanted = {new.identity: new.article for new in prepared if new.article.media is not None}
     if not wanted:
         return []
-    rows = await session.execute(
+    rows = session.execute(
         select(ArticleRow.id, ArticleRow.identity).where(
             ArticleRow.source_id == source_id, ArticleRow.identity.in_(list(wanted))
         )
@@ -35,8 +36,8 @@ async def _new_ids(
     return [(row_id, wanted[identity]) for row_id, identity in rows]
 
 
-async def _video(session: AsyncSession, article_id: int, video: VideoInfo) -> None:
-    row = await session.scalar(select(ArticleMedia).where(ArticleMedia.article_id == article_id))
+def _video(session: Session, article_id: int, video: VideoInfo) -> None:
+    row = session.scalar(select(ArticleMedia).where(ArticleMedia.article_id == article_id))
     if row is None:
         row = ArticleMedia(article_id=article_id)
         session.add(row)
@@ -48,19 +49,19 @@ async def _video(session: AsyncSession, article_id: int, video: VideoInfo) -> No
         row.views = video.views
 
 
-async def _tool(session: AsyncSession, article_id: int, tool: ToolInfo, now: datetime) -> None:
-    row = await session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
+def _tool(session: Session, article_id: int, tool: ToolInfo, now: datetime) -> None:
+    row = session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
     if row is None:
         fresh = ToolRow(
             key=tool.key, name=tool.name, kind=tool.kind, article_id=article_id, first_seen_at=now
         )
         try:
             # a savepoint: another replica may have created this tool a moment ago
-            async with session.begin_nested():
+            with session.begin_nested():
                 session.add(fresh)
             row = fresh
         except IntegrityError:
-            row = await session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
+            row = session.scalar(select(ToolRow).where(ToolRow.key == tool.key))
             if row is None:
                 raise
     for name in ("stars", "stars_today", "forks", "downloads", "likes"):
@@ -72,9 +73,9 @@ async def _tool(session: AsyncSession, article_id: int, tool: ToolInfo, now: dat
         if value:
             setattr(row, name, value)
     row.last_seen_at = now
-    await session.flush()
+    session.flush()
     day = now.date().isoformat()
-    snapshot = await session.scalar(
+    snapshot = session.scalar(
         select(ToolSnapshot).where(ToolSnapshot.tool_id == row.id, ToolSnapshot.day == day)
     )
     if snapshot is None:
@@ -87,22 +88,22 @@ async def _tool(session: AsyncSession, article_id: int, tool: ToolInfo, now: dat
     snapshot.likes = tool.likes
 
 
-async def record_media(
-    session: AsyncSession,
+def record_media(
+    session: Session,
     source_id: int,
     prepared: Sequence[NewArticle],
     known: Sequence[tuple[int, Article]],
     now: datetime,
 ) -> int:
     """Media of new and already-stored items of one poll; returns how many were recorded."""
-    items = await _new_ids(session, source_id, prepared)
+    items = _new_ids(session, source_id, prepared)
     items += [(row_id, article) for row_id, article in known if article.media is not None]
     for article_id, article in items:
         media = article.media
         if media is None:
             continue
         if media.video is not None:
-            await _video(session, article_id, media.video)
+            _video(session, article_id, media.video)
         if media.tool is not None:
-            await _tool(session, article_id, media.tool, now)
+            _tool(session, article_id, media.tool, now)
     return len(items)

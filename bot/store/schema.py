@@ -111,6 +111,7 @@ class ArticleRow(Base):
         UniqueConstraint("source_id", "identity"),
         Index("ix_articles_source_canonical", "source_id", "canonical_url"),
         Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_fetched_at", "fetched_at"),
         Index("ix_articles_canonical_url", "canonical_url"),
     )
 

@@ -1,0 +1,128 @@
+"""A warm process pool for ingestion's CPU work (parsing, sanitising, language detection).
+
+Feed parsing is pure CPU and holds the GIL, so run on the event loop it stalls every other
+feed's network and the writer; a thread would not help. Workers are forked once, at the start of
+the first cycle (before the cycle's writer thread exists; the parsing modules are already
+imported, so they start warm in milliseconds and need no `__main__` guard), and reused across
+cycles. A pool that broke (a worker killed) is replaced and the call runs inline. `run_cpu` is
+the one entry point: it is meant to be swapped for the service-wide pool (`bot.cpu.run_cpu`)
+when that exists.
+
+`AINEWS_INGEST_WORKERS=0` runs the work inline (on the loop) — for debugging and profiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+__all__ = ["pool_size", "run_cpu", "shutdown_pool", "warm_pool"]
+
+log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def pool_size() -> int:
+    """Workers to start: AINEWS_INGEST_WORKERS, else one per CPU (at most 4)."""
+    configured = os.environ.get("AINEWS_INGEST_WORKERS", "").strip()
+    if configured.isdigit():
+        return int(configured)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _die_with_parent() -> None:
+    """Forked workers hold the parent's pipes, so they would not see it die: on Linux, ask the
+    kernel to end them with it (a killed `ainews fetch` leaves no orphans)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _warm() -> int:
+    """Load what the first feed would otherwise wait for: langdetect's profiles and the
+    editorial lexicons (both lazy), while the cycle's first requests are still in flight."""
+    from bot.ingest.extract import detect_lang
+    from digest.editorial import named_entities
+
+    detect_lang("Ceci n'est pas une phrase anglaise, mais elle suffit pour charger les profils.")
+    named_entities("OpenAI releases a model", "")
+    return os.getpid()
+
+
+def _executor() -> ProcessPoolExecutor | None:
+    global _pool
+    size = pool_size()
+    if size == 0:
+        return None
+    with _lock:
+        if _pool is None:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            _pool = ProcessPoolExecutor(
+                max_workers=size, mp_context=context, initializer=_die_with_parent
+            )
+        return _pool
+
+
+def warm_pool() -> None:
+    """Start the workers now (one warm-up task each), so the first feed does not pay for it."""
+    pool = _executor()
+    if pool is None:
+        return
+    try:
+        for _ in range(pool_size()):
+            pool.submit(_warm)
+    except BrokenProcessPool:
+        _discard(pool)
+
+
+async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a picklable top-level function in the pool (inline when the pool is off)."""
+    pool = _executor()
+    if pool is None:
+        return fn(*args, **kwargs)
+    if kwargs:
+        raise TypeError("run_cpu passes positional arguments only")
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    except BrokenProcessPool:
+        log.warning("ingest worker pool broke; replacing it and running this call inline")
+        _discard(pool)
+        return fn(*args, **kwargs)
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool() -> None:
+    """Stop the workers (idempotent); the next `run_cpu` starts a fresh pool."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_pool)
