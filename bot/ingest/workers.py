@@ -4,9 +4,10 @@ Feed parsing is pure CPU and holds the GIL, so run on the event loop it stalls e
 feed's network and the writer; a thread would not help. Workers are forked once, at the start of
 the first cycle (before the cycle's writer thread exists; the parsing modules are already
 imported, so they start warm in milliseconds and need no `__main__` guard), and reused across
-cycles. A pool that broke (a worker killed) is replaced and the call runs inline. `run_cpu` is
-the one entry point: it is meant to be swapped for the service-wide pool (`bot.cpu.run_cpu`)
-when that exists.
+cycles. A pool that broke (a worker killed) is replaced and the call runs inline. Inside
+`ainews run` the service-wide pool (`bot.cpu`) is running and ingestion uses it instead, so the
+service holds one pool for parsing, extraction and enrichment; this module's own forked pool
+serves one-shot commands (`ainews fetch`).
 
 `AINEWS_INGEST_WORKERS=0` runs the work inline (on the loop) — for debugging and profiling.
 """
@@ -27,6 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
+
+from bot.cpu import cpu_pool_running
+from bot.cpu import run_cpu as shared_run_cpu
 
 __all__ = ["pool_size", "run_cpu", "shutdown_pool", "warm_pool"]
 
@@ -83,6 +87,8 @@ def _executor() -> ProcessPoolExecutor | None:
 
 def warm_pool() -> None:
     """Start the workers now (one warm-up task each), so the first feed does not pay for it."""
+    if cpu_pool_running():
+        return  # the service-wide pool does the work; it starts its workers on demand
     pool = _executor()
     if pool is None:
         return
@@ -95,6 +101,10 @@ def warm_pool() -> None:
 
 async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a picklable top-level function in the pool (inline when the pool is off)."""
+    if kwargs:
+        raise TypeError("run_cpu passes positional arguments only")
+    if cpu_pool_running():
+        return await shared_run_cpu(fn, *args)
     pool = _executor()
     if pool is None:
         return fn(*args, **kwargs)
