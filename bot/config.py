@@ -6,11 +6,12 @@ was expected, instead of surfacing hours later inside a job.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -254,15 +255,53 @@ def parse_hh_mm(value: str) -> tuple[int, int]:
     return hour, minute
 
 
-def _describe(error: ValidationError, path: Path) -> str:
-    lines = [f"{path}: invalid configuration"]
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The section model a validation location points into (`sources.0` → SourceSettings)."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _first_model(field.annotation)
+    return model
+
+
+def _first_model(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _first_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest known spelling, else nothing."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def describe_validation(error: ValidationError, root: type[BaseModel]) -> str:
+    """Every problem on one line: `key: what is wrong (got value)`, with a spelling hint."""
+    problems = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        loc = tuple(item["loc"])
+        key = ".".join(str(part) for part in loc) or "(top level)"
         if item["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key")
+            model = _model_at(root, loc[:-1])
+            known = [k for k in (model.model_fields if model else {}) if k != "secrets"]
+            problems.append(f"{key}: unknown key{did_you_mean(str(loc[-1]), known)}")
         else:
-            lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
-    return "\n".join(lines)
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{key}: {message} (got {item.get('input')!r})")
+    return "; ".join(problems)
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    return f"{path}: invalid configuration: {describe_validation(error, Settings)}"
 
 
 def load_settings(

@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from bot.config import Settings, SourceSettings
+from adapters.cli.problems import fail, quiet_source_warnings
+from bot.config import Settings, SourceSettings, describe_validation
 from bot.ingest.fetch import Fetcher
 from bot.ingest.opml import OpmlSource, read_opml, write_opml
 from bot.ingest.poll import (
@@ -26,6 +29,7 @@ from bot.ingest.poll import (
 from bot.ports import SystemClock
 from bot.store.db import Database
 from bot.store.sources import (
+    DUE_NOW,
     SourceListing,
     add_source,
     list_sources,
@@ -82,6 +86,7 @@ def fetch_command(
     """Poll due sources once (config sources are synced first); a failing feed is not an error."""
     settings = settings_from(ctx)
     show_bar = sys.stdout.isatty() and not as_json
+    quiet_source_warnings()
 
     async def run() -> PollReport:
         async with _ingest_context(settings) as services:
@@ -137,6 +142,13 @@ async def _synced_listing(settings: Settings) -> list[SourceListing]:
         return await _listing(db)
 
 
+def _when(moment: datetime | None) -> str:
+    """`never` for a source not polled yet (its due time is the epoch), else a UTC minute."""
+    if moment is None or moment <= DUE_NOW:
+        return "never"
+    return f"{moment:%Y-%m-%d %H:%M}Z"
+
+
 @sources_app.command("list")
 def sources_list(
     ctx: typer.Context,
@@ -150,7 +162,10 @@ def sources_list(
         print_json([_listing_json(row) for row in rows])
         return
     for row in rows:
-        state = "disabled" if row.disabled else f"next {row.next_check_at:%Y-%m-%d %H:%M}Z"
+        due = "now" if row.next_check_at <= DUE_NOW else _when(row.next_check_at)
+        state = f"checked {_when(row.last_checked_at)}, " + (
+            "disabled" if row.disabled else f"next {due}"
+        )
         line = f"{row.id:>4}  {row.name}  <{row.url}>  {row.articles} articles  {state}"
         if row.error_count:
             line += f"  errors={row.error_count}: {row.last_error}"
@@ -170,9 +185,8 @@ def sources_add(
     settings = settings_from(ctx)
     try:
         checked = SourceSettings(name=name, url=url, lang=lang, weight=weight, kind=kind)
-    except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+    except ValidationError as error:
+        raise fail(describe_validation(error, SourceSettings)) from error
 
     async def run() -> int:
         async with _database(settings) as db, db.session() as session:

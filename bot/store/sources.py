@@ -48,6 +48,8 @@ class SourceListing:
     last_error: str | None
     next_check_at: datetime
     disabled: bool
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
 
 
 async def upsert_sources(session: AsyncSession, configured: Iterable[SourceSettings]) -> int:
@@ -163,6 +165,8 @@ async def list_sources(
             last_error=row.last_error,
             next_check_at=row.next_check_at,
             disabled=row.disabled,
+            last_checked_at=row.last_checked_at,
+            last_success_at=row.last_success_at,
         )
         for row, count in rows
     ]
