@@ -14,7 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters.cli import enrich_cmds, ingest_cmds, service_cmds  # noqa: F401  (register commands)
+from adapters.cli import (  # noqa: F401  (register commands)
+    db_cmds,
+    enrich_cmds,
+    ingest_cmds,
+    service_cmds,
+)
 from adapters.cli.app import app
 from adapters.console import ConsoleNotifier
 from bot.channels import console_wanted

@@ -170,6 +170,12 @@ class WebSettings(_Section):
     feed_min_importance: int = Field(4, ge=1, le=5)
 
 
+class RetentionSettings(_Section):
+    """How long articles are kept; `days` unset keeps everything (the default)."""
+
+    days: int | None = Field(None, ge=1)
+
+
 class ConsoleSettings(_Section):
     enabled: bool = True
 
@@ -231,6 +237,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     web: WebSettings = WebSettings()
     console: ConsoleSettings = ConsoleSettings()
+    retention: RetentionSettings = RetentionSettings()
     sources: tuple[SourceSettings, ...] = ()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
 

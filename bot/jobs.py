@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +24,7 @@ from bot.digests import enqueue_due_digests
 from bot.enrich.pipeline import EnrichReport, enrich_pending
 from bot.ingest.poll import PollReport, poll_sources, sync_sources
 from bot.ports import Notifier
+from bot.retention import prune
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -100,6 +102,16 @@ class Jobs:
     async def deliver(self) -> DeliveryReport:
         return await self.outbox.deliver_due()
 
+    async def retention(self) -> int:
+        """Apply `[retention] days`: unset keeps everything; pruning is idempotent on replicas."""
+        days = self.ctx.settings.retention.days
+        if days is None:
+            return 0
+        report = await prune(self.ctx, timedelta(days=days))
+        if report.articles:
+            log.info("pruned %d articles older than %d days", report.articles, days)
+        return report.articles
+
     async def prepare(self) -> None:
         """Sources from config into the store, and the console destination when it is wanted."""
         await sync_sources(self.ctx.db, self.ctx.settings)
@@ -160,6 +172,10 @@ class Jobs:
             (
                 JobSpec("deliver", IntervalTrigger(seconds=DELIVER_EVERY_SECONDS), "outbox worker"),
                 self.deliver,
+            ),
+            (
+                JobSpec("retention", CronTrigger(hour=3, minute=17), "prune old articles daily"),
+                self.retention,
             ),
         ]
 
