@@ -30,11 +30,12 @@ from bot.ports import SystemClock
 from bot.store.db import Database
 from bot.store.sources import (
     DUE_NOW,
+    ImportResult,
     SourceListing,
     add_source,
+    import_sources,
     list_sources,
     remove_source,
-    upsert_sources,
 )
 
 sources_app = typer.Typer(
@@ -236,14 +237,21 @@ def sources_import(
     except ValueError as error:
         typer.echo(f"error: {file}: {error}", err=True)
         raise typer.Exit(2) from error
-    wanted = [SourceSettings(name=s.name[:200], url=s.url, lang=s.lang) for s in found]
+    wanted = [
+        (SourceSettings(name=s.name[:200] or s.url[:200], url=s.url, lang=s.lang), s.tags)
+        for s in found
+    ]
 
-    async def run() -> int:
+    async def run() -> ImportResult:
         async with _database(settings) as db, db.session() as session:
-            return await upsert_sources(session, wanted)
+            return await import_sources(session, wanted)
 
-    count = run_async(run())
-    typer.echo(f"imported {count} sources from {file}")
+    result = run_async(run())
+    for name, url in result.present:
+        typer.echo(f"  present  {name} <{url}> (already a source; kept as it is)")
+    typer.echo(
+        f"imported {len(result.added)} sources from {file}; {len(result.present)} already present"
+    )
 
 
 @sources_app.command("export-opml")
@@ -255,7 +263,7 @@ def sources_export(
     settings = settings_from(ctx)
 
     rows = [r for r in run_async(_synced_listing(settings)) if r.kind == "feed"]
-    document = write_opml([OpmlSource(r.name, r.url, r.lang) for r in rows])
+    document = write_opml([OpmlSource(r.name, r.url, r.lang, r.tags) for r in rows])
     if file is None:
         sys.stdout.write(document.decode("utf-8"))
     else:
