@@ -98,7 +98,7 @@ class SlashCommandAnswerer:
         client: AsyncWebClient,
     ) -> None:
         settings = self.ctx.settings
-        if spec.manages_channel and settings.slack.admins_only:
+        if spec.manages(args) and settings.slack.admins_only:
             request = replace(request, can_manage=await is_workspace_admin(client, request.user))
         reply = await run(self.ctx, spec, request, args)
         payloads = render_reply(reply, settings)

@@ -25,6 +25,7 @@ ParamKind = Literal["str", "int", "tag", "tags", "words", "lang", "ref", "choice
 Handler = Callable[["AppContext", CommandRequest, dict[str, Any]], Awaitable[Reply]]
 
 MAX_COMMAND_CHARS = 500
+SOURCE_ACTIONS = ("list", "add", "remove")
 # Bidi overrides/isolates can make a reply read differently from what was typed (Trojan Source).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 GENERIC_FAILURE = "Sorry, something went wrong on our side. It has been logged."
@@ -55,6 +56,17 @@ class CommandSpec:
     slow: bool = False
     manages_channel: bool = False
     ephemeral: bool = False
+    # first-argument values that make an otherwise open command a managing one (`sources add`)
+    managing_actions: tuple[str, ...] = ()
+
+    def manages(self, args: dict[str, Any]) -> bool:
+        """Whether this invocation changes shared settings, so the manager rule applies."""
+        if self.manages_channel:
+            return True
+        if not self.managing_actions or not self.params:
+            return False
+        first = str(args.get(self.params[0].name) or "").split()
+        return bool(first) and first[0].lower() in self.managing_actions
 
     @property
     def usage(self) -> str:
@@ -68,6 +80,7 @@ class CommandSpec:
 
 
 def _table() -> tuple[CommandSpec, ...]:
+    from bot import admin_handlers as admin
     from bot import handlers as h
 
     tag = ParamSpec("tag", "tag", "Only stories with this tag")
@@ -136,7 +149,54 @@ def _table() -> tuple[CommandSpec, ...]:
             h.search,
         ),
         CommandSpec("tags", "Tags seen this week", (), h.tags, ephemeral=True),
-        CommandSpec("sources", "Sources and their health", (), h.sources, ephemeral=True),
+        CommandSpec(
+            "sources",
+            "Sources and their health; managers add or remove them",
+            (
+                ParamSpec("action", "choice", "list, add or remove", choices=SOURCE_ACTIONS),
+                ParamSpec("target", "str", "Feed URL to add, or the id or URL to remove"),
+                ParamSpec("name", "words", "Display name for a new source"),
+            ),
+            admin.sources,
+            ephemeral=True,
+            managing_actions=("add", "remove"),
+        ),
+        CommandSpec(
+            "mute",
+            "Skip a source, keyword or tag in this channel (no argument: list mutes)",
+            (ParamSpec("what", "words", "source <name|id>, keyword <words> or tag <tag>"),),
+            admin.mute,
+            manages_channel=True,
+        ),
+        CommandSpec(
+            "unmute",
+            "Stop muting a source, keyword or tag here",
+            (ParamSpec("what", "words", "What was muted", required=True),),
+            admin.unmute,
+            manages_channel=True,
+        ),
+        CommandSpec(
+            "why",
+            "Why a story was (or was not) sent here: score, threshold, tags, mutes, feedback",
+            (ref,),
+            admin.why,
+            ephemeral=True,
+        ),
+        CommandSpec(
+            "preview",
+            "What the next digest here would contain with the current settings",
+            (),
+            admin.preview,
+            ephemeral=True,
+        ),
+        CommandSpec(
+            "feedback",
+            "This channel's 👍/👎 preferences; `reset` forgets them; `<id> up|down` votes",
+            (ParamSpec("what", "words", "reset, or <id> up|down"),),
+            admin.feedback,
+            ephemeral=True,
+            managing_actions=("reset",),
+        ),
         CommandSpec("help", "What ainews can do", (), h.help_, ephemeral=True),
     )
 
@@ -252,7 +312,7 @@ async def run(
 ) -> Reply:
     """Run one parsed command with the permission check and the two kinds of error."""
     try:
-        if spec.manages_channel and not request.can_manage and _managers_only(ctx, request):
+        if spec.manages(args) and not request.can_manage and managers_only(ctx, request):
             raise CommandError("Only channel managers can change this channel's settings.")
         return await spec.handler(ctx, request, args)
     except CommandError as error:
@@ -271,7 +331,9 @@ async def dispatch(ctx: AppContext, request: CommandRequest) -> Reply:
     return await run(ctx, spec, request, args)
 
 
-def _managers_only(ctx: AppContext, request: CommandRequest) -> bool:
+def managers_only(ctx: AppContext, request: CommandRequest) -> bool:
+    """Whether this platform reserves changes to channel managers ([slack] admins_only;
+    Discord always, judged by Manage Channels)."""
     if request.platform == "slack":
         return ctx.settings.slack.admins_only
     return request.platform == "discord"
