@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.slack_feedback import register_reactions
 from adapters.slack_notifier import ChannelPacer, make_web_client, post_messages
 from adapters.slack_render import link, render_reply, section
 from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, run
@@ -206,6 +207,7 @@ def build_slack_app(
                 log.warning("could not tell the user about the failure", exc_info=True)
 
     app.command(SLASH_COMMAND)(on_ainews)
+    register_reactions(app, ctx)
     return app
 
 

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels import find_channel
+from bot.messages import Destination
+from bot.runtime import StoreContext
 from bot.store.read import story_sources
-from bot.store.schema import ArticleRow, EnrichmentRow, FeedbackVote
+from bot.store.schema import ArticleRow, Delivery, EnrichmentRow, FeedbackVote
 from digest.models import StoryCandidate
 
 # One net vote on a feature is worth this much importance; a feature counts at most
@@ -154,3 +157,51 @@ async def reset(session: AsyncSession, channel_id: int) -> int:
         delete(FeedbackVote).where(FeedbackVote.channel_id == channel_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def vote_by_reaction(
+    ctx: StoreContext,
+    destination: Destination,
+    message_id: str,
+    user: str,
+    reaction: str,
+    *,
+    removed: bool = False,
+) -> bool:
+    """A 👍/👎 reaction on a pushed alert becomes (or, removed, withdraws) that person's vote.
+
+    Only alerts count: one alert message is one story, while a digest message holds many, so a
+    reaction on it cannot say which story it means. Returns whether a vote changed."""
+    vote = vote_of_reaction(reaction)
+    if vote == 0 or not message_id:
+        return False
+    async with ctx.db.session() as session:
+        channel = await find_channel(session, destination)
+        if channel is None:
+            return False
+        delivery = await session.scalar(
+            select(Delivery).where(
+                Delivery.channel_id == channel.id,
+                Delivery.platform_message_id == message_id,
+                Delivery.kind == "alert",
+            )
+        )
+        story_id = (
+            ((delivery.payload or {}).get("item") or {}).get("story_id") if delivery else None
+        )
+        if not isinstance(story_id, int):
+            return False
+        if removed:
+            existing = await session.scalar(
+                select(FeedbackVote).where(
+                    FeedbackVote.channel_id == channel.id,
+                    FeedbackVote.story_id == story_id,
+                    FeedbackVote.user == user[:100],
+                    FeedbackVote.vote == vote,
+                )
+            )
+            if existing is None:
+                return False
+            await session.delete(existing)
+            return True
+        return await record_vote(session, channel.id, story_id, user, vote)
