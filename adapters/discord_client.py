@@ -21,6 +21,7 @@ import discord
 from discord import app_commands
 from discord.http import Route
 
+from adapters.discord_feedback import register_reactions
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
 from bot.commands import (
@@ -64,7 +65,8 @@ def use_api_base(url: str) -> None:
 def make_client(settings: Settings) -> discord.Client:
     """A client that never pings (`AllowedMentions.none()`), auto-sharded when configured."""
     options: dict[str, Any] = {
-        "intents": discord.Intents(guilds=True),
+        # guild reactions are not privileged: 👍/👎 on alerts tune the channel (discord_feedback)
+        "intents": discord.Intents(guilds=True, guild_reactions=True),
         "allowed_mentions": discord.AllowedMentions.none(),
         "max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS,
     }
@@ -341,6 +343,7 @@ async def start_discord(ctx: AppContext, *, connect_gateway: bool = True) -> Dis
     use_api_base(ctx.settings.discord.api_base_url)
     client = make_client(ctx.settings)
     tree = build_tree(client, ctx)
+    register_reactions(client, ctx)
     try:
         await client.login(token.get_secret_value())
         await sync_commands(tree, ctx.settings)
