@@ -193,6 +193,7 @@ async def serve(
     say = announce or (lambda line: print(line, flush=True))
     service = await build_service(settings, stream=stream, long_running=True)
     jobs = Jobs(service.ctx, service.notifiers)
+    jobs.announce = say
     running: list[asyncio.Task[Any]] = []
     scheduler = None
     server = None

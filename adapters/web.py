@@ -40,6 +40,7 @@ from adapters.web_render import (
 )
 from bot.digests import digest_for, local_today
 from bot.links import article_permalink
+from bot.onboarding import store_status
 from bot.store.pages import (
     article_days,
     latest_stories,
@@ -259,7 +260,20 @@ class WebViews:
     async def home(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:
             stories = await latest_stories(session, limit=PAGE_SIZE)
-        return self.page(request, "stories.html", stories=stories, heading_key="latest_title")
+            status = await store_status(session)
+        return self.page(
+            request,
+            "stories.html",
+            stories=stories,
+            heading_key="latest_title",
+            onboarding=status if status.needs_attention else None,
+        )
+
+    async def sources(self, request: Request) -> Response:
+        """Source health: state, article count, last check and last error of every source."""
+        async with self.ctx.db.session() as session:
+            status = await store_status(session)
+        return self.page(request, "sources.html", status=status)
 
     async def article(self, request: Request) -> Response:
         article_id = int(request.path_params["article_id"])
@@ -431,6 +445,7 @@ class WebViews:
             Route("/tags", self.tags),
             Route("/tags/{tag:path}", self.tag),
             Route("/search", self.search),
+            Route("/sources", self.sources),
             Route("/feed.xml", self.feed),
             Route("/healthz", self.healthz),
             Route("/metrics", self.metrics),

@@ -23,6 +23,39 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "search_prompt": "Type words to search titles, summaries and tags.",
         "latest_title": "Latest stories",
         "no_stories": "No stories yet.",
+        "nav_sources": "Sources",
+        "sources_title": "Source health",
+        "state_ok": "ok",
+        "state_failing": "failing",
+        "state_disabled": "disabled",
+        "state_never": "not fetched yet",
+        "col_source": "Source",
+        "col_state": "State",
+        "col_articles": "Articles",
+        "col_last_checked": "Last checked",
+        "col_last_error": "Last error",
+        "never": "never",
+        "onboard_title": "Getting started",
+        "onboard_empty": (
+            "Nothing is stored yet. `ainews run` fetches every source within "
+            "a minute and scores what arrives; this page fills in as it does."
+        ),
+        "onboard_demo": (
+            "To look around first, load the bundled sample: `ainews demo --into-store`."
+        ),
+        "onboard_counts": (
+            "{total} sources: {ok} ok, {failing} failing, {disabled} disabled, "
+            "{never} not fetched yet."
+        ),
+        "onboard_failing": (
+            "A failing source shows its last error below. Check the URL, "
+            "or remove it: `ainews sources remove <id>` (or `/ainews sources "
+            "remove <id>` in chat)."
+        ),
+        "onboard_no_sources": (
+            "No sources are configured: add [[sources]] to config.toml, `ainews "
+            "sources add <name> <url>`, or `ainews sources import-opml <file>`."
+        ),
         "importance": "Importance",
         "importance_label": "Importance {n} of 5",
         "unscored": "unscored",
@@ -107,6 +140,39 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "search_prompt": "タイトル・要約・タグを検索します。",
         "latest_title": "最新の記事",
         "no_stories": "記事はまだありません。",
+        "nav_sources": "ソース",
+        "sources_title": "ソースの状態",
+        "state_ok": "正常",
+        "state_failing": "失敗中",
+        "state_disabled": "停止",
+        "state_never": "未取得",
+        "col_source": "ソース",
+        "col_state": "状態",
+        "col_articles": "記事数",
+        "col_last_checked": "最終確認",
+        "col_last_error": "最後のエラー",
+        "never": "なし",
+        "onboard_title": "はじめに",
+        "onboard_empty": (
+            "まだ記事がありません。`ainews run` は1分以内に全ソースを取得して"
+            "採点し、このページは取得に合わせて埋まっていきます。"
+        ),
+        "onboard_demo": (
+            "先に中身を見たい場合は、同梱のサンプルを読み込みます: `ainews demo --into-store`。"
+        ),
+        "onboard_counts": (
+            "ソース {total} 件: 正常 {ok}、失敗中 {failing}、停止 {disabled}、未取得 {never}。"
+        ),
+        "onboard_failing": (
+            "失敗中のソースには最後のエラーを下に表示します。URL を確認するか削除し"
+            "てください: `ainews sources "
+            "remove <id>`（チャットでは `/ainews sources remove <id>`）。"
+        ),
+        "onboard_no_sources": (
+            "ソースが設定されていません: config.toml に [[sources]] を追加するか、`ainews sour"
+            "ces add <名前> <url>` または `ainews sources import-opml <ファイル>` "
+            "を使います。"
+        ),
         "importance": "重要度",
         "importance_label": "重要度 {n}/5",
         "unscored": "未採点",

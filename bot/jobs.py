@@ -79,9 +79,15 @@ class Jobs:
     ) -> None:
         self.ctx = ctx
         self.outbox = Outbox(ctx, notifiers, owner=owner)
+        # `ainews run` sets this to print one line per fetch round instead of a log line per
+        # failing source (those stay in the log at INFO and on the web's /sources page)
+        self.announce: Callable[[str], None] | None = None
 
     async def poll(self) -> PollReport:
-        return await poll_sources(self.ctx, all_sources=False)
+        report = await poll_sources(self.ctx, all_sources=False)
+        if self.announce is not None and report.sources:
+            self.announce(poll_line(report))
+        return report
 
     async def enrich(self) -> EnrichReport:
         return await enrich_pending(self.ctx)
@@ -193,6 +199,18 @@ class Jobs:
                 misfire_grace_time=30,
             )
         return scheduler
+
+
+def poll_line(report: PollReport) -> str:
+    """One line for a fetch round: counts, and where to look when something failed."""
+    line = (
+        f"fetched {len(report.sources)} sources: {report.count('ok')} ok, "
+        f"{report.count('not_modified')} unchanged, {report.count('error')} failing; "
+        f"{report.new_articles} new articles"
+    )
+    if report.count("error"):
+        line += " (details: /sources on the web view, or `ainews sources list`)"
+    return line
 
 
 def _logged(name: str, action: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
