@@ -31,6 +31,7 @@ from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, 
 from bot.errors import CommandError, ConfigError
 from bot.links import article_permalink
 from bot.messages import CommandRequest, Reply
+from bot.observe import COMMAND_ACK_SECONDS
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -186,6 +187,7 @@ def build_slack_app(
     async def on_ainews(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
+        received = time.perf_counter()
         request = to_command_request(command)
         try:
             spec, args = parse_text(request.text)
@@ -197,6 +199,7 @@ def build_slack_app(
             await ack(response_type="ephemeral", text=WORKING_TEXT)
         else:
             await ack()
+        COMMAND_ACK_SECONDS.labels(platform="slack").observe(time.perf_counter() - received)
         try:
             await answerer.answer(spec, request, args, respond, client)
         except Exception:

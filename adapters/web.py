@@ -41,6 +41,7 @@ from adapters.web_render import (
 from bot.digests import digest_for, local_today
 from bot.links import article_permalink
 from bot.onboarding import store_status
+from bot.store.ops_metrics import ops_snapshot
 from bot.store.pages import (
     article_days,
     latest_stories,
@@ -432,7 +433,8 @@ class WebViews:
     async def metrics(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:
             snapshot = await store_metrics(session)
-        return Response(render_metrics(snapshot), media_type=METRICS_CONTENT_TYPE)
+            ops = await ops_snapshot(session, self.ctx.clock.now())
+        return Response(render_metrics(snapshot, ops), media_type=METRICS_CONTENT_TYPE)
 
     def routes(self) -> list[BaseRoute]:
         return [

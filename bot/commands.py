@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.errors import CommandError
 from bot.messages import CommandRequest, Reply
+from bot.observe import COMMAND_ANSWER_SECONDS
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -314,7 +315,8 @@ async def run(
     try:
         if spec.manages(args) and not request.can_manage and managers_only(ctx, request):
             raise CommandError("Only channel managers can change this channel's settings.")
-        return await spec.handler(ctx, request, args)
+        with COMMAND_ANSWER_SECONDS.labels(platform=request.platform, command=spec.name).time():
+            return await spec.handler(ctx, request, args)
     except CommandError as error:
         return error_reply(error)
     except Exception:

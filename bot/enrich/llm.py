@@ -26,6 +26,7 @@ from bot.enrich.budget import Usage, UsageLedger
 from bot.enrich.offline import OfflineEnricher
 from bot.enrich.schema import JSON_SHAPE, EnrichmentOut
 from bot.errors import LLMError
+from bot.observe import LLM_SECONDS
 from bot.ports import Clock, EnrichmentInput, EnrichmentResult, SystemClock
 from digest.editorial import named_entities
 from digest.models import DimensionScore, Enrichment, Scores
@@ -153,7 +154,8 @@ class LLMClient:
     ) -> ChatAnswer | tuple[LLMError, float]:
         try:
             async with self._slots, asyncio.timeout(self.settings.timeout):
-                response = await self._http.post("chat/completions", json=body)
+                with LLM_SECONDS.labels(model=self.settings.model[:100]).time():
+                    response = await self._http.post("chat/completions", json=body)
         except (TimeoutError, httpx.TimeoutException):
             return LLMError(
                 f"LLM request timed out after {self.settings.timeout:g}s"
