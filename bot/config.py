@@ -32,11 +32,15 @@ DEFAULT_DATABASE_URL = "sqlite:///ainews.db"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # attribute docstrings become field descriptions: docs/configuration.md is generated from them
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class DatabaseSettings(_Section):
+    """Where everything is stored: SQLite (one process) or PostgreSQL (several replicas)."""
+
     url: str = DEFAULT_DATABASE_URL
+    """`sqlite:///path.db` (WAL, foreign keys, busy timeout) or `postgresql://user@host/db`."""
 
 
 class FetchSettings(_Section):
@@ -97,7 +101,10 @@ class EnrichSettings(_Section):
 
 
 class LLMSettings(_Section):
+    """An OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server)."""
+
     base_url: str
+    """e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1` (Ollama)."""
     model: str
     api_key_env: str = "AINEWS_LLM_API_KEY"
     timeout: float = Field(60.0, gt=0)
@@ -153,6 +160,7 @@ class DeliverySettings(_Section):
 class SlackSettings(_Section):
     api_base_url: str = "https://slack.com/api/"
     admins_only: bool = False
+    """Only workspace admins may change channel settings, sources, mutes and feedback."""
 
 
 class DiscordSettings(_Section):
@@ -163,8 +171,11 @@ class DiscordSettings(_Section):
 
 
 class WebSettings(_Section):
+    """The web view, RSS feed, /metrics, /healthz and the Slack HTTP endpoint."""
+
     enabled: bool = True
     host: str = "127.0.0.1"
+    """Listen address; loopback by default, put a reverse proxy in front for the public."""
     port: int = Field(8080, ge=0, le=65535)
     base_url: str = "http://127.0.0.1:8080"
     feed_min_importance: int = Field(4, ge=1, le=5)
@@ -174,6 +185,8 @@ class RetentionSettings(_Section):
     """How long articles are kept; `days` unset keeps everything (the default)."""
 
     days: int | None = Field(None, ge=1)
+    """Delete articles (with enrichments and translations) older than this many days, daily;
+    never one an undelivered outbox row still names. Unset keeps everything."""
 
 
 class ConsoleSettings(_Section):
