@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import io
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from bot.commands import (
 from bot.config import Settings
 from bot.errors import CommandError, ConfigError
 from bot.messages import CommandRequest, Reply
+from bot.observe import COMMAND_ACK_SECONDS
 from bot.search import recent_tags
 
 if TYPE_CHECKING:
@@ -226,6 +228,8 @@ class AinewsCommands:
         if refusal is not None:
             await self.respond(interaction, refusal, ephemeral=True)
             return
+        received = time.perf_counter()
+        acked = spec.slow
         if spec.slow:
             await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
         task = asyncio.ensure_future(run(self.ctx, spec, request, args))
@@ -233,8 +237,13 @@ class AinewsCommands:
             done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
             if not done:
                 await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
+                acked = True
+        if acked:
+            COMMAND_ACK_SECONDS.labels(platform="discord").observe(time.perf_counter() - received)
         reply = await task
         await self.respond(interaction, reply, ephemeral=spec.ephemeral)
+        if not acked:  # the answer itself was the acknowledgement
+            COMMAND_ACK_SECONDS.labels(platform="discord").observe(time.perf_counter() - received)
 
     async def respond(
         self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool

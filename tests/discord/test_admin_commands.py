@@ -78,3 +78,18 @@ async def test_admin_commands_end_to_end(
     assert all(call.status < 400 for call in discord_api.calls), [
         (c.path, c.status) for c in discord_api.calls if c.status >= 400
     ]
+
+
+def _acks() -> float:
+    from bot.observe import REGISTRY
+
+    return (
+        REGISTRY.get_sample_value("ainews_command_ack_seconds_count", {"platform": "discord"}) or 0
+    )
+
+
+async def test_command_ack_latency_is_recorded(interactions: Interactions) -> None:
+    before = _acks()
+    await interactions.run("help")
+    await interactions.run("preview")
+    assert _acks() == before + 2
