@@ -35,6 +35,7 @@ from bot.ingest.fetch import HTML_ACCEPT, Fetcher, FetchResponse
 from bot.ingest.hackernews import fetch_front_page
 from bot.ingest.parse import ParsedEntry, parse_date, parse_feed
 from bot.ingest.sanitize import plain_paragraphs, plain_text
+from bot.observe import PARSE_SECONDS
 from bot.ports import Clock
 from bot.runtime import StoreContext
 from bot.store.articles import (
@@ -245,7 +246,10 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
     if body_hash and body_hash == source.body_hash:
         _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
-    parsed = parse_feed(response.body, response.final_url, cap=ctx.settings.fetch.max_body_bytes)
+    with PARSE_SECONDS.time():
+        parsed = parse_feed(
+            response.body, response.final_url, cap=ctx.settings.fetch.max_body_bytes
+        )
     if not parsed.entries and parsed.error:
         await _record_failure(cycle, source, parsed.error, response)
         return SourceResult(source.name, source.url, "error", 0, parsed.error)
@@ -526,7 +530,8 @@ async def ingest_feed_bytes(
         owner=_owner(),
         full_text=full_text and ctx.settings.fetch.full_text,
     )
-    parsed = parse_feed(body, source.url, cap=ctx.settings.fetch.max_body_bytes)
+    with PARSE_SECONDS.time():
+        parsed = parse_feed(body, source.url, cap=ctx.settings.fetch.max_body_bytes)
     if not parsed.entries and parsed.error:
         raise FetchError(f"{source.name}: {parsed.error}")
     articles = normalise_entries(

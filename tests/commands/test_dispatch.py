@@ -50,7 +50,8 @@ def test_table_covers_every_subcommand_of_the_design() -> None:
     names = [spec.name for spec in commands()]
     assert names == [
         "today", "week", "hn", "summary", "translate", "subscribe", "unsubscribe",
-        "resume", "subscriptions", "alerts", "settings", "search", "tags", "sources", "help",
+        "resume", "subscriptions", "alerts", "settings", "search", "tags", "sources",
+        "mute", "unmute", "why", "preview", "feedback", "help",
     ]  # fmt: skip
     assert {spec.name for spec in commands() if spec.slow} == {"summary", "translate"}
     # descriptions are catalogue ids, worded per language
