@@ -15,6 +15,7 @@ import inspect
 import io
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord_commands import GROUP_NAME, as_text, refusal, tag_suggestions, typed_value
+from adapters.discord_feedback import register_reactions
 from adapters.discord_notifier import DiscordNotifier
 from adapters.discord_render import OutgoingMessage, render_reply
 from adapters.i18n import DEFAULT_LANG, translator, ui_lang
@@ -42,6 +44,7 @@ from bot.commands import (
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.messages import N_, CommandRequest, Reply
+from bot.observe import COMMAND_ACK_SECONDS
 from bot.store.state import read_state, write_state
 
 if TYPE_CHECKING:
@@ -86,7 +89,8 @@ def use_gateway(url: str) -> None:
 def make_client(settings: Settings) -> discord.Client:
     """A client that never pings (`AllowedMentions.none()`), auto-sharded when configured."""
     options: dict[str, Any] = {
-        "intents": discord.Intents(guilds=True),
+        # guild reactions are not privileged: 👍/👎 on alerts tune the channel (discord_feedback)
+        "intents": discord.Intents(guilds=True, guild_reactions=True),
         "allowed_mentions": discord.AllowedMentions.none(),
         "max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS,
     }
@@ -239,6 +243,8 @@ class AinewsCommands:
             await self.respond(interaction, refused, ephemeral=True)
             return
         started = self.ctx.clock.now()
+        received = time.perf_counter()
+        acked = spec.slow
         if spec.slow:
             await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
         task = asyncio.ensure_future(run(self.ctx, spec, request, args))
@@ -246,9 +252,14 @@ class AinewsCommands:
             done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
             if not done:
                 await interaction.response.defer(ephemeral=spec.ephemeral, thinking=True)
+                acked = True
+        if acked:
+            COMMAND_ACK_SECONDS.labels(platform="discord").observe(time.perf_counter() - received)
         reply = await task
         expired = self.ctx.clock.now() - started >= INTERACTION_TOKEN_LIFETIME
         await self.respond(interaction, reply, ephemeral=spec.ephemeral, token_expired=expired)
+        if not acked:  # the answer itself was the acknowledgement
+            COMMAND_ACK_SECONDS.labels(platform="discord").observe(time.perf_counter() - received)
 
     async def respond(
         self,
@@ -413,6 +424,7 @@ async def start_discord(
     use_gateway(ctx.settings.discord.gateway_url)
     client = make_client(ctx.settings)
     tree = build_tree(client, ctx)
+    register_reactions(client, ctx)
     try:
         await client.login(token.get_secret_value())
         if sync:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from adapters.cli import (  # noqa: F401  (register commands)
     channel_cmds,
+    db_cmds,
     enrich_cmds,
     ingest_cmds,
     llm_cmds,
@@ -295,6 +296,7 @@ async def _serve_until_stopped(
             loop.add_signal_handler(signum, stop.set)
     jobs = Jobs(service.ctx, service.notifiers)
     serving = [asyncio.create_task(item.serve(), name=item.name) for item in listeners]
+    jobs.announce = say
     running: list[asyncio.Task[Any]] = []
     scheduler = None
     try:

@@ -27,12 +27,14 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.i18n import Translator
 from adapters.reply_text import reader
+from adapters.slack_feedback import register_reactions
 from adapters.slack_notifier import ChannelPacer, make_web_client, post_messages
 from adapters.slack_render import escape, link, render_reply, section
 from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, parse_text, request_lang, run
 from bot.errors import CommandError, ConfigError
 from bot.links import article_permalink
 from bot.messages import N_, CommandRequest, Reply
+from bot.observe import COMMAND_ACK_SECONDS
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -135,7 +137,7 @@ class SlashCommandAnswerer:
     ) -> None:
         settings = self.ctx.settings
         received = self.ctx.clock.now()
-        if spec.manages_channel and settings.slack.admins_only:
+        if spec.manages(args) and settings.slack.admins_only:
             request = replace(request, can_manage=await is_workspace_admin(client, request.user))
         if spec.name in POST_CHECKED_COMMANDS:
             request = await with_post_check(client, request)
@@ -283,6 +285,7 @@ def build_slack_app(
     async def on_ainews(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
+        received = time.perf_counter()
         request = to_command_request(command)
         try:
             spec, args = parse_text(request.text)
@@ -296,6 +299,7 @@ def build_slack_app(
             await ack(response_type="ephemeral", text=t("working"))
         else:
             await ack()
+        COMMAND_ACK_SECONDS.labels(platform="slack").observe(time.perf_counter() - received)
         try:
             await answerer.answer(spec, request, args, respond, client)
         except Exception:
@@ -307,6 +311,7 @@ def build_slack_app(
                 log.warning("could not tell the user about the failure", exc_info=True)
 
     app.command(SLASH_COMMAND)(on_ainews)
+    register_reactions(app, ctx)
     return app
 
 

@@ -43,6 +43,8 @@ from bot.digests import digest_for, local_today
 from bot.health import health_problems
 from bot.links import article_permalink
 from bot.messages import N_
+from bot.onboarding import store_status
+from bot.store.ops_metrics import ops_snapshot
 from bot.store.pages import (
     article_days,
     latest_stories,
@@ -284,7 +286,20 @@ class WebViews:
     async def home(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:
             stories = await latest_stories(session, limit=PAGE_SIZE)
-        return self.page(request, "stories.html", stories=stories, heading_key=N_("latest_title"))
+            status = await store_status(session)
+        return self.page(
+            request,
+            "stories.html",
+            stories=stories,
+            heading_key=N_("latest_title"),
+            onboarding=status if status.needs_attention else None,
+        )
+
+    async def sources(self, request: Request) -> Response:
+        """Source health: state, article count, last check and last error of every source."""
+        async with self.ctx.db.session() as session:
+            status = await store_status(session)
+        return self.page(request, "sources.html", status=status)
 
     async def article(self, request: Request) -> Response:
         article_id = int(request.path_params["article_id"])
@@ -447,7 +462,8 @@ class WebViews:
     async def metrics(self, request: Request) -> Response:
         async with self.ctx.db.session() as session:
             snapshot = await store_metrics(session)
-        return Response(render_metrics(snapshot), media_type=METRICS_CONTENT_TYPE)
+            ops = await ops_snapshot(session, self.ctx.clock.now())
+        return Response(render_metrics(snapshot, ops), media_type=METRICS_CONTENT_TYPE)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -461,6 +477,7 @@ class WebViews:
             *SectionViews(self).routes(),  # tools, videos, trends, companies, per-view feeds
             Route("/tags/{tag:path}", self.tag),
             Route("/search", self.search),
+            Route("/sources", self.sources),
             Route("/feed.xml", self.feed),
             Route("/healthz", self.healthz),
             Route("/metrics", self.metrics),

@@ -10,9 +10,16 @@ from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
+from bot.observe import REGISTRY as PROCESS_REGISTRY
+from bot.store.ops_metrics import OpsSnapshot
 from bot.store.pages import StoreMetrics
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -82,7 +89,38 @@ class StoreCollector(Collector):
             )
 
 
-def render_metrics(snapshot: StoreMetrics) -> bytes:
+class OpsCollector(Collector):
+    """Outbox latency due→sent (last 24 h), queue depth by state, paused destinations."""
+
+    def __init__(self, snapshot: OpsSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.snapshot
+        yield HistogramMetricFamily(
+            "ainews_delivery_latency_seconds",
+            "Outbox rows sent in the last 24 h: seconds from due (queued) to sent.",
+            buckets=[(bound, float(count)) for bound, count in s.latency_buckets],
+            sum_value=s.latency_sum,
+        )
+        yield _by_label(
+            "ainews_outbox_depth",
+            "Outbox rows not yet delivered, by state.",
+            "state",
+            s.outbox_depth,
+        )
+        yield _by_label(
+            "ainews_paused_destinations",
+            "Channels not receiving (paused or disabled), by platform.",
+            "platform",
+            s.paused_by_platform,
+        )
+
+
+def render_metrics(snapshot: StoreMetrics, ops: OpsSnapshot | None = None) -> bytes:
+    """Store counts, store-side operations and this process's latency histograms."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(snapshot))
-    return generate_latest(registry)
+    if ops is not None:
+        registry.register(OpsCollector(ops))
+    return generate_latest(registry) + generate_latest(PROCESS_REGISTRY)

@@ -11,6 +11,7 @@ from bot.delivery import OutboxEntry, enqueue_many
 from bot.digests import alert_key, alerted_by_channel
 from bot.runtime import StoreContext
 from bot.store.read import candidates_between
+from bot.tuning import entities_for, tuning_by_channel
 from digest.build import digest_item, select_alerts
 from digest.serialize import item_to_dict
 
@@ -43,15 +44,19 @@ async def enqueue_alerts(ctx: StoreContext) -> int:
         sent = await alerted_by_channel(
             session, {c.id for c in channels}, {c.story_id for c in candidates}
         )
+        tunings = await tuning_by_channel(session, [c.id for c in channels])
+        entities = await entities_for(session, tunings.values(), candidates)
     per_story: dict[int, list[OutboxEntry]] = {}
     items: dict[int, dict[str, Any]] = {}
     for channel in channels:
         prefs = prefs_of(ctx.settings, channel)
+        kept, boost = tunings[channel.id].select(candidates, entities)
         for story in select_alerts(
-            candidates,
+            kept,
             threshold=prefs.alert_threshold,
             tags=tags.get(channel.id, ()),
             already_sent=sent[channel.id],
+            boost=boost,
         ):
             item = items.get(story.story_id)
             if item is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.channels import find_channel, prefs_of
 from bot.errors import CommandError
 from bot.messages import N_, CommandRequest, Destination, Reply, msg
+from bot.observe import COMMAND_ANSWER_SECONDS
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -26,6 +27,7 @@ ParamKind = Literal["str", "int", "tag", "tags", "words", "lang", "ref", "choice
 Handler = Callable[["AppContext", CommandRequest, dict[str, Any]], Awaitable[Reply]]
 
 MAX_COMMAND_CHARS = 500
+SOURCE_ACTIONS = ("list", "add", "remove")
 # Bidi overrides/isolates can make a reply read differently from what was typed (Trojan Source).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 GENERIC_FAILURE = msg("error.generic")
@@ -58,6 +60,17 @@ class CommandSpec:
     slow: bool = False
     manages_channel: bool = False
     ephemeral: bool = False
+    # first-argument values that make an otherwise open command a managing one (`sources add`)
+    managing_actions: tuple[str, ...] = ()
+
+    def manages(self, args: dict[str, Any]) -> bool:
+        """Whether this invocation changes shared settings, so the manager rule applies."""
+        if self.manages_channel:
+            return True
+        if not self.managing_actions or not self.params:
+            return False
+        first = str(args.get(self.params[0].name) or "").split()
+        return bool(first) and first[0].lower() in self.managing_actions
 
     @property
     def usage(self) -> str:
@@ -71,6 +84,7 @@ class CommandSpec:
 
 
 def _table() -> tuple[CommandSpec, ...]:
+    from bot import admin_handlers as admin
     from bot import handlers as h
     from bot import section_handlers as s
 
@@ -161,7 +175,54 @@ def _table() -> tuple[CommandSpec, ...]:
             (ParamSpec("name", "words", N_("param.company_name"), required=True),),
             s.company,
         ),
-        CommandSpec("sources", N_("cmd.sources"), (), h.sources, ephemeral=True),
+        CommandSpec(
+            "sources",
+            N_("cmd.sources"),
+            (
+                ParamSpec("action", "choice", N_("param.source_action"), choices=SOURCE_ACTIONS),
+                ParamSpec("target", "str", N_("param.source_target")),
+                ParamSpec("name", "words", N_("param.source_name")),
+            ),
+            admin.sources,
+            ephemeral=True,
+            managing_actions=("add", "remove"),
+        ),
+        CommandSpec(
+            "mute",
+            N_("cmd.mute"),
+            (ParamSpec("what", "words", N_("param.mute_what")),),
+            admin.mute,
+            manages_channel=True,
+        ),
+        CommandSpec(
+            "unmute",
+            N_("cmd.unmute"),
+            (ParamSpec("what", "words", N_("param.unmute_what"), required=True),),
+            admin.unmute,
+            manages_channel=True,
+        ),
+        CommandSpec(
+            "why",
+            N_("cmd.why"),
+            (ref,),
+            admin.why,
+            ephemeral=True,
+        ),
+        CommandSpec(
+            "preview",
+            N_("cmd.preview"),
+            (),
+            admin.preview,
+            ephemeral=True,
+        ),
+        CommandSpec(
+            "feedback",
+            N_("cmd.feedback"),
+            (ParamSpec("what", "words", N_("param.feedback_what")),),
+            admin.feedback,
+            ephemeral=True,
+            managing_actions=("reset",),
+        ),
         CommandSpec("help", N_("cmd.help"), (), h.help_, ephemeral=True),
     )
 
@@ -289,9 +350,10 @@ async def run(
     """Run one parsed command with the permission check and the two kinds of error; the reply
     says which language to word it in (a handler that changed it has set it already)."""
     try:
-        if spec.manages_channel and not request.can_manage and _managers_only(ctx, request):
+        if spec.manages(args) and not request.can_manage and managers_only(ctx, request):
             raise CommandError(msg("error.managers_only"))
-        reply = await spec.handler(ctx, request, args)
+        with COMMAND_ANSWER_SECONDS.labels(platform=request.platform, command=spec.name).time():
+            reply = await spec.handler(ctx, request, args)
     except CommandError as error:
         reply = error_reply(error)
     except Exception:
@@ -311,7 +373,9 @@ async def dispatch(ctx: AppContext, request: CommandRequest) -> Reply:
     return await run(ctx, spec, request, args)
 
 
-def _managers_only(ctx: AppContext, request: CommandRequest) -> bool:
+def managers_only(ctx: AppContext, request: CommandRequest) -> bool:
+    """Whether this platform reserves changes to channel managers ([slack] admins_only;
+    Discord always, judged by Manage Channels)."""
     if request.platform == "slack":
         return ctx.settings.slack.admins_only
     return request.platform == "discord"

@@ -6,11 +6,12 @@ was expected, instead of surfacing hours later inside a job.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -31,11 +32,15 @@ DEFAULT_DATABASE_URL = "sqlite:///ainews.db"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # attribute docstrings become field descriptions: docs/configuration.md is generated from them
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class DatabaseSettings(_Section):
+    """Where everything is stored: SQLite (one process) or PostgreSQL (several replicas)."""
+
     url: str = DEFAULT_DATABASE_URL
+    """`sqlite:///path.db` (WAL, foreign keys, busy timeout) or `postgresql://user@host/db`."""
 
 
 class FetchSettings(_Section):
@@ -99,7 +104,10 @@ class EnrichSettings(_Section):
 
 
 class LLMSettings(_Section):
+    """An OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server)."""
+
     base_url: str
+    """e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1` (Ollama)."""
     model: str
     api_key_env: str = "AINEWS_LLM_API_KEY"
     timeout: float = Field(60.0, gt=0)
@@ -157,8 +165,10 @@ class DeliverySettings(_Section):
 class SlackSettings(_Section):
     api_base_url: str = "https://slack.com/api/"
     admins_only: bool = False
+    """Only workspace admins may change channel settings, sources, mutes and feedback."""
     # the public listener (Slack's and Discord's HTTP endpoints only); the web view is separate
     host: str = "0.0.0.0"  # noqa: S104  (platforms must reach it; it serves signed routes only)
+    """Listen address of the public listener (Slack's and Discord's signed HTTP endpoints)."""
     port: int = Field(3000, ge=0, le=65535)
 
 
@@ -175,11 +185,22 @@ class DiscordSettings(_Section):
 
 
 class WebSettings(_Section):
+    """The web view, RSS feed, /metrics, /healthz and the Slack HTTP endpoint."""
+
     enabled: bool = True
     host: str = "127.0.0.1"
+    """Listen address; loopback by default, put a reverse proxy in front for the public."""
     port: int = Field(8080, ge=0, le=65535)
     base_url: str = "http://127.0.0.1:8080"
     feed_min_importance: int = Field(4, ge=1, le=5)
+
+
+class RetentionSettings(_Section):
+    """How long articles are kept; `days` unset keeps everything (the default)."""
+
+    days: int | None = Field(None, ge=1)
+    """Delete articles (with enrichments and translations) older than this many days, daily;
+    never one an undelivered outbox row still names. Unset keeps everything."""
 
 
 class ConsoleSettings(_Section):
@@ -245,6 +266,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     web: WebSettings = WebSettings()
     console: ConsoleSettings = ConsoleSettings()
+    retention: RetentionSettings = RetentionSettings()
     sources: tuple[SourceSettings, ...] = ()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
 
@@ -269,15 +291,53 @@ def parse_hh_mm(value: str) -> tuple[int, int]:
     return hour, minute
 
 
-def _describe(error: ValidationError, path: Path) -> str:
-    lines = [f"{path}: invalid configuration"]
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The section model a validation location points into (`sources.0` → SourceSettings)."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _first_model(field.annotation)
+    return model
+
+
+def _first_model(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _first_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest known spelling, else nothing."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def describe_validation(error: ValidationError, root: type[BaseModel]) -> str:
+    """Every problem on one line: `key: what is wrong (got value)`, with a spelling hint."""
+    problems = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        loc = tuple(item["loc"])
+        key = ".".join(str(part) for part in loc) or "(top level)"
         if item["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key")
+            model = _model_at(root, loc[:-1])
+            known = [k for k in (model.model_fields if model else {}) if k != "secrets"]
+            problems.append(f"{key}: unknown key{did_you_mean(str(loc[-1]), known)}")
         else:
-            lines.append(f"  {key}: {item['msg']} (got {item.get('input')!r})")
-    return "\n".join(lines)
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{key}: {message} (got {item.get('input')!r})")
+    return "; ".join(problems)
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    return f"{path}: invalid configuration: {describe_validation(error, Settings)}"
 
 
 def load_settings(

@@ -84,7 +84,10 @@ async def load_sample(ctx: IngestContext, *, tz: str | None = None) -> int:
         async with ctx.db.session() as session:
             source = await session.scalar(select(Source).where(Source.url == feed.url))
             if source is None:
-                source = Source(name=feed.name, url=feed.url, lang=feed.lang, weight=feed.weight)
+                # kind "sample": stored and shown, never polled (its host does not exist)
+                source = Source(
+                    name=feed.name, url=feed.url, lang=feed.lang, weight=feed.weight, kind="sample"
+                )
                 session.add(source)
                 await session.flush()
         body = rewrite_dates(sample_bytes(feed), mapping)

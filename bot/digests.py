@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from bot.delivery import SKIPPED, OutboxEntry, enqueue_many
 from bot.runtime import StoreContext
 from bot.store.read import candidates_between
 from bot.store.schema import Channel, Delivery
+from bot.tuning import NO_TUNING, Tuning, entities_for, tuning_by_channel
 from digest.build import (
     build_digest,
     build_hn_digest,
@@ -89,9 +90,12 @@ def assemble_digest(
     tags: Iterable[str],
     size: int,
     alerted: set[int],
+    tuning: Tuning = NO_TUNING,
+    entities: Mapping[int, list[str]] | None = None,
 ) -> Digest:
-    """Build one reader's digest from a shared window: their tags, language and alert marks."""
-    current = window.current
+    """Build one reader's digest from a shared window: their tags, language, alert marks, mutes
+    and feedback (which reorders, never rescores)."""
+    current, boost = tuning.select(window.current, entities or {})
     if alerted:
         current = [replace(c, alerted=c.story_id in alerted) for c in current]
     if window.kind == "hn":
@@ -99,7 +103,14 @@ def assemble_digest(
             window.day, lang, current, size=size, min_points=settings.digest.hn_min_points
         )
     return build_digest(
-        window.kind, window.day, lang, current, size=size, tags=tags, previous=window.previous
+        window.kind,
+        window.day,
+        lang,
+        current,
+        size=size,
+        tags=tags,
+        previous=window.previous,
+        boost=boost,
     )
 
 
@@ -121,6 +132,10 @@ async def digest_for(
     async with ctx.db.session() as session:
         alerted = await alerted_story_ids(session, channel_id)
         window = await window_candidates(session, kind, the_day, zone_name)
+        tuning = NO_TUNING
+        if channel_id is not None:
+            tuning = (await tuning_by_channel(session, [channel_id]))[channel_id]
+        entities = await entities_for(session, [tuning], window.current)
     return assemble_digest(
         settings,
         window,
@@ -128,6 +143,8 @@ async def digest_for(
         tags=tags,
         size=size or settings.digest.size,
         alerted=alerted,
+        tuning=tuning,
+        entities=entities,
     )
 
 
@@ -217,6 +234,10 @@ async def enqueue_due_digests(ctx: StoreContext) -> int:
         alerted = await alerted_by_channel(
             session, {channel_id for channel_id, _ in missing}, story_ids
         )
+        tunings = await tuning_by_channel(session, {channel_id for channel_id, _ in missing})
+        entities = await entities_for(
+            session, tunings.values(), (c for w in windows.values() for c in w.current)
+        )
     entries: list[OutboxEntry] = []
     for channel_id, key in missing:
         channel, kind, day = wanted[(channel_id, key)]
@@ -228,6 +249,8 @@ async def enqueue_due_digests(ctx: StoreContext) -> int:
             tags=tags.get(channel_id, ()),
             size=ctx.settings.digest.size,
             alerted=alerted.get(channel_id, set()),
+            tuning=tunings.get(channel_id, NO_TUNING),
+            entities=entities,
         )
         empty = not digest.items
         entries.append(

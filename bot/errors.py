@@ -70,3 +70,12 @@ class LLMError(AinewsError):
     def __init__(self, message: str, *, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StoreError(AinewsError):
+    """The database cannot be used as configured (unreachable, missing, read-only, unsupported);
+    the message names the database (password hidden) and what to fix."""
+
+
+class UnsupportedDatabaseError(StoreError, ValueError):
+    """The database URL names a backend ainews does not support."""

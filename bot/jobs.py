@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +24,7 @@ from bot.digests import enqueue_due_digests
 from bot.enrich.pipeline import EnrichReport, enrich_pending
 from bot.ingest.poll import PollReport, poll_sources, sync_sources
 from bot.ports import Notifier
+from bot.retention import prune
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -73,9 +75,15 @@ class Jobs:
     ) -> None:
         self.ctx = ctx
         self.outbox = Outbox(ctx, notifiers, owner=owner)
+        # `ainews run` sets this to print one line per fetch round instead of a log line per
+        # failing source (those stay in the log at INFO and on the web's /sources page)
+        self.announce: Callable[[str], None] | None = None
 
     async def poll(self) -> PollReport:
-        return await poll_sources(self.ctx, all_sources=False)
+        report = await poll_sources(self.ctx, all_sources=False)
+        if self.announce is not None and report.sources:
+            self.announce(poll_line(report))
+        return report
 
     async def enrich(self) -> EnrichReport:
         return await enrich_pending(self.ctx)
@@ -110,6 +118,16 @@ class Jobs:
         running = [task for task in _RUNNING if not task.done() and task.get_loop() is loop]
         if running:
             await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+
+    async def retention(self) -> int:
+        """Apply `[retention] days`: unset keeps everything; pruning is idempotent on replicas."""
+        days = self.ctx.settings.retention.days
+        if days is None:
+            return 0
+        report = await prune(self.ctx, timedelta(days=days))
+        if report.articles:
+            log.info("pruned %d articles older than %d days", report.articles, days)
+        return report.articles
 
     async def prepare(self) -> None:
         """Sources from config into the store, and the console destination when it is wanted."""
@@ -172,6 +190,10 @@ class Jobs:
                 JobSpec("deliver", IntervalTrigger(seconds=DELIVER_EVERY_SECONDS), "outbox worker"),
                 self.deliver,
             ),
+            (
+                JobSpec("retention", CronTrigger(hour=3, minute=17), "prune old articles daily"),
+                self.retention,
+            ),
         ]
 
     def scheduler(self) -> AsyncIOScheduler:
@@ -188,6 +210,18 @@ class Jobs:
                 misfire_grace_time=30,
             )
         return scheduler
+
+
+def poll_line(report: PollReport) -> str:
+    """One line for a fetch round: counts, and where to look when something failed."""
+    line = (
+        f"fetched {len(report.sources)} sources: {report.count('ok')} ok, "
+        f"{report.count('not_modified')} unchanged, {report.count('error')} failing; "
+        f"{report.new_articles} new articles"
+    )
+    if report.count("error"):
+        line += " (details: /sources on the web view, or `ainews sources list`)"
+    return line
 
 
 def _logged(name: str, action: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:

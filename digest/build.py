@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
@@ -88,6 +88,19 @@ def rank_key(story: StoryCandidate) -> tuple[int, int, float, int]:
     return (-story.importance, -story.source_count, -story.published_at.timestamp(), story.story_id)
 
 
+def boosted_rank_key(
+    boost: Mapping[int, float] | None,
+) -> Callable[[StoryCandidate], tuple[float, int, float, int]]:
+    """`rank_key` with a per-story bonus added to importance (none: the plain ranking)."""
+    bonus = boost or {}
+
+    def key(story: StoryCandidate) -> tuple[float, int, float, int]:
+        importance, sources, recency, story_id = rank_key(story)
+        return (importance - bonus.get(story.story_id, 0.0), sources, recency, story_id)
+
+    return key
+
+
 def matches_tags(story: StoryCandidate, tags: Iterable[str]) -> bool:
     wanted = {t.lower() for t in tags}
     return not wanted or bool(wanted & {t.lower() for t in story.tags})
@@ -132,11 +145,15 @@ def build_digest(
     size: int,
     tags: Iterable[str] = (),
     previous: Sequence[StoryCandidate] = (),
+    boost: Mapping[int, float] | None = None,
 ) -> Digest:
-    """Daily/weekly digest: one entry per story, ranked; weekly also lists the rising tags."""
+    """Daily/weekly digest: one entry per story, ranked; weekly also lists the rising tags.
+
+    `boost` (story id → a bounded bonus from a channel's feedback) changes the order only: the
+    items keep their own importance."""
     tag_list = [t.lower() for t in tags]
     chosen = [s for s in one_per_story(candidates) if matches_tags(s, tag_list)]
-    chosen.sort(key=rank_key)
+    chosen.sort(key=boosted_rank_key(boost))
     rising: tuple[tuple[str, int], ...] = ()
     if kind == "weekly":
         rising = rising_tags(one_per_story(candidates), one_per_story(previous))
@@ -195,16 +212,19 @@ def select_alerts(
     threshold: int,
     tags: Iterable[str],
     already_sent: set[int],
+    boost: Mapping[int, float] | None = None,
 ) -> list[StoryCandidate]:
-    """Stories worth an alert for one channel: important, subscribed, new to it, not backlog."""
+    """Stories worth an alert for one channel: important, subscribed, new to it, not backlog;
+    a channel's feedback `boost` moves a story across the threshold by at most its bound."""
     tag_list = list(tags)
+    bonus = boost or {}
     picked = [
         s
         for s in one_per_story(candidates)
-        if s.importance >= threshold
+        if s.importance + bonus.get(s.story_id, 0.0) >= threshold
         and not s.is_backlog
         and s.story_id not in already_sent
         and matches_tags(s, tag_list)
     ]
-    picked.sort(key=rank_key)
+    picked.sort(key=boosted_rank_key(boost))
     return picked

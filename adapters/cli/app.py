@@ -6,23 +6,80 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
-from bot.config import Settings, load_settings
+from adapters.cli.problems import exit_on_user_error, fail, remember_database_url
+from bot.config import Settings, did_you_mean, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 
 T = TypeVar("T")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# Options of the root command that take a value; users put them after the subcommand too
+# (`ainews fetch --config x`), so they are moved in front before click parses anything.
+GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--database-url", "--log-level"})
+GLOBAL_FLAGS = frozenset({"--version"})
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """Reorder argv so that global options precede the subcommand; `--` ends the search."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS and "=" not in arg and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 2
+            continue
+        if name in GLOBAL_VALUE_OPTIONS or arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+class AinewsGroup(TyperGroup):
+    """The root command: global options anywhere, and every user error as one line, exit 2."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, global_options_first(list(args)))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        with exit_on_user_error(standalone):
+            result = super().main(*args, **kwargs)
+            if not standalone:
+                return result
+            sys.exit(result if isinstance(result, int) else 0)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ainews {package_version('ainews')}")
+        raise typer.Exit(0)
+
 
 app = typer.Typer(
     name="ainews",
+    cls=AinewsGroup,
     help="ainews reads AI news for your team: ingest, score, summarise, translate, deliver.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -36,9 +93,18 @@ def main_options(
         None, "--database-url", envvar="AINEWS_DATABASE_URL", help="SQLAlchemy database URL."
     ),
     log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING, ERROR."),
+    _show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Global options shared by every command."""
-    configure_logging(log_level.upper())
+    level = log_level.upper()
+    if level not in LOG_LEVELS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(LOG_LEVELS)}{did_you_mean(level, LOG_LEVELS)}",
+            param_hint="--log-level",
+        )
+    configure_logging(level)
     ctx.obj = {"config": config, "database_url": database_url}
 
 
@@ -46,10 +112,11 @@ def settings_from(ctx: typer.Context) -> Settings:
     """Load settings or exit 2 with the file, key and expectation (a usage/config error)."""
     options = ctx.find_root().obj or {}
     try:
-        return load_settings(options.get("config"), database_url=options.get("database_url"))
+        settings = load_settings(options.get("config"), database_url=options.get("database_url"))
     except ConfigError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        raise fail(str(error)) from error
+    remember_database_url(settings.database.url)
+    return settings
 
 
 def run_async(awaitable: Awaitable[T]) -> T:

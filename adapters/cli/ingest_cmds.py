@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from bot.config import Settings, SourceSettings
+from adapters.cli.problems import fail, quiet_source_warnings
+from bot.config import Settings, SourceSettings, describe_validation
 from bot.ingest.fetch import Fetcher
 from bot.ingest.opml import OpmlSource, read_opml, write_opml
 from bot.ingest.poll import (
@@ -26,11 +29,13 @@ from bot.ingest.poll import (
 from bot.ports import SystemClock
 from bot.store.db import Database
 from bot.store.sources import (
+    DUE_NOW,
+    ImportResult,
     SourceListing,
     add_source,
+    import_sources,
     list_sources,
     remove_source,
-    upsert_sources,
 )
 
 sources_app = typer.Typer(
@@ -82,6 +87,7 @@ def fetch_command(
     """Poll due sources once (config sources are synced first); a failing feed is not an error."""
     settings = settings_from(ctx)
     show_bar = sys.stdout.isatty() and not as_json
+    quiet_source_warnings()
 
     async def run() -> PollReport:
         async with _ingest_context(settings) as services:
@@ -137,6 +143,13 @@ async def _synced_listing(settings: Settings) -> list[SourceListing]:
         return await _listing(db)
 
 
+def _when(moment: datetime | None) -> str:
+    """`never` for a source not polled yet (its due time is the epoch), else a UTC minute."""
+    if moment is None or moment <= DUE_NOW:
+        return "never"
+    return f"{moment:%Y-%m-%d %H:%M}Z"
+
+
 @sources_app.command("list")
 def sources_list(
     ctx: typer.Context,
@@ -150,7 +163,10 @@ def sources_list(
         print_json([_listing_json(row) for row in rows])
         return
     for row in rows:
-        state = "disabled" if row.disabled else f"next {row.next_check_at:%Y-%m-%d %H:%M}Z"
+        due = "now" if row.next_check_at <= DUE_NOW else _when(row.next_check_at)
+        state = f"checked {_when(row.last_checked_at)}, " + (
+            "disabled" if row.disabled else f"next {due}"
+        )
         line = f"{row.id:>4}  {row.name}  <{row.url}>  {row.articles} articles  {state}"
         if row.error_count:
             line += f"  errors={row.error_count}: {row.last_error}"
@@ -170,9 +186,8 @@ def sources_add(
     settings = settings_from(ctx)
     try:
         checked = SourceSettings(name=name, url=url, lang=lang, weight=weight, kind=kind)
-    except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+    except ValidationError as error:
+        raise fail(describe_validation(error, SourceSettings)) from error
 
     async def run() -> int:
         async with _database(settings) as db, db.session() as session:
@@ -222,14 +237,21 @@ def sources_import(
     except ValueError as error:
         typer.echo(f"error: {file}: {error}", err=True)
         raise typer.Exit(2) from error
-    wanted = [SourceSettings(name=s.name[:200], url=s.url, lang=s.lang) for s in found]
+    wanted = [
+        (SourceSettings(name=s.name[:200] or s.url[:200], url=s.url, lang=s.lang), s.tags)
+        for s in found
+    ]
 
-    async def run() -> int:
+    async def run() -> ImportResult:
         async with _database(settings) as db, db.session() as session:
-            return await upsert_sources(session, wanted)
+            return await import_sources(session, wanted)
 
-    count = run_async(run())
-    typer.echo(f"imported {count} sources from {file}")
+    result = run_async(run())
+    for name, url in result.present:
+        typer.echo(f"  present  {name} <{url}> (already a source; kept as it is)")
+    typer.echo(
+        f"imported {len(result.added)} sources from {file}; {len(result.present)} already present"
+    )
 
 
 @sources_app.command("export-opml")
@@ -241,7 +263,7 @@ def sources_export(
     settings = settings_from(ctx)
 
     rows = [r for r in run_async(_synced_listing(settings)) if r.kind == "feed"]
-    document = write_opml([OpmlSource(r.name, r.url, r.lang) for r in rows])
+    document = write_opml([OpmlSource(r.name, r.url, r.lang, r.tags) for r in rows])
     if file is None:
         sys.stdout.write(document.decode("utf-8"))
     else:

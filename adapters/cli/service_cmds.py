@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.problems import quiet_source_warnings
 from adapters.console import render_digest_text
 from adapters.i18n import Translator, translator
 from bot.config import DatabaseSettings, Settings
@@ -20,6 +21,7 @@ from bot.errors import ConfigError, StartupError
 from bot.jobs import CycleReport
 from bot.runtime import open_store
 from bot.sections import tools_digest, videos_digest
+from bot.store.problems import safe_url
 from digest.models import Digest, DigestKind
 from digest.serialize import digest_to_dict
 
@@ -71,6 +73,7 @@ def run_command(
     from adapters.main import run_once, serve
 
     settings = settings_from(ctx)
+    quiet_source_warnings()  # one summary line per fetch round instead (Jobs.announce)
     if once and role is RoleChoice.front:
         typer.echo("error: --once runs a worker's cycle; it cannot be --role front", err=True)
         raise typer.Exit(2)
@@ -167,22 +170,34 @@ def digest_command(
 def demo_command(
     ctx: typer.Context,
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    into_store: bool = typer.Option(
+        False,
+        "--into-store",
+        help="Load the sample into the configured store (kept; `ainews run` shows it).",
+    ),
 ) -> None:
     """The whole pipeline offline on the bundled sample corpus; prints today's digest.
 
-    Uses a temporary SQLite file unless --database-url is given. No network, no tokens."""
+    Uses a temporary SQLite file unless --database-url or --into-store is given. No network,
+    no tokens."""
     settings = settings_from(ctx)
     options: dict[str, Any] = ctx.find_root().obj or {}
     with tempfile.TemporaryDirectory(prefix="ainews-demo-") as scratch:
         url = settings.database.url
-        if not options.get("database_url"):
+        if not options.get("database_url") and not into_store:
             url = f"sqlite:///{Path(scratch) / 'demo.db'}"
         demo_settings = settings.model_copy(
             update={"database": DatabaseSettings(url=url), "llm": None}
         )
         digest, articles = run_async(_demo(demo_settings))
         _print_digest(digest, output, demo_settings)
-    if output is OutputFormat.text:
+    if output is OutputFormat.text and into_store:
+        typer.echo(
+            f"\n{articles} sample articles stored in {safe_url(settings.database.url)}; "
+            "`ainews digest today` and the web view now show them.",
+            err=True,
+        )
+    elif output is OutputFormat.text:
         typer.echo(
             f"\n{articles} sample articles ingested and scored offline. "
             f"Run `ainews run` and open http://{settings.web.host}:{settings.web.port}/ "

@@ -23,6 +23,7 @@ from bot.config import LLMSettings
 from bot.enrich.budget import Reservation, Usage, UsageLedger, estimate_prompt_tokens
 from bot.errors import LLMError
 from bot.http_retry import parse_retry_after
+from bot.observe import LLM_SECONDS
 from bot.ports import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,8 @@ class LLMClient:
     ) -> ChatAnswer | tuple[LLMError, float] | Literal["downgrade"]:
         try:
             async with self._slots, asyncio.timeout(self.settings.timeout):
-                response = await self._http.post("chat/completions", json=body)
+                with LLM_SECONDS.labels(model=self.settings.model[:100]).time():
+                    response = await self._http.post("chat/completions", json=body)
         except (TimeoutError, httpx.TimeoutException):
             return TimedOutError(
                 f"LLM request timed out after {self.settings.timeout:g}s"

@@ -26,6 +26,7 @@ from bot.enrich.llm_client import LLMClient
 from bot.enrich.offline import OfflineEnricher
 from bot.errors import CommandError, LLMError
 from bot.ingest.extract import is_teaser
+from bot.observe import ENRICH_SECONDS
 from bot.ports import Clock, Enricher, EnrichmentInput, EnrichmentResult
 from bot.store.db import Database
 from bot.store.schema import ArticleRow, EnrichmentRow, Source, Story
@@ -278,10 +279,11 @@ async def _run(ctx: AppContext, work: _Work) -> _Outcome:
     """Enrich one article; a failure becomes an outcome for its row and never stops the others."""
     article_id = work.item.article_id
     try:
-        if isinstance(ctx.enricher, OfflineEnricher):  # pure CPU: off the event loop
-            result = await run_cpu(ctx.enricher.enrich_now, work.item)
-        else:
-            result = await ctx.enricher.enrich(work.item)
+        with ENRICH_SECONDS.labels(engine=type(ctx.enricher).__name__).time():
+            if isinstance(ctx.enricher, OfflineEnricher):  # pure CPU: off the event loop
+                result = await run_cpu(ctx.enricher.enrich_now, work.item)
+            else:
+                result = await ctx.enricher.enrich(work.item)
     except LLMError as error:
         log.warning("enrich: article_id=%s failed: %s", article_id, error)
         return _Outcome(work, error=error)

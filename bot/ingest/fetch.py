@@ -18,6 +18,7 @@ from bot.config import FetchSettings
 from bot.errors import BlockedAddressError, FetchError
 from bot.http_retry import parse_retry_after
 from bot.ingest.guard import GuardedBackend, Resolver, check_url
+from bot.observe import FETCH_SECONDS
 
 __all__ = ["FEED_ACCEPT", "FetchResponse", "Fetcher", "parse_retry_after"]
 
@@ -153,6 +154,18 @@ class Fetcher:
         return semaphore
 
     async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResponse:
+        """`_get`, timed per source for `/metrics` (failures included: slow errors matter)."""
+        with FETCH_SECONDS.labels(source=url[:300]).time():
+            return await self._get(url, etag=etag, last_modified=last_modified, accept=accept)
+
+    async def _get(
         self,
         url: str,
         *,

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from bot.ingest.parse import parse_date
 from bot.ingest.prepare import Draft, draft, normalise_entries, prepare_feed
 from bot.ingest.sanitize import plain_paragraphs, plain_text
 from bot.ingest.workers import run_cpu, warm_pool
+from bot.observe import PARSE_SECONDS
 from bot.ports import Clock
 from bot.runtime import StoreContext
 from bot.store.articles import NewArticle, article_id_by_canonical, insert_articles
@@ -262,6 +264,7 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
     if body_hash and body_hash == source.body_hash:
         _record_unchanged(cycle, source, response)
         return SourceResult(source.name, source.url, "not_modified")
+    started = time.perf_counter()
     prepared = await run_cpu(
         prepare_feed,
         response.body,
@@ -270,6 +273,8 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
         source.lang,
         cycle.now,
     )
+    # parse + clean + normalise of one body, wherever it ran (a worker or inline)
+    PARSE_SECONDS.observe(time.perf_counter() - started)
     if not prepared.drafts and prepared.error:
         await _record_failure(cycle, source, prepared.error, response)
         return SourceResult(source.name, source.url, "error", 0, prepared.error)

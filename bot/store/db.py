@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,16 +25,26 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.errors import StoreError, UnsupportedDatabaseError
+from bot.store.problems import SUPPORTED, WHERE, describe_store_error
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def _with_driver(url: str, drivers: dict[str, str]) -> str:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise UnsupportedDatabaseError(
+            f"database URL {url[:80]!r} cannot be parsed: {SUPPORTED} {WHERE}"
+        ) from error
     backend = parsed.get_backend_name()
     if backend not in drivers:
-        raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}")
+        raise UnsupportedDatabaseError(
+            f"unsupported database URL scheme {parsed.drivername!r}: {SUPPORTED} {WHERE}"
+        )
     return parsed.set(drivername=drivers[backend]).render_as_string(hide_password=False)
 
 
@@ -66,8 +77,15 @@ def alembic_config(url: str) -> Config:
 def upgrade_sync(url: str) -> None:
     """Bring the schema to the newest revision (all heads)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not (
+            database.startswith("file:")  # a SQLite URI (`?uri=true`): the driver opens it as given
+        )
+    ):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "heads")
 
 
@@ -76,11 +94,12 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        target = async_url(url)  # first: an unsupported or unparseable URL fails in one line
         self.dialect = make_url(url).get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
+        self.engine: AsyncEngine = create_async_engine(target, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -90,7 +109,14 @@ class Database:
         return self.dialect == "sqlite"
 
     async def upgrade(self) -> None:
-        await asyncio.to_thread(upgrade_sync, self.url)
+        """Migrate; a database the operator must fix becomes a one-line `StoreError`."""
+        try:
+            await asyncio.to_thread(upgrade_sync, self.url)
+        except Exception as error:
+            described = describe_store_error(error, self.url)
+            if described is None:
+                raise
+            raise StoreError(described) from error
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

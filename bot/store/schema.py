@@ -85,6 +85,8 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     polled_once: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OPML folders the source was filed under; exported back as folders.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -387,3 +389,36 @@ class ToolSnapshot(Base):
     stars_today: Mapped[int | None] = mapped_column(Integer)
     downloads: Mapped[int | None] = mapped_column(Integer)
     likes: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChannelMute(Base):
+    """Something a channel does not want pushed: a source (by id), a keyword or a tag."""
+
+    __tablename__ = "channel_mutes"
+    __table_args__ = (UniqueConstraint("channel_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackVote(Base):
+    """One person's 👍 (+1) or 👎 (-1) on one pushed story in one channel; a later vote by the same
+    person on the same story replaces theirs, so preferences count people, not clicks."""
+
+    __tablename__ = "feedback_votes"
+    __table_args__ = (UniqueConstraint("channel_id", "story_id", "user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(Integer)
+    user: Mapped[str] = mapped_column(String(100))
+    vote: Mapped[int] = mapped_column(Integer)
+    # what the story was when voted on, so a preference survives retention pruning the article
+    source_name: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +48,9 @@ class SourceListing:
     last_error: str | None
     next_check_at: datetime
     disabled: bool
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    tags: tuple[str, ...] = ()
 
 
 async def upsert_sources(session: AsyncSession, configured: Iterable[SourceSettings]) -> int:
@@ -81,6 +84,50 @@ async def upsert_sources(session: AsyncSession, configured: Iterable[SourceSetti
             )
     await session.flush()
     return len(wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an OPML import did: sources added, and URLs already present (left as they were)."""
+
+    added: list[tuple[str, str]]
+    present: list[tuple[str, str]]
+
+
+async def import_sources(
+    session: AsyncSession, found: Iterable[tuple[SourceSettings, Sequence[str]]]
+) -> ImportResult:
+    """Add sources by URL with their folder tags; an existing URL keeps its name and state, and
+    within one file the first outline of a URL wins."""
+    wanted: dict[str, tuple[SourceSettings, Sequence[str]]] = {}
+    for config, tags in found:
+        wanted.setdefault(config.url, (config, tags))
+    if not wanted:
+        return ImportResult([], [])
+    existing = {
+        row.url: row
+        for row in (await session.scalars(select(Source).where(Source.url.in_(wanted)))).all()
+    }
+    result = ImportResult([], [])
+    for url, (config, tags) in wanted.items():
+        row = existing.get(url)
+        if row is not None:
+            result.present.append((row.name, url))
+            continue
+        session.add(
+            Source(
+                name=config.name,
+                url=url,
+                kind=config.kind,
+                lang=config.lang,
+                weight=config.weight,
+                tags=list(tags),
+                next_check_at=DUE_NOW,
+            )
+        )
+        result.added.append((config.name, url))
+    await session.flush()
+    return result
 
 
 async def add_source(
@@ -163,6 +210,9 @@ async def list_sources(
             last_error=row.last_error,
             next_check_at=row.next_check_at,
             disabled=row.disabled,
+            last_checked_at=row.last_checked_at,
+            last_success_at=row.last_success_at,
+            tags=tuple(row.tags or ()),
         )
         for row, count in rows
     ]

@@ -52,7 +52,7 @@ def test_table_covers_every_subcommand_of_the_design() -> None:
         "today", "week", "hn", "summary", "translate", "subscribe", "unsubscribe",
         "resume", "subscriptions", "alerts", "settings", "search", "tags",
         "tools", "videos", "trends", "company",  # the seed's sections (issue 14)
-        "sources", "help",
+        "sources", "mute", "unmute", "why", "preview", "feedback", "help",
     ]  # fmt: skip
     assert {spec.name for spec in commands() if spec.slow} == {"summary", "translate"}
     # descriptions are catalogue ids, worded per language

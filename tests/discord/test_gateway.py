@@ -28,6 +28,9 @@ from tests.fakes.discord_gateway import (
 
 SLASH_FIXTURE = "platform/discord/application-commands_slash-command-interaction.json"
 GUILDS_INTENT = 1 << 0
+# 👍/👎 on alerts are feedback (adapters/discord_feedback); not a privileged intent
+GUILD_MESSAGE_REACTIONS_INTENT = 1 << 10
+WANTED_INTENTS = GUILDS_INTENT | GUILD_MESSAGE_REACTIONS_INTENT
 
 
 @pytest.fixture
@@ -97,7 +100,7 @@ async def test_the_bot_identifies_with_non_privileged_intents_only(
 ) -> None:
     [identify] = gateway.sent(IDENTIFY)
     assert identify["intents"] & PRIVILEGED_INTENTS == 0
-    assert identify["intents"] == GUILDS_INTENT
+    assert identify["intents"] == WANTED_INTENTS
 
 
 async def test_a_dropped_connection_resumes_without_losing_or_repeating_a_command(
@@ -153,4 +156,4 @@ async def test_an_invalid_session_makes_the_bot_identify_again(
     await _over_gateway(gateway, discord_api, payload)
     await _answered(discord_api, payload["token"])
     assert discord_api.interactions[payload["token"]].callbacks == 1
-    assert gateway.sent(IDENTIFY)[-1]["intents"] == GUILDS_INTENT
+    assert gateway.sent(IDENTIFY)[-1]["intents"] == WANTED_INTENTS

@@ -24,7 +24,7 @@ from tests.fakes.store_seed import add_channel
 def test_trigger_table() -> None:
     jobs = Jobs(None, {})  # type: ignore[arg-type]  # the table needs no context
     table = {spec.id: spec.trigger for spec, _ in jobs.table()}
-    assert set(table) == {"poll", "enrich", "digests", "alerts", "deliver"}
+    assert set(table) == {"poll", "enrich", "digests", "alerts", "deliver", "retention"}
     assert isinstance(table["digests"], IntervalTrigger)
     assert table["digests"].interval == timedelta(minutes=1)
     alerts = table["alerts"]

@@ -157,6 +157,16 @@ class SlashDriver:
                 raise AssertionError(f"timed out; calls: {[c.method for c in self.fake.calls]}")
             await asyncio.sleep(0.01)
 
+    async def wait_for_async(
+        self, read: Callable[[], Any], expected: Any, timeout: float = 8.0
+    ) -> None:
+        """Poll an async reading (e.g. the store) until it equals `expected`."""
+        deadline = time.monotonic() + timeout
+        while (value := await read()) != expected:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {expected!r}; last {value!r}")
+            await asyncio.sleep(0.01)
+
     async def settle(self) -> None:
         """Wait for the answers in progress to finish: nothing else can still reach the fake."""
         await self.answered()
