@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -36,6 +36,7 @@ from adapters.discord_commands import (
 )
 from adapters.discord_render import OutgoingMessage, render_reply
 from adapters.discord_webhooks import EPHEMERAL, InteractionWebhooks, message_body
+from adapters.http_body import read_capped_body
 from adapters.reply_text import reader
 from bot.commands import GENERIC_FAILURE, CommandSpec, error_reply, find, request_lang, run
 from bot.errors import CommandError, ConfigError
@@ -237,18 +238,7 @@ class DiscordInteractions:
         return PlainTextResponse("unsupported interaction type", status_code=400)
 
     async def _read_body(self, request: Request) -> bytes | Response:
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
-        body = bytearray()
-        try:
-            async for chunk in request.stream():
-                body.extend(chunk)
-                if len(body) > MAX_REQUEST_BYTES:
-                    return PlainTextResponse("request too large", status_code=413)
-        except ClientDisconnect:
-            return PlainTextResponse("client went away", status_code=400)
-        return bytes(body)
+        return await read_capped_body(request, MAX_REQUEST_BYTES)
 
     def _fresh(self, timestamp: str) -> bool:
         if not timestamp.isdigit():

@@ -21,10 +21,11 @@ from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.http_body import read_capped_body
 from adapters.i18n import Translator
 from adapters.reply_text import reader
 from adapters.slack_feedback import register_reactions
@@ -351,17 +352,9 @@ def slack_events_route(app: AsyncApp) -> Route:
     replays = ReplayGuard()
 
     async def slack_events(request: Request) -> Response:
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
-        body = bytearray()
-        try:
-            async for chunk in request.stream():
-                body.extend(chunk)
-                if len(body) > MAX_REQUEST_BYTES:
-                    return PlainTextResponse("request too large", status_code=413)
-        except ClientDisconnect:
-            return PlainTextResponse("client went away", status_code=400)
+        body = await read_capped_body(request, MAX_REQUEST_BYTES)
+        if isinstance(body, Response):
+            return body
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
