@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterable
@@ -226,10 +225,9 @@ async def test_declared_length_over_cap_is_refused(server: FeedServer, make_fetc
 async def test_hang_is_cut_at_total_timeout(server: FeedServer, make_fetcher) -> None:
     server.hang("/hang")
     fetcher = make_fetcher(_settings(total_timeout=0.5, read_timeout=30.0))
-    started = time.monotonic()
+    # the total-timeout error (not the 30 s read timeout's) is what proves the cut; no timer
     with pytest.raises(FetchError, match="no complete answer"):
         await fetcher.get(server.url("/hang"))
-    assert time.monotonic() - started < 2.0
 
 
 async def test_conditional_get_and_304(server: FeedServer, make_fetcher) -> None:
