@@ -238,15 +238,23 @@ def _events(title: str, lead: str, aliases: Sequence[str]) -> list[tuple[str, st
     return []
 
 
-def _hits_in(words: Sequence[str], text: str) -> tuple[str, ...]:
-    """Which of `words` occur: Latin ones as whole words ("repo" is not in "reported")."""
-    lowered = text.lower()
-    return tuple(
-        word
-        for word in words
-        if (re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) if word.isascii()
-            else word in lowered)
-    )  # fmt: skip
+def _word_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """One alternation for a word list: Latin words on boundaries ("repo" is not in "reported"),
+    CJK ones anywhere."""
+    parts = [
+        rf"(?<!\w){re.escape(w)}(?!\w)" if w.isascii() else re.escape(w)
+        for w in sorted(words, key=len, reverse=True)
+    ]
+    return re.compile("|".join(parts))
+
+
+_HOWTO_PATTERN = _word_pattern(_HOWTO_WORDS)
+_CODE_PATTERN = _word_pattern(_CODE_WORDS)
+
+
+def _hits_in(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    """Which words of `pattern` occur, each once, in order of first appearance."""
+    return tuple(dict.fromkeys(pattern.findall(text.lower())))
 
 
 def _decide_ai(
@@ -373,8 +381,8 @@ def read_item(
     subject = "" if title_aliases else unknown_subject(title)
     found_events = _events(title, lead, title_aliases or ([subject] if subject else []))
     research_hits = bool(k.events["research"].find(title)) or (ml_host and "papers" in url)
-    howto = _hits_in(_HOWTO_WORDS, f"{title}\n{lead[:600]}")
-    code = _hits_in(_CODE_WORDS, lead)
+    howto = _hits_in(_HOWTO_PATTERN, f"{title}\n{lead[:600]}")
+    code = _hits_in(_CODE_PATTERN, lead)
     kind = _kind(
         is_ai=is_ai,
         url=url,

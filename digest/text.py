@@ -40,7 +40,6 @@ _TOKEN = re.compile(
     r"|[\u30a1-\u30fa\u30fc]{2,}"  # katakana runs (loanwords: モデル, エージェント)
     r"|[\u4e00-\u9fff\u3005]{2,}"  # kanji runs (compounds: 生成, 推論)
 )
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s*(?:%|％|x|×|倍|億|万|兆|[kmb]\b)?", re.I)
 
 STOPWORDS: frozenset[str] = _words(
     """a about above after again against all also am an and any are as at be because been before
@@ -163,25 +162,11 @@ def phrases(text: str, longest: int = 3) -> Counter[str]:
     return found
 
 
-def count_numbers(text: str) -> int:
-    return len(_NUMBER.findall(text))
-
-
 def word_count(text: str) -> int:
     """Words for spaced scripts; CJK characters count as half a word each (≈ reading effort)."""
     cjk = len(_HAN.findall(text)) + len(_KANA.findall(text)) + len(_HANGUL.findall(text))
     latin = len(re.findall(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", text))
     return latin + cjk // 2
-
-
-def keywords(text: str, *, title: str = "", limit: int = 8) -> list[str]:
-    """Most telling terms: frequency with a title bonus, damped for very common short words."""
-    counts = Counter(t for t in tokens(text) if len(t) > 2 or not t.isascii())
-    for term in tokens(title):
-        if len(term) > 2 or not term.isascii():
-            counts[term] += 3
-    scored = sorted(counts.items(), key=lambda kv: (-kv[1] * math.log(2 + len(kv[0])), kv[0]))
-    return [term for term, count in scored[:limit] if count > 1 or title]
 
 
 _GENERIC_TAG_WORDS = _words(
