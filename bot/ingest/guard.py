@@ -1,7 +1,8 @@
 """SSRF guard: which URLs may be fetched and which addresses may be connected to.
 
-The address check runs inside the connection layer (`GuardedBackend`) on the very IP the socket
-is opened to, so DNS rebinding and redirects cannot slip a private address past it.
+The address check runs inside the connection layer (`bot.ingest.fetch.GuardedResolver`, aiohttp's
+resolver hook) on the very IPs the socket is then opened to, so DNS rebinding and redirects cannot
+slip a private address past it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
-
-import httpcore
 
 from bot.errors import BlockedAddressError
 
@@ -97,7 +96,7 @@ async def system_resolve(host: str, port: int) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+        raise OSError(exc.errno, f"cannot resolve {host!r}: {exc.strerror}") from exc
     return [str(info[4][0]) for info in infos]
 
 
@@ -113,61 +112,3 @@ def checked_addresses(host: str, addresses: Iterable[str]) -> list[str]:
     if not result:
         raise BlockedAddressError(f"refused {host!r}: no address")
     return result
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself, checks every address, then connects to the checked IP.
-
-    TLS keeps the original host name for SNI and certificate checks, because httpcore passes the
-    URL's host to `start_tls`, not the address we connected to.
-    """
-
-    def __init__(
-        self,
-        *,
-        allow_private: bool,
-        resolver: Resolver | None = None,
-        inner: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
-        self.allow_private = allow_private
-        self.resolver = resolver or system_resolve
-        self.inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if not self.allow_private:
-            check_host_literal(host)
-        addresses = await self.resolver(host, port)
-        if not self.allow_private:
-            addresses = checked_addresses(host, addresses)
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self.inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        assert last_error is not None
-        raise last_error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddressError("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)

@@ -27,6 +27,7 @@ LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT"
 class Seen:
     path: str
     headers: dict[str, str]
+    local: str = ""  # the server address the request arrived on: the IP the client dialled
 
 
 @dataclass
@@ -169,7 +170,9 @@ class FeedServer:
         return web.Response(body=payload, headers=out)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(Seen(request.path_qs, dict(request.headers)))
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        local = str(sockname[0]) if sockname else ""
+        self.requests.append(Seen(request.path_qs, dict(request.headers), local))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

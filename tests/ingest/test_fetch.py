@@ -5,48 +5,33 @@ from __future__ import annotations
 import asyncio
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
-import httpcore
 import pytest
 from aiohttp import web
 
 from bot.config import FetchSettings
 from bot.errors import BlockedAddressError, FetchError
+from bot.ingest import guard
 from bot.ingest.fetch import Fetcher, parse_retry_after
 from tests.fakes.feed_server import FeedServer
 
-PUBLIC_IP = "93.184.216.34"
 FEED = b"<rss version='2.0'><channel><title>t</title><item><title>a</title></item></channel></rss>"
 
 
-class LoopbackNetwork(httpcore.AsyncNetworkBackend):
-    """Beneath the guard: every connection really goes to the loopback server, whatever IP the
-    guard approved, and each approved IP is recorded."""
+# A loopback address the guard is told to treat as public (`stand_in_public`): a resolver may
+# answer it for a made-up host name and the connection really goes there, to the loopback server.
+STAND_IN = "127.0.0.2"
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connected: list[str] = []
-        self.inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.connected.append(host)
-        return await self.inner.connect_tcp("127.0.0.1", self.port, timeout=timeout)
+@pytest.fixture
+def stand_in_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = guard.forbidden_reason
 
-    async def connect_unix_socket(
-        self, *args: object, **kwargs: object
-    ) -> httpcore.AsyncNetworkStream:
-        raise AssertionError("no unix sockets")
+    def reason(address: guard.IPAddress) -> str | None:
+        return None if str(address) == STAND_IN else real(address)
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    monkeypatch.setattr(guard, "forbidden_reason", reason)
 
 
 def _settings(**values: object) -> FetchSettings:
@@ -110,6 +95,19 @@ async def test_ssrf_refused_before_any_socket(
     assert server.connections == 0 and server.requests == []
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]"])
+async def test_the_connector_itself_refuses_forbidden_literals(
+    server: FeedServer, make_fetcher, host: str
+) -> None:
+    """aiohttp skips the resolver for an IP literal; the connector checks it all the same, even
+    for a request that bypasses `Fetcher.get`'s per-hop check."""
+    server.body("/feed", FEED)
+    fetcher = make_fetcher(_settings(allow_private_networks=False))
+    with pytest.raises(BlockedAddressError):
+        await fetcher._client().get(f"http://{host}:{server.port}/feed")
+    assert server.connections == 0
+
+
 async def test_allow_private_networks_lifts_the_guard(server: FeedServer, make_fetcher) -> None:
     server.body("/feed", FEED)
     response = await make_fetcher(_settings()).get(server.url("/feed"))
@@ -117,41 +115,57 @@ async def test_allow_private_networks_lifts_the_guard(server: FeedServer, make_f
     assert response.etag and response.last_modified
 
 
-async def test_redirect_to_metadata_refused_at_the_hop(server: FeedServer, make_fetcher) -> None:
+async def test_redirect_to_metadata_refused_at_the_hop(
+    server: FeedServer, make_fetcher, stand_in_public: None
+) -> None:
+    await server.listen_on_more_hosts(2)
     server.redirect("/r", "http://169.254.169.254/latest/meta-data/")
-    network = LoopbackNetwork(server.port)
 
     async def resolve(host: str, port: int) -> list[str]:
-        return [PUBLIC_IP]
+        return [STAND_IN]
 
-    fetcher = make_fetcher(
-        _settings(allow_private_networks=False), resolver=resolve, network=network
-    )
+    fetcher = make_fetcher(_settings(allow_private_networks=False), resolver=resolve)
     with pytest.raises(BlockedAddressError, match="link-local"):
         await fetcher.get(f"http://news.example.test:{server.port}/r")
-    assert [seen.path for seen in server.requests] == ["/r"]
-    assert network.connected == [PUBLIC_IP]
+    assert [(seen.path, seen.local) for seen in server.requests] == [("/r", STAND_IN)]
 
 
 async def test_dns_rebinding_connects_only_to_checked_addresses(
-    server: FeedServer, make_fetcher
+    server: FeedServer, make_fetcher, stand_in_public: None
 ) -> None:
+    await server.listen_on_more_hosts(2)
     server.body("/feed", FEED)
-    network = LoopbackNetwork(server.port)
-    answers = [[PUBLIC_IP], ["127.0.0.1"]]
+    answers = [[STAND_IN], ["127.0.0.1"]]
 
     async def rebinding(host: str, port: int) -> list[str]:
         return answers.pop(0) if answers else ["127.0.0.1"]
 
     settings = _settings(allow_private_networks=False)
-    first = make_fetcher(settings, resolver=rebinding, network=network)
+    first = make_fetcher(settings, resolver=rebinding)
     response = await first.get(f"http://rebind.example.test:{server.port}/feed")
     assert response.status == 200
-    second = make_fetcher(settings, resolver=rebinding, network=network)
+    second = make_fetcher(settings, resolver=rebinding)
     with pytest.raises(BlockedAddressError, match="loopback"):
         await second.get(f"http://rebind.example.test:{server.port}/feed")
-    assert network.connected == [PUBLIC_IP]
+    assert [seen.local for seen in server.requests] == [STAND_IN]
+    assert server.connections == 1
     assert server.requests[0].headers["Host"] == f"rebind.example.test:{server.port}"
+
+
+async def test_a_name_with_any_forbidden_address_is_refused(
+    server: FeedServer, make_fetcher, stand_in_public: None
+) -> None:
+    """Round-robin DNS answering one public and one private address is refused outright."""
+    await server.listen_on_more_hosts(2)
+    server.body("/feed", FEED)
+
+    async def mixed(host: str, port: int) -> list[str]:
+        return [STAND_IN, "10.0.0.1"]
+
+    fetcher = make_fetcher(_settings(allow_private_networks=False), resolver=mixed)
+    with pytest.raises(BlockedAddressError, match="private"):
+        await fetcher.get(f"http://mixed.example.test:{server.port}/feed")
+    assert server.connections == 0
 
 
 async def test_redirect_loop_stops_at_the_cap(server: FeedServer, make_fetcher) -> None:
