@@ -4,6 +4,9 @@
 the listeners (the private web view, the platforms' public endpoint) and any long-running
 adapter, and owns their cleanup in reverse order. A role (`all`, `worker`, `front`) picks which
 of these parts one process runs; the parts themselves are the same.
+
+Everything a command does not need is imported where it is used, so `ainews --help` and
+`ainews fetch` do not load the enrichment pipeline, the scheduler or any platform SDK.
 """
 
 from __future__ import annotations
@@ -25,15 +28,13 @@ from adapters.cli import (  # noqa: F401  (register commands)
     service_cmds,
 )
 from adapters.cli.app import app
-from adapters.console import ConsoleNotifier
-from bot.channels import console_wanted
-from bot.config import Settings
-from bot.jobs import CycleReport, Jobs
-from bot.ports import Clock, Notifier
 
 if TYPE_CHECKING:
     from adapters.listeners import Listener
+    from bot.config import Settings
     from bot.context import AppContext
+    from bot.jobs import CycleReport
+    from bot.ports import Clock, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ async def build_service(
     Discord's gateway or HTTP endpoint; a one-shot cycle only needs the notifiers. `role` keeps
     the parts of one side: a worker builds no command surface, a front no notifier.
     """
+    from adapters.console import ConsoleNotifier
+    from bot.channels import console_wanted
     from bot.context import build_context
 
     ctx = await build_context(settings, clock=clock)
@@ -229,6 +232,7 @@ async def run_once(
     second scheduler on one file.
     """
     from bot.instance_lock import InstanceLock
+    from bot.jobs import Jobs
 
     lock = InstanceLock.acquire(settings.database.url)
     try:
@@ -290,6 +294,8 @@ async def _serve_until_stopped(
     say: Callable[[str], None],
     role: Role,
 ) -> None:
+    from bot.jobs import Jobs
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -10,11 +10,10 @@ from bot.runtime import StoreContext
 from bot.store.schema import ArticleRow, EnrichmentRow
 from digest.knowledge import knowledge
 from digest.models import ITEM_KINDS
-from digest.trends import PREVIOUS_WINDOWS, Mention, TrendReport, report
+from digest.trends import MAX_DAYS, PREVIOUS_WINDOWS, Mention, TrendReport, report
 
 __all__ = ["MAX_DAYS", "trend_report"]
 
-MAX_DAYS = 30
 MIN_COUNT = 3
 _ROW_CAP = 50_000
 # Kind and event tags say what sort of item it is, not what it is about.

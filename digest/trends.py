@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-__all__ = ["Mention", "Riser", "daily_counts", "rising", "series"]
+__all__ = ["MAX_DAYS", "Mention", "Riser", "daily_counts", "rising", "series"]
 
 NameKind = Literal["tag", "entity"]
+MAX_DAYS = 30  # the longest window a report covers (the CLI's and commands' `--days` bound)
 PREVIOUS_WINDOWS = 4
 SMOOTHING = 1.0
 

@@ -8,15 +8,16 @@ import sys
 from collections.abc import Awaitable
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from adapters.cli.problems import exit_on_user_error, fail, remember_database_url
-from bot.config import Settings, did_you_mean, load_settings
-from bot.errors import ConfigError
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 T = TypeVar("T")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -100,6 +101,8 @@ def main_options(
     """Global options shared by every command."""
     level = log_level.upper()
     if level not in LOG_LEVELS:
+        from bot.config import did_you_mean
+
         raise typer.BadParameter(
             f"must be one of {', '.join(LOG_LEVELS)}{did_you_mean(level, LOG_LEVELS)}",
             param_hint="--log-level",
@@ -110,6 +113,10 @@ def main_options(
 
 def settings_from(ctx: typer.Context) -> Settings:
     """Load settings or exit 2 with the file, key and expectation (a usage/config error)."""
+    # imported here, as every command's heavier imports are: `ainews --help` loads none of them
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
     options = ctx.find_root().obj or {}
     try:
         settings = load_settings(options.get("config"), database_url=options.get("database_url"))

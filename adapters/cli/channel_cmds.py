@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import select
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from bot.channels import ChannelStatus, channel_statuses, enable_channel
-from bot.config import Settings
-from bot.platforms import paused_platforms, resume_platform
-from bot.store.db import Database
-from bot.store.schema import Channel
+
+if TYPE_CHECKING:
+    from bot.channels import ChannelStatus
+    from bot.config import Settings
+    from bot.store.db import Database
 
 channels_app = typer.Typer(help="Delivery destinations and their state.", no_args_is_help=True)
 platforms_app = typer.Typer(
@@ -28,6 +27,8 @@ app.add_typer(platforms_app, name="platforms")
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
+    from bot.store.db import Database
+
     db = Database(settings.database.url)
     await db.upgrade()
     try:
@@ -37,6 +38,8 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
 
 
 async def _statuses(settings: Settings) -> list[ChannelStatus]:
+    from bot.channels import channel_statuses
+
     async with _database(settings) as db, db.session() as session:
         return await channel_statuses(session)
 
@@ -57,6 +60,9 @@ def channels_list(
 
 
 async def _enable(settings: Settings, channel_id: int) -> tuple[bool, bool]:
+    from bot.channels import enable_channel
+    from bot.store.schema import Channel
+
     async with _database(settings) as db, db.session() as session:
         channel = await session.get(Channel, channel_id)
         if channel is None:
@@ -77,6 +83,11 @@ def channels_enable(
 
 
 async def _platforms(settings: Settings) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from bot.platforms import paused_platforms
+    from bot.store.schema import Channel
+
     async with _database(settings) as db, db.session() as session:
         paused = await paused_platforms(session, settings)
         channels = list(await session.scalars(select(Channel.platform).distinct()))
@@ -101,6 +112,8 @@ def platforms_list(
 
 
 async def _resume(settings: Settings, platform: str) -> bool:
+    from bot.platforms import resume_platform
+
     async with _database(settings) as db, db.session() as session:
         return await resume_platform(session, platform)
 

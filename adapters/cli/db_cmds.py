@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
 from adapters.cli.app import print_json, run_async, settings_from
 from adapters.cli.ingest_cmds import db_app
 from adapters.cli.problems import fail
-from bot.retention import PruneReport, prune
-from bot.runtime import open_store
+
+if TYPE_CHECKING:
+    from bot.retention import PruneReport
 
 VACUUM_HINT = (
     "SQLite keeps the freed pages: run `sqlite3 {path} 'VACUUM'` while ainews is stopped "
@@ -35,6 +37,9 @@ def db_prune(
         raise fail("say how old: --older-than DAYS, or set [retention] days in the config")
 
     async def run() -> tuple[PruneReport, bool]:
+        from bot.retention import prune
+        from bot.runtime import open_store
+
         store = await open_store(settings)
         try:
             report = await prune(store, timedelta(days=days), dry_run=dry_run)

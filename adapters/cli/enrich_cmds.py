@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from adapters.i18n import Translator, translator
-from adapters.reply_text import DIMENSION_LABELS, TRANSLATION_STATUS
-from bot.config import Settings
-from bot.context import build_context
-from bot.enrich.pipeline import EnrichReport, enrich_article, enrich_pending
-from bot.enrich.translate import NO_LLM_MESSAGE
-from bot.errors import CommandError
-from bot.messages import N_
-from bot.store.enrichments import translation_state
-from bot.store.read import article_card
-from digest.models import ArticleCard, TranslationView
+
+if TYPE_CHECKING:
+    from adapters.i18n import Translator
+    from bot.config import Settings
+    from bot.enrich.pipeline import EnrichReport
+    from digest.models import ArticleCard, TranslationView
 
 
 async def _enrich(settings: Settings, limit: int | None) -> EnrichReport:
+    from bot.context import build_context
+    from bot.enrich.pipeline import enrich_pending
+
     ctx = await build_context(settings)
     try:
         return await enrich_pending(ctx, limit=limit)
@@ -36,6 +34,8 @@ def enrich_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
     """Score and summarise every article without a current enrichment."""
+    from adapters.i18n import translator
+
     settings = settings_from(ctx)
     report = run_async(_enrich(settings, limit))
     if as_json:
@@ -51,6 +51,12 @@ def enrich_command(
 async def _card(
     settings: Settings, article_id: int
 ) -> tuple[ArticleCard | None, tuple[str, str] | None]:
+    from bot.context import build_context
+    from bot.enrich.pipeline import enrich_article
+    from bot.errors import CommandError
+    from bot.store.enrichments import translation_state
+    from bot.store.read import article_card
+
     ctx = await build_context(settings)
     try:
         try:
@@ -94,6 +100,8 @@ def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[st
 
 def card_text(card: ArticleCard, translation: tuple[str, str] | None, t: Translator) -> str:
     """The card for a terminal, labelled in `[translate] default_lang`; reasons as given."""
+    from adapters.reply_text import DIMENSION_LABELS, TRANSLATION_STATUS
+    from bot.messages import N_
 
     def label(key: str, value: str) -> str:
         return t("label", label=t(key), value=value)
@@ -135,6 +143,8 @@ def article_command(
     as_json: bool = typer.Option(False, "--json", help="Print the card as one JSON object."),
 ) -> None:
     """The summary card of one article: TL;DR, key points, tags, scores with reasons."""
+    from adapters.i18n import translator
+
     settings = settings_from(ctx)
     t = translator(settings.translate.default_lang)
     card, translation = run_async(_card(settings, article_id))
@@ -148,6 +158,8 @@ def article_command(
 
 
 async def _translate(settings: Settings, article_id: int, lang: str) -> TranslationView:
+    from bot.context import build_context
+
     ctx = await build_context(settings)
     try:
         assert ctx.translator is not None
@@ -163,6 +175,9 @@ def translate_command(
     lang: str | None = typer.Option(None, "--lang", help="Target language (default from config)."),
 ) -> None:
     """Translate one article in full (needs an LLM: the `llm` section of the config)."""
+    from bot.enrich.translate import NO_LLM_MESSAGE
+    from bot.errors import CommandError
+
     settings = settings_from(ctx)
     if settings.llm is None:
         typer.echo(f"error: {NO_LLM_MESSAGE}", err=True)

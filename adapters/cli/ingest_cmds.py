@@ -1,4 +1,8 @@
-"""`ainews fetch`, `ainews sources …` and `ainews db upgrade`."""
+"""`ainews fetch`, `ainews sources …` and `ainews db upgrade`.
+
+What a command needs is imported inside it: `ainews fetch` loads the ingest path only, and
+`ainews --help` none of it.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +11,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.cli.app import app, print_json, run_async, settings_from
 from adapters.cli.problems import fail, quiet_source_warnings
-from bot.config import Settings, SourceSettings, describe_validation
-from bot.ingest.fetch import Fetcher
-from bot.ingest.opml import OpmlSource, read_opml, write_opml
-from bot.ingest.poll import (
-    IngestContext,
-    IngestServices,
-    PollReport,
-    SourceResult,
-    poll_sources,
-    sync_sources,
-)
-from bot.ports import SystemClock
-from bot.store.db import Database
-from bot.store.sources import (
-    DUE_NOW,
-    ImportResult,
-    SourceListing,
-    add_source,
-    import_sources,
-    list_sources,
-    remove_source,
-)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.ingest.poll import IngestContext, PollReport, SourceResult
+    from bot.store.db import Database
+    from bot.store.sources import ImportResult, SourceListing
 
 sources_app = typer.Typer(
     help="List, add, remove, import and export feed sources.", no_args_is_help=True
@@ -49,6 +35,11 @@ app.add_typer(db_app, name="db")
 @asynccontextmanager
 async def _ingest_context(settings: Settings) -> AsyncIterator[IngestContext]:
     """The application context; ingestion needs no enricher, so a minimal one is built directly."""
+    from bot.ingest.fetch import Fetcher
+    from bot.ingest.poll import IngestServices
+    from bot.ports import SystemClock
+    from bot.store.db import Database
+
     db = Database(settings.database.url)
     await db.upgrade()
     services = IngestServices(
@@ -62,6 +53,8 @@ async def _ingest_context(settings: Settings) -> AsyncIterator[IngestContext]:
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
+    from bot.store.db import Database
+
     db = Database(settings.database.url)
     await db.upgrade()
     try:
@@ -88,12 +81,21 @@ def fetch_command(
     settings = settings_from(ctx)
     show_bar = sys.stdout.isatty() and not as_json
     quiet_source_warnings()
+    from bot.ingest.poll import poll_sources, sync_sources
 
     async def run() -> PollReport:
         async with _ingest_context(settings) as services:
             await sync_sources(services.db, settings)
             if not show_bar:
                 return await poll_sources(services, all_sources=all_sources)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             with Progress(
                 TextColumn("fetch"),
                 BarColumn(),
@@ -121,6 +123,8 @@ def fetch_command(
 
 
 async def _listing(db: Database) -> list[SourceListing]:
+    from bot.store.sources import list_sources
+
     async with db.session() as session:
         return await list_sources(session)
 
@@ -138,6 +142,8 @@ def _listing_json(row: SourceListing) -> dict[str, Any]:
 
 async def _synced_listing(settings: Settings) -> list[SourceListing]:
     """Config sources synced into the store, then listed with their state."""
+    from bot.ingest.poll import sync_sources
+
     async with _database(settings) as db:
         await sync_sources(db, settings)
         return await _listing(db)
@@ -145,6 +151,8 @@ async def _synced_listing(settings: Settings) -> list[SourceListing]:
 
 def _when(moment: datetime | None) -> str:
     """`never` for a source not polled yet (its due time is the epoch), else a UTC minute."""
+    from bot.store.sources import DUE_NOW
+
     if moment is None or moment <= DUE_NOW:
         return "never"
     return f"{moment:%Y-%m-%d %H:%M}Z"
@@ -156,6 +164,8 @@ def sources_list(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
 ) -> None:
     """Every source with its article count, error count, last error and next check."""
+    from bot.store.sources import DUE_NOW
+
     settings = settings_from(ctx)
 
     rows = run_async(_synced_listing(settings))
@@ -183,6 +193,11 @@ def sources_add(
     kind: str = typer.Option("feed", "--kind", help="feed or hackernews."),
 ) -> None:
     """Add a source (or update the one with that URL)."""
+    from pydantic import ValidationError
+
+    from bot.config import SourceSettings, describe_validation
+    from bot.store.sources import add_source
+
     settings = settings_from(ctx)
     try:
         checked = SourceSettings(name=name, url=url, lang=lang, weight=weight, kind=kind)
@@ -211,6 +226,8 @@ def sources_remove(
     url_or_id: str = typer.Argument(..., help="The source's URL or numeric id."),
 ) -> None:
     """Remove a source and its articles."""
+    from bot.store.sources import remove_source
+
     settings = settings_from(ctx)
 
     async def run() -> str | None:
@@ -231,6 +248,10 @@ def sources_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="OPML file to read."),
 ) -> None:
     """Add every feed outline of an OPML file."""
+    from bot.config import SourceSettings
+    from bot.ingest.opml import read_opml
+    from bot.store.sources import import_sources
+
     settings = settings_from(ctx)
     try:
         found = read_opml(file.read_bytes())
@@ -260,6 +281,8 @@ def sources_export(
     file: Path | None = typer.Argument(None, dir_okay=False, help="Write here (default stdout)."),
 ) -> None:
     """Write the feed sources as OPML."""
+    from bot.ingest.opml import OpmlSource, write_opml
+
     settings = settings_from(ctx)
 
     rows = [r for r in run_async(_synced_listing(settings)) if r.kind == "feed"]
@@ -274,6 +297,8 @@ def sources_export(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Migrate the database to the newest schema."""
+    from bot.store.db import Database
+
     settings = settings_from(ctx)
 
     async def run() -> None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from bot.config import Settings
-from bot.enrich.budget import UsageLedger
-from bot.enrich.usage_report import UsageReport, usage_report
-from bot.ports import SystemClock
-from bot.store.db import Database
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.enrich.usage_report import UsageReport
 
 llm_app = typer.Typer(help="LLM usage and budget.", no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
 
 
 async def _report(settings: Settings, days: int) -> UsageReport:
+    from bot.enrich.budget import UsageLedger
+    from bot.enrich.usage_report import usage_report
+    from bot.ports import SystemClock
+    from bot.store.db import Database
+
     db = Database(settings.database.url)
     try:
         await db.upgrade()

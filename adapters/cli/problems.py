@@ -15,9 +15,6 @@ from contextlib import contextmanager
 import typer
 from typer import TyperException
 
-from bot.errors import AinewsError
-from bot.store.problems import describe_store_error
-
 USER_ERROR = 2
 
 # The database URL of the command being run, so a failure deep in a session can name it.
@@ -59,12 +56,16 @@ def exit_on_user_error(standalone: bool = True) -> Iterator[None]:
             sys.exit(USER_ERROR)
         typer.echo(f"error: {one_line(_click_message(error))}", err=True)
         sys.exit(USER_ERROR)
-    except AinewsError as error:
-        if not standalone:
-            raise
-        typer.echo(f"error: {one_line(str(error))}", err=True)
-        sys.exit(USER_ERROR)
     except Exception as error:
+        from bot.errors import AinewsError
+
+        if isinstance(error, AinewsError):
+            if not standalone:
+                raise
+            typer.echo(f"error: {one_line(str(error))}", err=True)
+            sys.exit(USER_ERROR)
+        from bot.store.problems import describe_store_error
+
         described = describe_store_error(error, _database_url[0] if _database_url else "")
         if described is None or not standalone:
             raise

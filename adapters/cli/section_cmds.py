@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from bot.companies import CompanySummary, list_companies
-from bot.runtime import open_store
-from bot.trends import MAX_DAYS, trend_report
-from digest.trends import TrendReport
+from digest.trends import MAX_DAYS
+
+if TYPE_CHECKING:
+    from bot.companies import CompanySummary
+    from digest.trends import TrendReport
 
 
 def trends_json(report: TrendReport) -> dict[str, object]:
@@ -39,6 +42,9 @@ def trends_command(
     """Rising tags and entities: the last N days against the four windows before."""
     settings = settings_from(ctx)
 
+    from bot.runtime import open_store
+    from bot.trends import trend_report
+
     async def build() -> TrendReport:
         store = await open_store(settings)
         try:
@@ -68,6 +74,9 @@ def companies_command(
 ) -> None:
     """Companies and labs with stories in the last 90 days, most covered first."""
     settings = settings_from(ctx)
+
+    from bot.companies import list_companies
+    from bot.runtime import open_store
 
     async def build() -> list[CompanySummary]:
         store = await open_store(settings)

@@ -7,23 +7,18 @@ import tempfile
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
 from adapters.cli.problems import quiet_source_warnings
-from adapters.console import render_digest_text
-from adapters.i18n import Translator, translator
-from bot.config import DatabaseSettings, Settings
-from bot.digests import digest_for
-from bot.errors import ConfigError, StartupError
-from bot.jobs import CycleReport
-from bot.runtime import open_store
-from bot.sections import tools_digest, videos_digest
-from bot.store.problems import safe_url
-from digest.models import Digest, DigestKind
-from digest.serialize import digest_to_dict
+
+if TYPE_CHECKING:
+    from adapters.i18n import Translator
+    from bot.config import Settings
+    from bot.jobs import CycleReport
+    from digest.models import Digest, DigestKind
 
 
 class DigestChoice(StrEnum):
@@ -70,7 +65,9 @@ def run_command(
     ),
 ) -> None:
     """Start ainews: scheduler, web view, enabled adapters; no tokens means console output."""
+    from adapters.i18n import translator
     from adapters.main import run_once, serve
+    from bot.errors import ConfigError, StartupError
 
     settings = settings_from(ctx)
     quiet_source_warnings()  # one summary line per fetch round instead (Jobs.announce)
@@ -112,6 +109,8 @@ def cycle_summary(report: CycleReport, t: Translator) -> str:
 
 def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> None:
     if output is OutputFormat.json:
+        from digest.serialize import digest_to_dict
+
         print_json(digest_to_dict(digest))
     elif output is OutputFormat.slack:
         from adapters import slack_render
@@ -122,6 +121,8 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
 
         print_json(discord_render.render_digest_payloads(digest, settings))
     else:
+        from adapters.console import render_digest_text
+
         sys.stdout.write(render_digest_text(digest, settings.translate.default_lang))
 
 
@@ -143,6 +144,10 @@ def digest_command(
     except ValueError as error:
         typer.echo(f"error: --date must be YYYY-MM-DD, got {day!r}", err=True)
         raise typer.Exit(2) from error
+
+    from bot.digests import digest_for
+    from bot.runtime import open_store
+    from bot.sections import tools_digest, videos_digest
 
     async def build() -> Digest:
         store = await open_store(settings)
@@ -180,6 +185,9 @@ def demo_command(
 
     Uses a temporary SQLite file unless --database-url or --into-store is given. No network,
     no tokens."""
+    from bot.config import DatabaseSettings
+    from bot.store.problems import safe_url
+
     settings = settings_from(ctx)
     options: dict[str, Any] = ctx.find_root().obj or {}
     with tempfile.TemporaryDirectory(prefix="ainews-demo-") as scratch:
@@ -209,6 +217,7 @@ def demo_command(
 async def _demo(settings: Settings) -> tuple[Digest, int]:
     from bot.context import build_context
     from bot.demo import load_sample
+    from bot.digests import digest_for
     from bot.enrich.pipeline import enrich_pending
 
     app_ctx = await build_context(settings)
