@@ -7,15 +7,15 @@ matching sync driver, because migrations happen once at start-up, outside the ev
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
@@ -24,13 +24,21 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from bot.errors import StoreError, UnsupportedDatabaseError
 from bot.store.problems import SUPPORTED, WHERE, describe_store_error
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"""^revision(?:\s*:[^=]*)?\s*=\s*["']([^"']+)["']\s*$""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*(.+)$", re.MULTILINE)
+_NO_DEPENDENCY = re.compile(r"^depends_on(?:\s*:[^=]*)?\s*=\s*None\s*$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
 
 
 def _with_driver(url: str, drivers: dict[str, str]) -> str:
@@ -68,14 +76,64 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
     return config
 
 
+@functools.cache
+def script_heads() -> frozenset[str] | None:
+    """The head revisions of the migration scripts, read from their text without importing
+    Alembic; None when any script does not read as expected (Alembic then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        down = _DOWN_REVISION.search(source)
+        if revision is None or down is None or not _NO_DEPENDENCY.search(source):
+            return None
+        revisions.add(revision.group(1))
+        parents.update(_QUOTED.findall(down.group(1)))
+    if not revisions or not parents <= revisions:
+        return None
+    return frozenset(revisions - parents)
+
+
+def _stored_revisions(url: str) -> frozenset[str] | None:
+    """The revisions the database is stamped with; None when they cannot be read (no store
+    yet, no version table, an unreachable server: Alembic then runs and says what is wrong)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return None
+    try:
+        engine = create_engine(sync_url(url), poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return frozenset(str(row[0]) for row in rows)
+        finally:
+            engine.dispose()
+    except Exception:
+        return None
+
+
 def upgrade_sync(url: str) -> None:
-    """Bring the schema to the newest revision (all heads)."""
+    """Bring the schema to the newest revision (all heads).
+
+    A store already at the heads is left as it is without importing Alembic (about a fifth
+    of a second of every CLI command's start-up).
+    """
+    heads = script_heads()
+    if heads is not None and _stored_revisions(url) == heads:
+        return
+    from alembic import command
+
     parsed = make_url(url)
     database = parsed.database or ""
     if (

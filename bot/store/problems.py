@@ -8,8 +8,8 @@ the credentials are refused, the store is read-only, or the schema is newer than
 from __future__ import annotations
 
 import sqlite3
+import sys
 
-from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -50,7 +50,9 @@ def describe_store_error(error: BaseException, url: str) -> str | None:
         return str(error)
     if isinstance(error, ArgumentError):
         return f"database URL {safe_url(url)!r} cannot be parsed: {SUPPORTED} {WHERE}"
-    if isinstance(error, AlembicCommandError):
+    # Alembic is imported only when a migration runs (`bot.store.db`); unloaded, it raised nothing
+    alembic_errors = sys.modules.get("alembic.util.exc")
+    if alembic_errors is not None and isinstance(error, alembic_errors.CommandError):
         text = str(error)
         if "Can't locate revision" in text:
             return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -75,6 +76,46 @@ def test_migrations_match_the_orm_schema(database_url: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_script_heads_read_from_the_files_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import alembic_config, script_heads
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db"))
+    assert script_heads() == frozenset(scripts.get_heads())
+
+
+def test_a_store_at_the_heads_is_not_migrated_again(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command opens the store with an upgrade; a current one costs no Alembic run."""
+    from alembic import command
+
+    from bot.store.db import upgrade_sync
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Alembic ran on a store already at the heads")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    upgrade_sync(database_url)
+
+
+def test_an_older_store_is_still_migrated(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import _stored_revisions, alembic_config, script_heads, upgrade_sync
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = alembic_config(url)
+    base = ScriptDirectory.from_config(config).get_base()
+    assert base is not None
+    command.upgrade(config, base)
+    assert _stored_revisions(url) == {base} != script_heads()
+    upgrade_sync(url)
+    assert _stored_revisions(url) == script_heads()
 
 
 @pytest.mark.parametrize(
