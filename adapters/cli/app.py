@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Awaitable
@@ -127,6 +128,13 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 
 def run_async(awaitable: Awaitable[T]) -> T:
+    if not gc.isenabled():
+        # `main` paused the cyclic GC for start-up: everything imported and built so far lives
+        # as long as the command, so it is frozen out of every later collection instead of
+        # being walked again by each one (0.3-0.5 s of a short `fetch` otherwise)
+        gc.freeze()
+        gc.enable()
+
     async def runner() -> T:
         return await awaitable
 
