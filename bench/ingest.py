@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python bench/ingest.py [--rounds 3] [--no-naive]
 (loopback only; prints figures and replaces the ingest section of bench/RESULTS.md).
+`--quick [--baseline TREE]` measures only the all-304 cycle (and the same cycle run from another
+source tree, e.g. a `git archive` of main) and the HTTP-only rows, and prints them.
 
 Honest by construction: every tool runs as its own process from a cold start (CLI start-up
 included) on a fresh store or cache, tools alternate within each round (order flipped every
@@ -19,6 +21,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -30,6 +33,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -104,6 +108,13 @@ def _pss_kb(pid: int) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every child process reaped so far, their own reaped
+    children (the ingest workers) included: a delta around one run is that run's CPU."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak PSS of the process tree (MB) and stdout of one run."""
     started = time.perf_counter()
@@ -156,10 +167,19 @@ def _ainews_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "adapters.main"]
 
 
-def _ainews_cycle(config: Path) -> tuple[float, float, dict[str, int]]:
-    wall, pss, out = _measured(
-        [*_ainews_command(), "--config", str(config), "fetch", "--all", "--json"]
-    )
+def _ainews_cycle(config: Path, tree: Path | None = None) -> tuple[float, float, dict[str, int]]:
+    """One `ainews fetch --all` process; `tree` runs another source tree's ainews instead."""
+    command = _ainews_command()
+    env = None
+    if tree is not None:
+        command = [
+            sys.executable,
+            "-c",
+            f"import os; os.chdir({str(tree)!r}); "
+            "import runpy; runpy.run_module('adapters.main', run_name='__main__')",
+        ]
+        env = {"PYTHONPATH": str(tree)}
+    wall, pss, out = _measured([*command, "--config", str(config), "fetch", "--all", "--json"], env)
     report = json.loads(out)
     statuses: dict[str, int] = {}
     for source in report["sources"]:
@@ -263,72 +283,36 @@ def _parse_cpu(files: list[Path]) -> dict[str, list[float]]:
 
 
 def _http_clients(urls_file: Path, client: str) -> None:
-    """Fetch every feed twice (200s, then 304s) with one client under the same guard and
-    limits as ainews (16 at a time, 4 per host); prints wall and CPU of each pass."""
+    """Fetch every feed twice (200s, then 304s) under the fetch policy of ainews (16 at a time,
+    4 per host, the SSRF guard in the connection layer): `aiohttp` is ainews's `Fetcher`,
+    `httpx` the same policy on httpx as the fetcher was before (bench/httpx_fetcher.py).
+    Prints wall and CPU of each pass."""
     from bot.config import FetchSettings
 
     urls = urls_file.read_text(encoding="utf-8").split()
     settings = FetchSettings(allow_private_networks=True)
 
-    async def with_httpx() -> list[tuple[float, float]]:
-        from bot.ingest.fetch import Fetcher
+    async def run() -> list[tuple[float, float]]:
+        if client == "httpx":
+            from bench.httpx_fetcher import HttpxFetcher
 
-        fetcher = Fetcher(settings)
+            fetcher: Any = HttpxFetcher(settings)
+        else:
+            from bot.ingest.fetch import Fetcher
+
+            fetcher = Fetcher(settings)
         passes = []
         etags: dict[str, str | None] = {}
         for _ in range(2):
             wall, cpu = time.perf_counter(), time.process_time()
             answers = await asyncio.gather(*(fetcher.get(u, etag=etags.get(u)) for u in urls))
             passes.append((time.perf_counter() - wall, time.process_time() - cpu))
+            assert all(a.status in (200, 304) for a in answers)
             etags = {u: a.etag for u, a in zip(urls, answers, strict=True)}
         await fetcher.aclose()
         return passes
 
-    async def with_aiohttp() -> list[tuple[float, float]]:
-        import aiohttp
-        from aiohttp.abc import AbstractResolver, ResolveResult
-
-        from bot.ingest.guard import check_host_literal, checked_addresses, system_resolve
-
-        class Guarded(AbstractResolver):
-            async def resolve(
-                self, host: str, port: int = 0, family: int = 0
-            ) -> list[ResolveResult]:
-                if not settings.allow_private_networks:
-                    check_host_literal(host)
-                addresses = await system_resolve(host, port)
-                if not settings.allow_private_networks:
-                    addresses = checked_addresses(host, addresses)
-                return [
-                    ResolveResult(hostname=host, host=a, port=port, family=2, proto=0, flags=0)
-                    for a in addresses
-                ]
-
-            async def close(self) -> None:
-                return None
-
-        connector = aiohttp.TCPConnector(
-            resolver=Guarded(), limit=settings.concurrency, limit_per_host=settings.per_host
-        )
-        passes = []
-        etags: dict[str, str | None] = {}
-        async with aiohttp.ClientSession(connector=connector) as session:
-
-            async def get(url: str) -> str | None:
-                headers = {"If-None-Match": etags[url]} if etags.get(url) else {}
-                async with session.get(url, headers=headers, allow_redirects=False) as response:
-                    await response.read()
-                    return response.headers.get("ETag")
-
-            for _ in range(2):
-                wall, cpu = time.perf_counter(), time.process_time()
-                found = await asyncio.gather(*(get(u) for u in urls))
-                passes.append((time.perf_counter() - wall, time.process_time() - cpu))
-                etags = dict(zip(urls, found, strict=True))
-        return passes
-
-    passes = asyncio.run(with_httpx() if client == "httpx" else with_aiohttp())
-    print(json.dumps(passes))
+    print(json.dumps(asyncio.run(run())))
 
 
 # ---- the 200,000-article store ----------------------------------------------------------------
@@ -422,7 +406,9 @@ def main(rounds: int, naive: bool) -> None:
                     add("ainews_first", wall)
                     add("ainews_pss", pss)
                     statuses.update(got)
+                    cpu = _children_cpu()
                     wall, pss, got = _ainews_cycle(config)
+                    add("ainews_304_cpu", _children_cpu() - cpu)
                     add("ainews_304", wall)
                     statuses["second_not_modified"] = got.get("not_modified", 0)
 
@@ -487,6 +473,90 @@ def main(rounds: int, naive: bool) -> None:
     _report(figures, cpu, lag, statuses, rounds, newsboat, notes, len(files), len(hosts))
 
 
+def _http_rows(f: dict[str, list[float]]) -> list[str]:
+    def ratio(key: str) -> str:
+        httpx, aiohttp = f["httpx_" + key], f["aiohttp_" + key]
+        return f"{statistics.median(httpx) / statistics.median(aiohttp):.1f}"
+
+    return [
+        f"| HTTP only, {FEEDS} GETs (200), httpx: the policy on httpx as before "
+        f"(`bench/httpx_fetcher.py`) | wall {_fmt(f['httpx_wall'])}, CPU {_fmt(f['httpx_cpu'])} "
+        "| | |",
+        f"| HTTP only, {FEEDS} GETs (200), aiohttp: ainews `Fetcher` (guard in resolver + "
+        f"connector) | wall {_fmt(f['aiohttp_wall'])}, CPU {_fmt(f['aiohttp_cpu'])} | "
+        f"CPU httpx/aiohttp {ratio('cpu')} | |",
+        f"| HTTP only, {FEEDS} conditional GETs (304) on kept-alive connections: httpx / aiohttp "
+        f"| wall {_fmt(f['httpx_304_wall'])} / {_fmt(f['aiohttp_304_wall'])}, CPU "
+        f"{_fmt(f['httpx_304_cpu'])} / {_fmt(f['aiohttp_304_cpu'])} | CPU httpx/aiohttp "
+        f"{ratio('304_cpu')} | |",
+    ]
+
+
+def quick(rounds: int, baseline: Path | None) -> None:
+    """The all-304 cycle (this tree, and `baseline` when given) and the HTTP-only rows, every
+    measure alternated within each round (order reversed every other round); prints rows."""
+    files = _feed_files()
+    child, hosts = _start_server()
+    urls = _feed_urls(hosts, files)
+    figures: dict[str, list[float]] = {}
+    trees: dict[str, Path | None] = {"ainews": None}
+    if baseline is not None:
+        trees["baseline"] = baseline
+
+    def add(key: str, value: float) -> None:
+        figures.setdefault(key, []).append(value)
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            (tmp / "urls").write_text("\n".join(urls), encoding="utf-8")
+            configs: dict[str, Path] = {}
+            for name, tree in trees.items():
+                folder = tmp / name
+                folder.mkdir()
+                configs[name] = _ainews_config(folder, urls, folder / "a.db")
+                _ainews_cycle(configs[name], tree)  # the first cycle: ETags in the store
+
+            def cycle(name: str) -> None:
+                cpu = _children_cpu()
+                wall, _, got = _ainews_cycle(configs[name], trees[name])
+                add(f"{name}_cpu", _children_cpu() - cpu)
+                add(name, wall)
+                assert got.get("not_modified") == FEEDS, got
+
+            def http(client: str) -> None:
+                out = _measured([sys.executable, __file__, "--http", client, str(tmp / "urls")])[2]
+                (first, first_cpu), (second, second_cpu) = json.loads(out)
+                add(f"{client}_wall", first)
+                add(f"{client}_cpu", first_cpu)
+                add(f"{client}_304_wall", second)
+                add(f"{client}_304_cpu", second_cpu)
+
+            for r in range(rounds):
+                steps: list[Callable[[], None]] = [lambda n=n: cycle(n) for n in trees]
+                steps += [lambda: http("httpx"), lambda: http("aiohttp")]
+                for step in reversed(steps) if r % 2 else steps:
+                    step()
+                print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=60)
+    floor = FEEDS * LATENCY / CONCURRENCY
+    load = os.getloadavg()
+    print(f"{rounds} rounds, load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    for name in trees:
+        ratio = statistics.median(figures[name]) / floor
+        print(
+            f"| {name}: second cycle, all 304, CLI start-up included | {_fmt(figures[name])} "
+            f"(CPU {_fmt(figures[name + '_cpu'])}) | {ratio:.2f}× the floor ({floor:.2f} s) |"
+        )
+    if baseline is not None:
+        same_run = statistics.median(figures["ainews"]) / statistics.median(figures["baseline"])
+        print(f"ainews / baseline, median wall: {same_run:.2f}")
+    print("\n".join(_http_rows(figures)))
+
+
 def _report(
     figures: dict[str, list[float]],
     cpu: dict[str, list[float]],
@@ -522,7 +592,8 @@ def _report(
     else:
         rows.append("| newsboat | not installed: skipped (`apt-get install newsboat`) | | |")
     rows += [
-        f"| ainews second cycle, all 304, CLI start-up included | {_fmt(f['ainews_304'])} | "
+        f"| ainews second cycle, all 304, CLI start-up included | {_fmt(f['ainews_304'])} "
+        f"(CPU {_fmt(f['ainews_304_cpu'])}) | "
         f"{floor_ratio:.2f}× the floor ({FEEDS} × {LATENCY * 1000:.0f} ms ÷ {CONCURRENCY} = "
         f"{floor:.2f} s) | ≤ 2× {_verdict(floor_ratio <= 2)} |",
         f"| ainews first cycle on a store of {BIG_STORE:,} articles | {_fmt(f['ainews_big'])} | "
@@ -553,14 +624,7 @@ def _report(
             f"{f['naive_reuse'][0] / first_mid:.1f}× ainews | |",
         ]
     rows += [
-        f"| HTTP only, 500 GETs, httpx (ainews `Fetcher`, guard) | wall {_fmt(f['httpx_wall'])}, "
-        f"CPU {_fmt(f['httpx_cpu'])} | | |",
-        f"| HTTP only, 500 GETs, aiohttp (same guard as a resolver) | "
-        f"wall {_fmt(f['aiohttp_wall'])}, "
-        f"CPU {_fmt(f['aiohttp_cpu'])} | CPU httpx/aiohttp "
-        f"{statistics.median(f['httpx_cpu']) / statistics.median(f['aiohttp_cpu']):.2f} | |",
-        f"| HTTP only, 500 conditional GETs (304): httpx / aiohttp CPU | "
-        f"{_fmt(f['httpx_304_cpu'])} / {_fmt(f['aiohttp_304_cpu'])} | | |",
+        *_http_rows(f),
     ]
     load = os.getloadavg()
     lines = [
@@ -602,8 +666,12 @@ if __name__ == "__main__":
     parser.add_argument("--reuse", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lag", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--http", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="only the 304 cycle and HTTP rows")
+    parser.add_argument("--baseline", type=Path, help="with --quick: also time this source tree")
     args = parser.parse_args()
-    if args.serve:
+    if args.quick:
+        quick(args.rounds, args.baseline)
+    elif args.serve:
         asyncio.run(_serve(LATENCY, HOSTS))
     elif args.naive:
         _naive_loop(args.naive, args.reuse)
