@@ -120,7 +120,7 @@ class GuardedResolver(AbstractResolver):
 
     aiohttp opens the socket to exactly the addresses answered here (TLS keeps the URL's host
     for SNI and the certificate check), so DNS rebinding cannot swap in an address the guard did
-    not see. IP-literal hosts never reach a resolver; `Fetcher` checks them on every hop.
+    not see. IP-literal hosts never reach a resolver: `_GuardedConnector` checks those.
     """
 
     def __init__(self, *, allow_private: bool, resolver: Resolver | None = None) -> None:
@@ -188,7 +188,7 @@ class Fetcher:
             connector = _GuardedConnector(
                 allow_private=settings.allow_private_networks,
                 resolver=self._resolver,
-                # the semaphores below are the policy; the pool's limits only back them up
+                # the Fetcher's semaphores are the policy; the pool's limits only back them up
                 limit=settings.concurrency,
                 limit_per_host=settings.per_host,
                 keepalive_timeout=KEEPALIVE_SECONDS,
