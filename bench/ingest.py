@@ -147,13 +147,14 @@ def _measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
 # ---- the tools ---------------------------------------------------------------------------------
 
 
-def _ainews_config(folder: Path, urls: list[str], db: Path) -> Path:
+def _ainews_config(folder: Path, urls: list[str], db: Path, concurrency: int = CONCURRENCY) -> Path:
     lines = [
         "[database]",
         f'url = "sqlite:///{db}"',
         "[fetch]",
         "allow_private_networks = true",
         "full_text = false",
+        f"concurrency = {concurrency}",
     ]
     for i, url in enumerate(urls):
         lines += ["[[sources]]", f'name = "feed {i}"', f'url = "{url}"']
@@ -492,16 +493,21 @@ def _http_rows(f: dict[str, list[float]]) -> list[str]:
     ]
 
 
-def quick(rounds: int, baseline: Path | None) -> None:
-    """The all-304 cycle (this tree, and `baseline` when given) and the HTTP-only rows, every
-    measure alternated within each round (order reversed every other round); prints rows."""
+def quick(rounds: int, baseline: Path | None, concurrencies: list[int]) -> None:
+    """The all-304 cycle (this tree at each of `concurrencies`, and `baseline` at the default
+    when given) and the HTTP-only rows, every measure alternated within each round (order
+    reversed every other round); prints rows."""
     files = _feed_files()
     child, hosts = _start_server()
     urls = _feed_urls(hosts, files)
     figures: dict[str, list[float]] = {}
-    trees: dict[str, Path | None] = {"ainews": None}
+    trees: dict[str, Path | None] = {}
+    limits: dict[str, int] = {}
+    for concurrency in concurrencies:
+        name = "ainews" if concurrency == CONCURRENCY else f"ainews, concurrency {concurrency}"
+        trees[name], limits[name] = None, concurrency
     if baseline is not None:
-        trees["baseline"] = baseline
+        trees["baseline"], limits["baseline"] = baseline, CONCURRENCY
 
     def add(key: str, value: float) -> None:
         figures.setdefault(key, []).append(value)
@@ -512,9 +518,9 @@ def quick(rounds: int, baseline: Path | None) -> None:
             (tmp / "urls").write_text("\n".join(urls), encoding="utf-8")
             configs: dict[str, Path] = {}
             for name, tree in trees.items():
-                folder = tmp / name
+                folder = tmp / name.replace(" ", "_").replace(",", "")
                 folder.mkdir()
-                configs[name] = _ainews_config(folder, urls, folder / "a.db")
+                configs[name] = _ainews_config(folder, urls, folder / "a.db", limits[name])
                 _ainews_cycle(configs[name], tree)  # the first cycle: ETags in the store
 
             def cycle(name: str) -> None:
@@ -542,16 +548,16 @@ def quick(rounds: int, baseline: Path | None) -> None:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=60)
-    floor = FEEDS * LATENCY / CONCURRENCY
     load = os.getloadavg()
     print(f"{rounds} rounds, load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     for name in trees:
+        floor = FEEDS * LATENCY / limits[name]
         ratio = statistics.median(figures[name]) / floor
         print(
             f"| {name}: second cycle, all 304, CLI start-up included | {_fmt(figures[name])} "
-            f"(CPU {_fmt(figures[name + '_cpu'])}) | {ratio:.2f}× the floor ({floor:.2f} s) |"
+            f"(CPU {_fmt(figures[name + '_cpu'])}) | {ratio:.2f}× its floor ({floor:.2f} s) |"
         )
-    if baseline is not None:
+    if baseline is not None and "ainews" in trees:
         same_run = statistics.median(figures["ainews"]) / statistics.median(figures["baseline"])
         print(f"ainews / baseline, median wall: {same_run:.2f}")
     print("\n".join(_http_rows(figures)))
@@ -668,9 +674,14 @@ if __name__ == "__main__":
     parser.add_argument("--http", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="only the 304 cycle and HTTP rows")
     parser.add_argument("--baseline", type=Path, help="with --quick: also time this source tree")
+    parser.add_argument(
+        "--concurrency",
+        default=str(CONCURRENCY),
+        help="with --quick: [fetch] concurrency values to time, comma-separated",
+    )
     args = parser.parse_args()
     if args.quick:
-        quick(args.rounds, args.baseline)
+        quick(args.rounds, args.baseline, [int(n) for n in args.concurrency.split(",")])
     elif args.serve:
         asyncio.run(_serve(LATENCY, HOSTS))
     elif args.naive:
