@@ -25,7 +25,9 @@ from adapters.cli import (  # noqa: F401  (register commands)
     service_cmds,
 )
 from adapters.cli.app import app
+from adapters.cli.lang import cli_translator
 from adapters.console import ConsoleNotifier
+from adapters.i18n import N_, Translator
 from bot.channels import console_wanted
 from bot.config import Settings
 from bot.jobs import CycleReport, Jobs
@@ -187,7 +189,7 @@ def _listeners(service: Service, *, web: bool) -> list[Listener]:
             public = create_public_app(service.ctx, service.routes)
             listeners.append(
                 start_listener(
-                    "platform endpoint",
+                    N_("run.listener.platform"),
                     public,
                     settings.slack.host,
                     settings.slack.port,
@@ -198,7 +200,11 @@ def _listeners(service: Service, *, web: bool) -> list[Listener]:
         if web_app is not None:
             listeners.append(
                 start_listener(
-                    "web view", web_app, settings.web.host, settings.web.port, "[web] host/port"
+                    N_("run.listener.web"),
+                    web_app,
+                    settings.web.host,
+                    settings.web.port,
+                    "[web] host/port",
                 )
             )
     except BaseException:
@@ -263,6 +269,7 @@ async def serve(
 
     stop = stop or asyncio.Event()
     say = announce or (lambda line: print(line, flush=True))
+    t = cli_translator(settings)
     # only a scheduling process owns the SQLite file; a front beside its worker is expected
     lock = InstanceLock.acquire(settings.database.url) if delivers(role) else None
     try:
@@ -275,7 +282,7 @@ async def serve(
         if delivers(role):
             start_cpu_pool()
         try:
-            await _serve_until_stopped(service, listeners, stop, say, role)
+            await _serve_until_stopped(service, listeners, stop, say, role, t)
         finally:
             await stop_cpu_pool()
     finally:
@@ -289,6 +296,7 @@ async def _serve_until_stopped(
     stop: asyncio.Event,
     say: Callable[[str], None],
     role: Role,
+    t: Translator,
 ) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -296,21 +304,21 @@ async def _serve_until_stopped(
             loop.add_signal_handler(signum, stop.set)
     jobs = Jobs(service.ctx, service.notifiers)
     serving = [asyncio.create_task(item.serve(), name=item.name) for item in listeners]
-    jobs.announce = say
+    jobs.announce = lambda line: say(t.render(line))
     running: list[asyncio.Task[Any]] = []
     scheduler = None
     try:
         for item in listeners:
-            say(f"ainews {item.name}: {item.url}")
+            say(t("run.listening", name=t(item.name), url=item.url))
         if delivers(role):
-            platforms = ", ".join(sorted(service.notifiers)) or "none"
-            say(f"ainews running ({role}): delivering to {platforms}; Ctrl-C stops it")
+            platforms = t.join(sorted(service.notifiers)) if service.notifiers else t("run.none")
+            say(t("run.delivering", role=role, platforms=platforms))
             # the first full cycle runs at once; the scheduler then keeps each job on its cadence
             running.append(asyncio.create_task(jobs.cycle(), name="first-cycle"))
             scheduler = jobs.scheduler()
             scheduler.start()
         else:
-            say(f"ainews running ({role}): answering commands, delivering nothing; Ctrl-C stops it")
+            say(t("run.answering", role=role))
         await stop.wait()
     finally:
         # no new claims; sends in flight finish and are marked; other jobs are cancelled and

@@ -248,7 +248,7 @@ async def test_a_second_run_on_one_sqlite_file_exits_2_naming_it(
     assert first.stdout is not None
     try:
         seen = ""
-        while "ainews running" not in seen:
+        while "Ctrl-C" not in seen:  # the "running" line, in the CLI's language
             line = await asyncio.wait_for(first.stdout.readline(), 30)
             assert line, seen
             seen += line.decode()
