@@ -15,7 +15,7 @@ import typer
 
 from adapters.cli.help import CliTyper, LocalizedGroup
 from adapters.cli.lang import cli_translator, remember_config_arg
-from adapters.cli.problems import exit_on_user_error, fail, remember_database_url
+from adapters.cli.problems import exit_on_user_error, fail, reason, remember_database_url
 from adapters.i18n import N_
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
@@ -122,7 +122,7 @@ def settings_from(ctx: typer.Context) -> Settings:
     try:
         settings = load_settings(options.get("config"), database_url=options.get("database_url"))
     except ConfigError as error:
-        raise fail(str(error)) from error
+        raise fail(reason(error)) from error
     remember_database_url(settings.database.url)
     return settings
 

@@ -39,6 +39,13 @@ def error_line(message: str) -> str:
     return cli_translator()(N_("cli.error"), message=one_line(message))
 
 
+def reason(error: AinewsError) -> str:
+    """Why an operator-facing error happened, in the CLI's language when it is explained."""
+    if error.explained is not None:
+        return cli_translator().render(error.explained)
+    return str(error)
+
+
 def say_error(message: str) -> None:
     typer.echo(error_line(message), err=True)
 
@@ -73,13 +80,13 @@ def exit_on_user_error(standalone: bool = True) -> Iterator[None]:
     except AinewsError as error:
         if not standalone:
             raise
-        say_error(str(error))
+        say_error(reason(error))
         sys.exit(USER_ERROR)
     except Exception as error:
         described = describe_store_error(error, _database_url[0] if _database_url else "")
         if described is None or not standalone:
             raise
-        say_error(described)
+        say_error(cli_translator().render(described))
         sys.exit(USER_ERROR)
 
 

@@ -13,7 +13,7 @@ import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
 from adapters.cli.lang import cli_translator
-from adapters.cli.problems import fail, quiet_source_warnings
+from adapters.cli.problems import fail, quiet_source_warnings, reason
 from adapters.console import render_digest_text
 from adapters.i18n import N_, Translator
 from bot.config import DatabaseSettings, Settings
@@ -76,7 +76,7 @@ def run_command(
             return
         report = run_async(run_once(settings))
     except (StartupError, ConfigError) as error:
-        raise fail(str(error)) from error
+        raise fail(reason(error)) from error
     typer.echo(t("cli.cycle_done", summary=cycle_summary(report, t)), err=True)
     if report.errors:
         typer.echo(t("cli.crashed", steps=t.join(report.errors)), err=True)

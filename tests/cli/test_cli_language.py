@@ -242,3 +242,32 @@ def test_json_output_has_no_language(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert ran.code == 0, ran.err
         outputs.append(json.loads(ran.out))
     assert outputs[0] == outputs[1] and outputs[0][0]["name"] == "Lab Blog"
+
+
+@pytest.mark.parametrize(
+    ("lang", "config_error", "database_error"),
+    [
+        ("ja", "設定が正しくありません: fetch.concurrency", "データベースURLのスキーム 'mysql'"),
+        ("en", "invalid configuration: fetch.concurrency", "database URL scheme 'mysql'"),
+    ],
+)
+def test_config_and_database_errors_speak_the_cli_language(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    config_error: str,
+    database_error: str,
+) -> None:
+    """Errors the operator must fix are explained in the CLI's language; the detail a library
+    words (pydantic's validation text) is shown as it comes."""
+    monkeypatch.setenv("AINEWS_LANG", lang)
+    config = _config(tmp_path)
+    config.write_text(
+        config.read_text(encoding="utf-8") + '[fetch]\nconcurrency = "lots"\n', encoding="utf-8"
+    )
+    bad_config = invoke("--config", str(config), "db", "upgrade")
+    assert bad_config.code == 2 and config_error in bad_config.err, bad_config.err
+    assert bad_config.err.startswith(JA("cli.error", message="") if lang == "ja" else "error: ")
+    bad_url = invoke("--database-url", "mysql://db.test/x", "db", "upgrade")
+    assert bad_url.code == 2 and database_error in bad_url.err, bad_url.err
+    assert len(bad_url.err.splitlines()) == 1
