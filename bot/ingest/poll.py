@@ -83,8 +83,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "not_modified", "error", "skipped"]
-MAX_BACKOFF = write.MAX_BACKOFF
-MAX_RETRY_AFTER = write.MAX_RETRY_AFTER
 FULL_TEXT_PER_SOURCE = 20
 FULL_TEXT_CONCURRENCY = 4
 
