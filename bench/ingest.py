@@ -200,8 +200,9 @@ def _naive_loop(urls_file: Path, reuse: bool) -> None:
 def _lag_cycle(config: Path) -> None:
     """One first cycle in this process with a 5 ms ticker: how late the event loop answers."""
     from bot.config import load_settings
+    from bot.ingest.context import IngestServices
     from bot.ingest.fetch import Fetcher
-    from bot.ingest.poll import IngestServices, poll_sources, sync_sources
+    from bot.ingest.poll import poll_sources, sync_sources
     from bot.ingest.workers import shutdown_pool
     from bot.ports import SystemClock
     from bot.store.db import Database

@@ -19,16 +19,10 @@ from adapters.cli.lang import cli_translator
 from adapters.cli.problems import fail, quiet_source_warnings
 from adapters.i18n import N_, Translator
 from bot.config import Settings, SourceSettings, describe_validation
+from bot.ingest.context import IngestContext, IngestServices
 from bot.ingest.fetch import Fetcher
 from bot.ingest.opml import OpmlSource, read_opml, write_opml
-from bot.ingest.poll import (
-    IngestContext,
-    IngestServices,
-    PollReport,
-    SourceResult,
-    poll_sources,
-    sync_sources,
-)
+from bot.ingest.poll import PollReport, SourceResult, poll_sources, sync_sources
 from bot.ports import SystemClock
 from bot.store.db import Database
 from bot.store.sources import (
