@@ -18,6 +18,7 @@ import asyncio
 import atexit
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -81,6 +82,10 @@ def _executor() -> ProcessPoolExecutor | None:
         if _pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             context = multiprocessing.get_context(method)
+            if method == "fork":
+                # objects alive now are never collected in the children: their GC headers are
+                # not written, so the pages holding them stay shared instead of being copied
+                gc.freeze()
             _pool = ProcessPoolExecutor(
                 max_workers=size, mp_context=context, initializer=_die_with_parent
             )
