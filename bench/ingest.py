@@ -483,7 +483,11 @@ def main(rounds: int, naive: bool) -> None:
     finally:
         assert child.stdin is not None
         child.stdin.close()
-        child.wait(timeout=60)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
+            child.kill()
+            child.wait()
     cpu = _parse_cpu(files)
     _report(figures, cpu, lag, statuses, rounds, newsboat, notes, len(files), len(hosts))
 

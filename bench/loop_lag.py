@@ -173,7 +173,11 @@ def main(write: bool) -> None:
     finally:
         assert child.stdin is not None
         child.stdin.close()
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
+            child.kill()
+            child.wait()
     lines = [
         f"## loop lag — event-loop delay during work ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
