@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from bot.messages import N_, Msg
+from bot.messages import N_, Msg, set_plain_renderer
 
 __all__ = ["DEFAULT_LANG", "LANGS", "N_", "Translator", "catalogue_ids", "translator", "ui_lang"]
 
@@ -133,3 +133,10 @@ class Translator:
 def translator(lang: str) -> Translator:
     """The translator for a channel's or a reader's language (cached: catalogues load once)."""
     return Translator(lang)
+
+
+def _english(message: Msg) -> str:
+    return translator(DEFAULT_LANG).render(message)
+
+
+set_plain_renderer(_english)

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from bot.errors import StartupError
+from bot.messages import msg
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -47,10 +48,13 @@ def bind_socket(host: str, port: int, setting: str) -> socket.socket:
         sock.close()
         if error.errno == errno.EADDRINUSE:
             raise StartupError(
-                f"port {port} on {host} is already in use ({setting}); "
-                "stop what holds it or choose another port"
+                explained=msg("startup.port_in_use", port=port, host=host, setting=setting)
             ) from None
-        raise StartupError(f"cannot listen on {host}:{port} ({setting}): {error}") from None
+        raise StartupError(
+            explained=msg(
+                "startup.cannot_listen", host=host, port=port, setting=setting, reason=str(error)
+            )
+        ) from None
     sock.setblocking(False)
     return sock
 

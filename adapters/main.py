@@ -29,6 +29,8 @@ from adapters.cli import (  # noqa: F401  (register commands)
     service_cmds,
 )
 from adapters.cli.app import app
+from adapters.cli.lang import cli_translator
+from adapters.i18n import N_, Translator
 
 if TYPE_CHECKING:
     from adapters.listeners import Listener
@@ -191,7 +193,7 @@ def _listeners(service: Service, *, web: bool) -> list[Listener]:
             public = create_public_app(service.ctx, service.routes)
             listeners.append(
                 start_listener(
-                    "platform endpoint",
+                    N_("run.listener.platform"),
                     public,
                     settings.slack.host,
                     settings.slack.port,
@@ -202,7 +204,11 @@ def _listeners(service: Service, *, web: bool) -> list[Listener]:
         if web_app is not None:
             listeners.append(
                 start_listener(
-                    "web view", web_app, settings.web.host, settings.web.port, "[web] host/port"
+                    N_("run.listener.web"),
+                    web_app,
+                    settings.web.host,
+                    settings.web.port,
+                    "[web] host/port",
                 )
             )
     except BaseException:
@@ -268,6 +274,7 @@ async def serve(
 
     stop = stop or asyncio.Event()
     say = announce or (lambda line: print(line, flush=True))
+    t = cli_translator(settings)
     # only a scheduling process owns the SQLite file; a front beside its worker is expected
     lock = InstanceLock.acquire(settings.database.url) if delivers(role) else None
     try:
@@ -280,7 +287,7 @@ async def serve(
         if delivers(role):
             start_cpu_pool()
         try:
-            await _serve_until_stopped(service, listeners, stop, say, role)
+            await _serve_until_stopped(service, listeners, stop, say, role, t)
         finally:
             await stop_cpu_pool()
     finally:
@@ -294,6 +301,7 @@ async def _serve_until_stopped(
     stop: asyncio.Event,
     say: Callable[[str], None],
     role: Role,
+    t: Translator,
 ) -> None:
     from bot.jobs import Jobs
 
@@ -303,21 +311,21 @@ async def _serve_until_stopped(
             loop.add_signal_handler(signum, stop.set)
     jobs = Jobs(service.ctx, service.notifiers)
     serving = [asyncio.create_task(item.serve(), name=item.name) for item in listeners]
-    jobs.announce = say
+    jobs.announce = lambda line: say(t.render(line))
     running: list[asyncio.Task[Any]] = []
     scheduler = None
     try:
         for item in listeners:
-            say(f"ainews {item.name}: {item.url}")
+            say(t("run.listening", name=t(item.name), url=item.url))
         if delivers(role):
-            platforms = ", ".join(sorted(service.notifiers)) or "none"
-            say(f"ainews running ({role}): delivering to {platforms}; Ctrl-C stops it")
+            platforms = t.join(sorted(service.notifiers)) if service.notifiers else t("run.none")
+            say(t("run.delivering", role=role, platforms=platforms))
             # the first full cycle runs at once; the scheduler then keeps each job on its cadence
             running.append(asyncio.create_task(jobs.cycle(), name="first-cycle"))
             scheduler = jobs.scheduler()
             scheduler.start()
         else:
-            say(f"ainews running ({role}): answering commands, delivering nothing; Ctrl-C stops it")
+            say(t("run.answering", role=role))
         await stop.wait()
     finally:
         # no new claims; sends in flight finish and are marked; other jobs are cancelled and

@@ -1,14 +1,15 @@
 """Outbox deliveries to Slack: chat.postMessage through slack_sdk's AsyncWebClient.
 
-Rate limits are met by pacing posts per channel and, should Slack still answer 429, by the SDK's
-retry handler honouring `Retry-After`; errors that will never go away mark the destination.
+Rate limits are met by pacing posts per channel and, should Slack still answer 429, by a retry
+handler honouring `Retry-After`; errors that will never go away mark the destination.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import random
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_render import render_alert_payloads, render_digest_payloads
@@ -30,6 +34,7 @@ __all__ = [
     "PERMANENT_ERRORS",
     "TOKEN_ERRORS",
     "ChannelPacer",
+    "RetryAfterHandler",
     "SlackNotifier",
     "close_web_client",
     "delivery_error",
@@ -74,14 +79,53 @@ REJECTED_PAYLOAD_ERRORS = frozenset(
 POST_INTERVAL_SECONDS = 1.1  # Slack allows about one message per second per channel
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry, reading `Retry-After` with the one parser (`bot.http_retry`;
+    the SDK's own `int()` raises on "1.5" or an HTTP date) and waiting through `sleep`, so a
+    test can record the wait asked for instead of spending it. Like the SDK, it adds up to a
+    second of jitter and waits 1 s (plus jitter) when the header is missing."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:  # never: only a 429 response is retried here
+            raise error or RuntimeError("rate-limit retry without a response")
+        state.next_attempt_requested = True
+        hint = next(
+            (value for key, value in response.headers.items() if key.lower() == "retry-after"),
+            None,
+        )
+        if isinstance(hint, list):
+            hint = hint[0] if hint else None
+        retry_after = parse_retry_after(hint)
+        await self.sleep((1.0 if retry_after is None else retry_after) + random.random())
+        state.increment_current_attempt()
+
+
 def make_web_client(
-    settings: Settings, token: str | None = None, *, pooled: bool = False
+    settings: Settings,
+    token: str | None = None,
+    *,
+    pooled: bool = False,
+    sleep: Sleep = asyncio.sleep,
 ) -> AsyncWebClient:
     """A Web API client on `[slack] api_base_url` that retries 429s after `Retry-After`.
 
     `pooled`: the client keeps one aiohttp session (and its TLS connections) for its lifetime —
     without one slack_sdk opens a session per call; the owner closes it with `close_web_client`.
-    Must then be called inside the running event loop.
+    Must then be called inside the running event loop. `sleep` spends the 429 waits.
     """
     if token is None:
         secret = settings.secrets.slack_bot_token
@@ -96,7 +140,7 @@ def make_web_client(
         session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            RetryAfterHandler(max_retry_count=2, sleep=sleep),
         ],
     )
 

@@ -28,7 +28,7 @@ from bot.config import Settings  # noqa: E402
 from bot.enrich.offline import OfflineEnricher  # noqa: E402
 from bot.ingest.extract import is_teaser  # noqa: E402
 from bot.ingest.parse import parse_feed  # noqa: E402
-from bot.ingest.poll import normalise_entries  # noqa: E402
+from bot.ingest.prepare import normalise_entries  # noqa: E402
 from bot.ports import EnrichmentInput  # noqa: E402
 from digest.dedup import StoryIndex, StoryKey  # noqa: E402
 from digest.editorial import story_keys  # noqa: E402

@@ -221,8 +221,9 @@ def _naive_loop(urls_file: Path, reuse: bool) -> None:
 def _lag_cycle(config: Path) -> None:
     """One first cycle in this process with a 5 ms ticker: how late the event loop answers."""
     from bot.config import load_settings
+    from bot.ingest.context import IngestServices
     from bot.ingest.fetch import Fetcher
-    from bot.ingest.poll import IngestServices, poll_sources, sync_sources
+    from bot.ingest.poll import poll_sources, sync_sources
     from bot.ingest.workers import shutdown_pool
     from bot.ports import SystemClock
     from bot.store.db import Database
@@ -469,7 +470,11 @@ def main(rounds: int, naive: bool) -> None:
     finally:
         assert child.stdin is not None
         child.stdin.close()
-        child.wait(timeout=60)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
+            child.kill()
+            child.wait()
     cpu = _parse_cpu(files)
     _report(figures, cpu, lag, statuses, rounds, newsboat, notes, len(files), len(hosts))
 

@@ -115,7 +115,8 @@ async def run(hosts: list[str], db_path: Path) -> tuple[list[Lag], dict[str, int
     from bot.context import build_context
     from bot.cpu import start_cpu_pool, stop_cpu_pool
     from bot.enrich.pipeline import enrich_pending
-    from bot.ingest.poll import IngestServices, poll_sources, sync_sources
+    from bot.ingest.context import IngestServices
+    from bot.ingest.poll import poll_sources, sync_sources
 
     files = sorted(BENCH_FEEDS.glob("*.xml"))
     urls = [f"{hosts[i % len(hosts)]}/a/x/{file.name}" for i, file in enumerate(files)]
@@ -172,7 +173,11 @@ def main(write: bool) -> None:
     finally:
         assert child.stdin is not None
         child.stdin.close()
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
+            child.kill()
+            child.wait()
     lines = [
         f"## loop lag — event-loop delay during work ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from bot.messages import Msg, msg
 from digest.build import Weekday
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -336,8 +337,8 @@ def describe_validation(error: ValidationError, root: type[BaseModel]) -> str:
     return "; ".join(problems)
 
 
-def _describe(error: ValidationError, path: Path) -> str:
-    return f"{path}: invalid configuration: {describe_validation(error, Settings)}"
+def _describe(error: ValidationError, path: Path) -> Msg:
+    return msg("config.invalid", path=str(path), detail=describe_validation(error, Settings))
 
 
 def load_settings(
@@ -360,9 +361,11 @@ def load_settings(
         try:
             data = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError(f"{chosen}: config file not found") from exc
+            raise ConfigError(explained=msg("config.not_found", path=str(chosen))) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+            raise ConfigError(
+                explained=msg("config.not_toml", path=str(chosen), detail=str(exc))
+            ) from exc
     url = database_url or env.get("AINEWS_DATABASE_URL")
     if url:
         database = dict(data.get("database") or {})  # type: ignore[call-overload]
@@ -371,5 +374,5 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, chosen or Path("<defaults>"))) from exc
+        raise ConfigError(explained=_describe(exc, chosen or Path("<defaults>"))) from exc
     return settings.model_copy(update={"secrets": Secrets.from_env(env)})

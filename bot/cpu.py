@@ -13,6 +13,7 @@ functions, bound methods of picklable objects, plain dataclasses).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -22,20 +23,36 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-__all__ = ["cpu_pool_running", "run_cpu", "start_cpu_pool", "stop_cpu_pool"]
+__all__ = [
+    "cpu_pool_running",
+    "lower_priority",
+    "run_cpu",
+    "start_cpu_pool",
+    "stop_cpu_pool",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_WORKERS = 4
+# Workers yield the CPU to the process that answers Slack and Discord: on a machine with as many
+# busy workers as cores, an equal-priority event loop waits a scheduler slice for every wake-up.
+WORKER_NICENESS = 10
 
 _pool: ProcessPoolExecutor | None = None
 _workers = 0
 
 
+def lower_priority() -> None:
+    """Run this worker process below the event loop's priority (best effort)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
+
+
 def _worker_init() -> None:
     """Ctrl-C reaches the whole process group; only the service decides how to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lower_priority()
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.ingest.poll import IngestContext, ingest_feed_bytes
+from bot.ingest.context import IngestContext
+from bot.ingest.poll import ingest_feed_bytes
 from bot.store.schema import Source
 
 

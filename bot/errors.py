@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from bot.messages import Msg
+from bot.messages import Msg, plain_text
 
 
 class AinewsError(Exception):
-    """Base of every error ainews raises on purpose."""
+    """Base of every error ainews raises on purpose.
+
+    `explained` is the reason as catalogue data, for errors an operator reads (config, database,
+    start-up): the CLI shows it in its own language, while `str()` stays plain English for logs.
+    """
+
+    def __init__(self, *args: object, explained: Msg | None = None) -> None:
+        if explained is not None and not args:
+            args = (plain_text(explained),)
+        super().__init__(*args)
+        self.explained = explained
 
 
 class ConfigError(AinewsError):

@@ -28,7 +28,7 @@ from bot.config import parse_hh_mm
 from bot.digests import digest_for
 from bot.enrich.pipeline import enrich_article
 from bot.errors import CommandError, FetchError
-from bot.ingest.poll import fetch_article
+from bot.ingest.on_demand import fetch_article
 from bot.messages import CommandRequest, Destination, Msg, Reply, msg
 from bot.search import recent_tags, search_articles, source_health
 from bot.store.read import article_card

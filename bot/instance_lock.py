@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.errors import StartupError
+from bot.messages import msg
 
 __all__ = ["InstanceLock", "lock_path_for"]
 
@@ -48,8 +49,7 @@ class InstanceLock:
             os.close(fd)
             database = str(path)[: -len(".lock")]
             raise StartupError(
-                f"another `ainews run` is already using the SQLite database {database} "
-                f"(lock {path}); stop it, or use PostgreSQL for several replicas"
+                explained=msg("startup.sqlite_in_use", database=database, lock=str(path))
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

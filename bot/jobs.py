@@ -23,6 +23,7 @@ from bot.delivery import DeliveryReport, Outbox
 from bot.digests import enqueue_due_digests
 from bot.enrich.pipeline import EnrichReport, enrich_pending
 from bot.ingest.poll import PollReport, poll_sources, sync_sources
+from bot.messages import N_, Msg, msg
 from bot.ports import Notifier
 from bot.retention import prune
 
@@ -77,7 +78,7 @@ class Jobs:
         self.outbox = Outbox(ctx, notifiers, owner=owner)
         # `ainews run` sets this to print one line per fetch round instead of a log line per
         # failing source (those stay in the log at INFO and on the web's /sources page)
-        self.announce: Callable[[str], None] | None = None
+        self.announce: Callable[[Msg], None] | None = None
 
     async def poll(self) -> PollReport:
         report = await poll_sources(self.ctx, all_sources=False)
@@ -212,16 +213,22 @@ class Jobs:
         return scheduler
 
 
-def poll_line(report: PollReport) -> str:
+def poll_line(report: PollReport) -> Msg:
     """One line for a fetch round: counts, and where to look when something failed."""
-    line = (
-        f"fetched {len(report.sources)} sources: {report.count('ok')} ok, "
-        f"{report.count('not_modified')} unchanged, {report.count('error')} failing; "
-        f"{report.new_articles} new articles"
-    )
     if report.count("error"):
-        line += " (details: /sources on the web view, or `ainews sources list`)"
-    return line
+        return _fetched(N_("run.fetched_failing"), report)
+    return _fetched(N_("run.fetched"), report)
+
+
+def _fetched(key: str, report: PollReport) -> Msg:
+    return msg(
+        key,
+        count=len(report.sources),
+        ok=report.count("ok"),
+        unchanged=report.count("not_modified"),
+        failing=report.count("error"),
+        new=msg("run.new_articles", count=report.new_articles),
+    )
 
 
 def _logged(name: str, action: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:

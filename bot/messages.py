@@ -6,6 +6,7 @@ other's types, so Slack, Discord, the CLI and the web share one set of handlers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -36,6 +37,25 @@ def msg(key: str, /, *, count: int | None = None, **values: MsgValue) -> Msg:
     """`msg("subscribe.following", tags=("llm", "gpu"))`; ids are checked against both
     catalogues by tests/i18n."""
     return Msg(key, tuple(sorted(values.items())), count)
+
+
+def _key_form(message: Msg) -> str:
+    shown = ", ".join(f"{name}={value}" for name, value in message.values)
+    return f"{message.key} ({shown})" if shown else message.key
+
+
+_plain_renderer: list[Callable[[Msg], str]] = [_key_form]
+
+
+def set_plain_renderer(render: Callable[[Msg], str]) -> None:
+    """Adapters install the English catalogue here, so an error explained as a `Msg` also has a
+    readable `str()` for logs and tracebacks (the bot layer never words messages itself)."""
+    _plain_renderer[:] = [render]
+
+
+def plain_text(message: Msg) -> str:
+    """`message` as the installed plain (English) renderer words it."""
+    return _plain_renderer[0](message)
 
 
 def N_(key: str) -> str:  # noqa: N802  (the gettext convention for a deferred message id)

@@ -35,6 +35,7 @@ _SECRET_ENV = (
     "AINEWS_LLM_API_KEY",
     "AINEWS_CONFIG",
     "AINEWS_DATABASE_URL",
+    "AINEWS_LANG",
     "OPENAI_API_KEY",
 )
 
@@ -44,6 +45,13 @@ def _no_real_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a real token or a developer's config from the environment."""
     for name in _SECRET_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator CLI speaks English (AINEWS_LANG=en), here and in the processes it starts;
+    without it the CLI follows `[translate] default_lang`, Japanese by default."""
+    monkeypatch.setenv("AINEWS_LANG", "en")
 
 
 @pytest.fixture(scope="session")

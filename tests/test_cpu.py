@@ -18,6 +18,10 @@ def _worker_pid() -> int:
     return os.getpid()
 
 
+def _niceness() -> int:
+    return os.nice(0)
+
+
 def _fails(message: str) -> None:
     raise ValueError(message)
 
@@ -80,3 +84,21 @@ async def test_page_extraction_runs_in_the_pool(pool: None) -> None:
     html = f"<html><head><title>Open model</title></head><body><article>{paragraphs}</article>"
     page = await extract_page(f"{html}</body></html>".encode(), "https://news.example/a")
     assert "Paragraph 11" in page.text
+
+
+async def test_workers_run_below_the_event_loops_priority(pool: None) -> None:
+    """Parsing and enrichment must not queue the loop that acknowledges Slack and Discord."""
+    assert await run_cpu(_niceness) > os.nice(0)
+
+
+async def test_ingest_workers_run_below_the_parents_priority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.ingest import workers
+
+    monkeypatch.setenv("AINEWS_INGEST_WORKERS", "1")
+    workers.shutdown_pool()
+    try:
+        assert await workers.run_cpu(_niceness) > os.nice(0)
+    finally:
+        workers.shutdown_pool()

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import gc
 import json
 import sys
 from collections.abc import Awaitable
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
 
-from adapters.cli.problems import exit_on_user_error, fail, remember_database_url
+from adapters.cli.help import CliTyper, LocalizedGroup
+from adapters.cli.lang import cli_translator, remember_config_arg
+from adapters.cli.problems import exit_on_user_error, fail, reason, remember_database_url
+from adapters.i18n import N_
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
 from bot.logs import configure_logging
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 T = TypeVar("T")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -52,10 +54,12 @@ def global_options_first(args: list[str]) -> list[str]:
     return front + rest
 
 
-class AinewsGroup(TyperGroup):
-    """The root command: global options anywhere, and every user error as one line, exit 2."""
+class AinewsGroup(LocalizedGroup):
+    """The root command: global options anywhere, help in the CLI language, and every user
+    error as one line, exit 2."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        remember_config_arg(list(args))  # help and early errors read the language from it
         return super().parse_args(ctx, global_options_first(list(args)))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -74,10 +78,10 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-app = typer.Typer(
+app = CliTyper(
     name="ainews",
     cls=AinewsGroup,
-    help="ainews reads AI news for your team: ingest, score, summarise, translate, deliver.",
+    help=N_("cli.help.app"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -89,23 +93,24 @@ app = typer.Typer(
 def main_options(
     ctx: typer.Context,
     config: Path | None = typer.Option(
-        None, "--config", envvar="AINEWS_CONFIG", help="Path to config.toml."
+        None, "--config", envvar="AINEWS_CONFIG", help=N_("cli.help.opt.config")
     ),
     database_url: str | None = typer.Option(
-        None, "--database-url", envvar="AINEWS_DATABASE_URL", help="SQLAlchemy database URL."
+        None, "--database-url", envvar="AINEWS_DATABASE_URL", help=N_("cli.help.opt.database_url")
     ),
-    log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING, ERROR."),
+    log_level: str = typer.Option("WARNING", "--log-level", help=N_("cli.help.opt.log_level")),
     _show_version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False, "--version", callback=_version, is_eager=True, help=N_("cli.help.opt.version")
     ),
 ) -> None:
     """Global options shared by every command."""
     level = log_level.upper()
     if level not in LOG_LEVELS:
-        from bot.config import did_you_mean
-
+        t = cli_translator()
+        close = difflib.get_close_matches(level, LOG_LEVELS, n=1, cutoff=0.6)
+        hint = t(N_("cli.did_you_mean"), word=close[0]) if close else ""
         raise typer.BadParameter(
-            f"must be one of {', '.join(LOG_LEVELS)}{did_you_mean(level, LOG_LEVELS)}",
+            t(N_("cli.must_be_one_of"), choices=t.join(LOG_LEVELS)) + hint,
             param_hint="--log-level",
         )
     configure_logging(level)
@@ -114,15 +119,11 @@ def main_options(
 
 def settings_from(ctx: typer.Context) -> Settings:
     """Load settings or exit 2 with the file, key and expectation (a usage/config error)."""
-    # imported here, as every command's heavier imports are: `ainews --help` loads none of them
-    from bot.config import load_settings
-    from bot.errors import ConfigError
-
     options = ctx.find_root().obj or {}
     try:
         settings = load_settings(options.get("config"), database_url=options.get("database_url"))
     except ConfigError as error:
-        raise fail(str(error)) from error
+        raise fail(reason(error)) from error
     remember_database_url(settings.database.url)
     return settings
 

@@ -11,16 +11,18 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.help import CliTyper
+from adapters.cli.lang import cli_translator
+from adapters.cli.problems import fail
+from adapters.i18n import N_
 
 if TYPE_CHECKING:
     from bot.channels import ChannelStatus
     from bot.config import Settings
     from bot.store.db import Database
 
-channels_app = typer.Typer(help="Delivery destinations and their state.", no_args_is_help=True)
-platforms_app = typer.Typer(
-    help="Slack/Discord paused after a refused token.", no_args_is_help=True
-)
+channels_app = CliTyper(help=N_("cli.help.channels"), no_args_is_help=True)
+platforms_app = CliTyper(help=N_("cli.help.platforms"), no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 app.add_typer(platforms_app, name="platforms")
 
@@ -44,19 +46,25 @@ async def _statuses(settings: Settings) -> list[ChannelStatus]:
         return await channel_statuses(session)
 
 
-@channels_app.command("list")
+@channels_app.command("list", help=N_("cli.help.channels.list"))
 def channels_list(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_array")),
 ) -> None:
-    """Every destination: disabled or not, why, and how many messages wait for it."""
-    rows = run_async(_statuses(settings_from(ctx)))
+    settings = settings_from(ctx)
+    rows = run_async(_statuses(settings))
     if as_json:
         print_json([asdict(row) for row in rows])
         return
+    t = cli_translator(settings)
     for row in rows:
-        state = f"disabled: {row.reason}" if row.disabled else "active"
-        typer.echo(f"{row.id:>4}  {row.platform}  {row.channel}  {state}  {row.pending} pending")
+        state = (
+            t(N_("cli.channel.disabled"), reason=row.reason)
+            if row.disabled
+            else t(N_("cli.channel.active"))
+        )
+        pending = t.plural("cli.channel.pending", row.pending)
+        typer.echo(f"{row.id:>4}  {row.platform}  {row.channel}  {state}  {pending}")
 
 
 async def _enable(settings: Settings, channel_id: int) -> tuple[bool, bool]:
@@ -70,16 +78,18 @@ async def _enable(settings: Settings, channel_id: int) -> tuple[bool, bool]:
         return True, await enable_channel(session, channel)
 
 
-@channels_app.command("enable")
+@channels_app.command("enable", help=N_("cli.help.channels.enable"))
 def channels_enable(
-    ctx: typer.Context, channel_id: int = typer.Argument(..., metavar="ID", help="Channel id.")
+    ctx: typer.Context,
+    channel_id: int = typer.Argument(..., metavar="ID", help=N_("cli.help.opt.channel_id")),
 ) -> None:
-    """Re-enable a disabled channel; its waiting messages go out with the next delivery run."""
-    found, changed = run_async(_enable(settings_from(ctx), channel_id))
+    settings = settings_from(ctx)
+    t = cli_translator(settings)
+    found, changed = run_async(_enable(settings, channel_id))
     if not found:
-        typer.echo(f"error: no channel with id {channel_id}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"channel {channel_id} " + ("enabled" if changed else "was already active"))
+        raise fail(t(N_("cli.channel.missing"), id=channel_id), code=1)
+    done = N_("cli.channel.enabled") if changed else N_("cli.channel.was_active")
+    typer.echo(t(done, id=channel_id))
 
 
 async def _platforms(settings: Settings) -> list[dict[str, Any]]:
@@ -97,18 +107,24 @@ async def _platforms(settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
-@platforms_app.command("list")
+@platforms_app.command("list", help=N_("cli.help.platforms.list"))
 def platforms_list(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_array")),
 ) -> None:
-    """Each platform with destinations, and whether it is paused and why."""
-    rows = run_async(_platforms(settings_from(ctx)))
+    settings = settings_from(ctx)
+    rows = run_async(_platforms(settings))
     if as_json:
         print_json(rows)
         return
+    t = cli_translator(settings)
     for row in rows:
-        typer.echo(f"{row['platform']}  " + (f"paused: {row['reason']}" if row["paused"] else "ok"))
+        state = (
+            t(N_("cli.platform.paused"), reason=row["reason"])
+            if row["paused"]
+            else t(N_("cli.platform.ok"))
+        )
+        typer.echo(f"{row['platform']}  {state}")
 
 
 async def _resume(settings: Settings, platform: str) -> bool:
@@ -118,10 +134,12 @@ async def _resume(settings: Settings, platform: str) -> bool:
         return await resume_platform(session, platform)
 
 
-@platforms_app.command("resume")
+@platforms_app.command("resume", help=N_("cli.help.platforms.resume"))
 def platforms_resume(
-    ctx: typer.Context, platform: str = typer.Argument(..., help="slack or discord.")
+    ctx: typer.Context,
+    platform: str = typer.Argument(..., help=N_("cli.help.opt.platform")),
 ) -> None:
-    """Lift a pause by hand (a new token lifts it on its own)."""
-    resumed = run_async(_resume(settings_from(ctx), platform.lower()))
-    typer.echo(f"{platform} " + ("resumed" if resumed else "was not paused"))
+    settings = settings_from(ctx)
+    resumed = run_async(_resume(settings, platform.lower()))
+    done = N_("cli.platform.resumed") if resumed else N_("cli.platform.was_not_paused")
+    typer.echo(cli_translator(settings)(done, platform=platform))

@@ -9,32 +9,28 @@ import typer
 
 from adapters.cli.app import print_json, run_async, settings_from
 from adapters.cli.ingest_cmds import db_app
+from adapters.cli.lang import cli_translator
 from adapters.cli.problems import fail
+from adapters.i18n import N_
 
 if TYPE_CHECKING:
     from bot.retention import PruneReport
 
-VACUUM_HINT = (
-    "SQLite keeps the freed pages: run `sqlite3 {path} 'VACUUM'` while ainews is stopped "
-    "to shrink the file."
-)
 
-
-@db_app.command("prune")
+@db_app.command("prune", help=N_("cli.help.db.prune"))
 def db_prune(
     ctx: typer.Context,
     older_than: int | None = typer.Option(
-        None, "--older-than", min=1, help="Days to keep (default: [retention] days)."
+        None, "--older-than", min=1, help=N_("cli.help.opt.older_than")
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go; delete nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+    dry_run: bool = typer.Option(False, "--dry-run", help=N_("cli.help.opt.dry_run")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_counts")),
 ) -> None:
-    """Delete articles older than D days with their enrichments and translations, keeping any
-    an undelivered outbox row still names."""
     settings = settings_from(ctx)
+    t = cli_translator(settings)
     days = older_than or settings.retention.days
     if days is None:
-        raise fail("say how old: --older-than DAYS, or set [retention] days in the config")
+        raise fail(t(N_("cli.prune.how_old")))
 
     async def run() -> tuple[PruneReport, bool]:
         from bot.retention import prune
@@ -51,12 +47,17 @@ def db_prune(
     if as_json:
         print_json(report.to_json())
         return
-    verb = "would delete" if dry_run else "deleted"
     typer.echo(
-        f"{verb} {report.articles} articles older than {days} days and {report.translations} "
-        f"translations; kept {report.kept_undelivered} still named by undelivered deliveries"
+        t(
+            N_("cli.prune.would_delete") if dry_run else N_("cli.prune.deleted"),
+            articles=t.plural("cli.articles", report.articles),
+            days=t.plural("cli.days", days),
+            translations=t.plural("cli.prune.translations", report.translations),
+            kept=t.plural("cli.articles", report.kept_undelivered),
+        )
     )
     if sqlite and report.articles and not dry_run:
         from sqlalchemy.engine import make_url
 
-        typer.echo(VACUUM_HINT.format(path=make_url(settings.database.url).database), err=True)
+        path = make_url(settings.database.url).database
+        typer.echo(t(N_("cli.prune.vacuum"), path=path), err=True)

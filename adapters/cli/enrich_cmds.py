@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.lang import cli_translator
+from adapters.cli.problems import fail
+from bot.messages import N_
 
 if TYPE_CHECKING:
     from adapters.i18n import Translator
@@ -27,21 +30,18 @@ async def _enrich(settings: Settings, limit: int | None) -> EnrichReport:
         await ctx.aclose()
 
 
-@app.command("enrich")
+@app.command("enrich", help=N_("cli.help.enrich"))
 def enrich_command(
     ctx: typer.Context,
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Enrich at most N articles."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help=N_("cli.help.opt.limit")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_result")),
 ) -> None:
-    """Score and summarise every article without a current enrichment."""
-    from adapters.i18n import translator
-
     settings = settings_from(ctx)
     report = run_async(_enrich(settings, limit))
     if as_json:
         print_json(report.to_json())
     else:
-        t = translator(settings.translate.default_lang)
+        t = cli_translator(settings)
         failed = t.plural("cli.failed", report.failed)
         typer.echo(
             t.plural("cli.enrich_done", report.enriched, failed=failed, engine=report.engine)
@@ -99,9 +99,8 @@ def card_json(card: ArticleCard, translation: tuple[str, str] | None) -> dict[st
 
 
 def card_text(card: ArticleCard, translation: tuple[str, str] | None, t: Translator) -> str:
-    """The card for a terminal, labelled in `[translate] default_lang`; reasons as given."""
+    """The card for a terminal, labelled in the CLI language; reasons as given."""
     from adapters.reply_text import DIMENSION_LABELS, TRANSLATION_STATUS
-    from bot.messages import N_
 
     def label(key: str, value: str) -> str:
         return t("label", label=t(key), value=value)
@@ -136,21 +135,17 @@ def card_text(card: ArticleCard, translation: tuple[str, str] | None, t: Transla
     return "\n".join(lines)
 
 
-@app.command("article")
+@app.command("article", help=N_("cli.help.article"))
 def article_command(
     ctx: typer.Context,
-    article_id: int = typer.Argument(..., help="Article id."),
-    as_json: bool = typer.Option(False, "--json", help="Print the card as one JSON object."),
+    article_id: int = typer.Argument(..., help=N_("cli.help.opt.article_id")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_card")),
 ) -> None:
-    """The summary card of one article: TL;DR, key points, tags, scores with reasons."""
-    from adapters.i18n import translator
-
     settings = settings_from(ctx)
-    t = translator(settings.translate.default_lang)
+    t = cli_translator(settings)
     card, translation = run_async(_card(settings, article_id))
     if card is None:
-        typer.echo(t("error.no_article", id=article_id), err=True)
-        raise typer.Exit(1)
+        raise fail(t("error.no_article", id=article_id), code=1)
     if as_json:
         print_json(card_json(card, translation))
     else:
@@ -168,28 +163,30 @@ async def _translate(settings: Settings, article_id: int, lang: str) -> Translat
         await ctx.aclose()
 
 
-@app.command("translate")
+@app.command("translate", help=N_("cli.help.translate"))
 def translate_command(
     ctx: typer.Context,
-    article_id: int = typer.Argument(..., help="Article id."),
-    lang: str | None = typer.Option(None, "--lang", help="Target language (default from config)."),
+    article_id: int = typer.Argument(..., help=N_("cli.help.opt.article_id")),
+    lang: str | None = typer.Option(None, "--lang", help=N_("cli.help.opt.target_lang")),
 ) -> None:
-    """Translate one article in full (needs an LLM: the `llm` section of the config)."""
-    from bot.enrich.translate import NO_LLM_MESSAGE
+    from adapters.reply_text import TRANSLATION_STATUS
     from bot.errors import CommandError
 
     settings = settings_from(ctx)
+    t = cli_translator(settings)
     if settings.llm is None:
-        typer.echo(f"error: {NO_LLM_MESSAGE}", err=True)
-        raise typer.Exit(1)
+        raise fail(t(N_("no_llm")), code=1)
     try:
         view = run_async(_translate(settings, article_id, lang or settings.translate.default_lang))
     except CommandError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+        raise fail(t.render(error.message), code=1) from error
     if view.status != "complete":
-        sys.stderr.write(
-            f"warning: translation is {view.status} ({view.chunks_done}/{view.chunks_total} "
-            "parts translated); run the command again to retry the missing parts\n"
+        status = t(TRANSLATION_STATUS.get(view.status, N_("status_none")))
+        warning = t(
+            N_("cli.translate.incomplete"),
+            status=status,
+            done=view.chunks_done,
+            total=view.chunks_total,
         )
+        sys.stderr.write(warning + "\n")
     typer.echo(f"{view.title}\n\n{view.body}" if view.title else view.body)

@@ -16,18 +16,20 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.help import CliTyper
+from adapters.cli.lang import cli_translator
 from adapters.cli.problems import fail, quiet_source_warnings
+from adapters.i18n import N_, Translator
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.ingest.poll import IngestContext, PollReport, SourceResult
+    from bot.ingest.context import IngestContext
+    from bot.ingest.poll import PollReport, SourceResult
     from bot.store.db import Database
     from bot.store.sources import ImportResult, SourceListing
 
-sources_app = typer.Typer(
-    help="List, add, remove, import and export feed sources.", no_args_is_help=True
-)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+sources_app = CliTyper(help=N_("cli.help.sources"), no_args_is_help=True)
+db_app = CliTyper(help=N_("cli.help.db"), no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
 
@@ -35,8 +37,8 @@ app.add_typer(db_app, name="db")
 @asynccontextmanager
 async def _ingest_context(settings: Settings) -> AsyncIterator[IngestContext]:
     """The application context; ingestion needs no enricher, so a minimal one is built directly."""
+    from bot.ingest.context import IngestServices
     from bot.ingest.fetch import Fetcher
-    from bot.ingest.poll import IngestServices
     from bot.ports import SystemClock
     from bot.store.db import Database
 
@@ -63,22 +65,26 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-def _summary(report: PollReport) -> str:
-    return (
-        f"{len(report.sources)} sources: {report.count('ok')} ok, "
-        f"{report.count('not_modified')} not modified, {report.count('error')} errors, "
-        f"{report.count('skipped')} skipped; {report.new_articles} new articles"
+def _summary(report: PollReport, t: Translator) -> str:
+    return t(
+        N_("cli.fetch.summary"),
+        sources=t.plural("cli.sources.count", len(report.sources)),
+        ok=t.plural("cli.fetch.ok", report.count("ok")),
+        unchanged=t.plural("cli.fetch.not_modified", report.count("not_modified")),
+        errors=t.plural("cli.fetch.errors", report.count("error")),
+        skipped=t.plural("cli.fetch.skipped", report.count("skipped")),
+        new=t.plural("cli.new_articles", report.new_articles),
     )
 
 
-@app.command("fetch")
+@app.command("fetch", help=N_("cli.help.fetch"))
 def fetch_command(
     ctx: typer.Context,
-    all_sources: bool = typer.Option(False, "--all", help="Poll every source, due or not."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    all_sources: bool = typer.Option(False, "--all", help=N_("cli.help.opt.all_sources")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_result")),
 ) -> None:
-    """Poll due sources once (config sources are synced first); a failing feed is not an error."""
     settings = settings_from(ctx)
+    t = cli_translator(settings)
     show_bar = sys.stdout.isatty() and not as_json
     quiet_source_warnings()
     from bot.ingest.poll import poll_sources, sync_sources
@@ -97,7 +103,7 @@ def fetch_command(
             )
 
             with Progress(
-                TextColumn("fetch"),
+                TextColumn(t(N_("cli.fetch.bar"))),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -116,10 +122,10 @@ def fetch_command(
     if as_json:
         print_json(report.to_json())
         return
-    typer.echo(_summary(report))
+    typer.echo(_summary(report, t))
     for result in report.sources:
         if result.status == "error":
-            typer.echo(f"  error  {result.name}: {result.error}")
+            typer.echo(t(N_("cli.fetch.failed_source"), name=result.name, error=result.error))
 
 
 async def _listing(db: Database) -> list[SourceListing]:
@@ -149,21 +155,20 @@ async def _synced_listing(settings: Settings) -> list[SourceListing]:
         return await _listing(db)
 
 
-def _when(moment: datetime | None) -> str:
+def _when(moment: datetime | None, t: Translator) -> str:
     """`never` for a source not polled yet (its due time is the epoch), else a UTC minute."""
     from bot.store.sources import DUE_NOW
 
     if moment is None or moment <= DUE_NOW:
-        return "never"
+        return t(N_("cli.sources.never"))
     return f"{moment:%Y-%m-%d %H:%M}Z"
 
 
-@sources_app.command("list")
+@sources_app.command("list", help=N_("cli.help.sources.list"))
 def sources_list(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_array")),
 ) -> None:
-    """Every source with its article count, error count, last error and next check."""
     from bot.store.sources import DUE_NOW
 
     settings = settings_from(ctx)
@@ -172,27 +177,31 @@ def sources_list(
     if as_json:
         print_json([_listing_json(row) for row in rows])
         return
+    t = cli_translator(settings)
     for row in rows:
-        due = "now" if row.next_check_at <= DUE_NOW else _when(row.next_check_at)
-        state = f"checked {_when(row.last_checked_at)}, " + (
-            "disabled" if row.disabled else f"next {due}"
-        )
-        line = f"{row.id:>4}  {row.name}  <{row.url}>  {row.articles} articles  {state}"
+        checked = _when(row.last_checked_at, t)
+        if row.disabled:
+            state = t(N_("cli.sources.state_disabled"), checked=checked)
+        else:
+            now = row.next_check_at <= DUE_NOW
+            due = t(N_("cli.sources.now")) if now else _when(row.next_check_at, t)
+            state = t(N_("cli.sources.state_next"), checked=checked, due=due)
+        articles = t.plural("cli.articles", row.articles)
+        line = f"{row.id:>4}  {row.name}  <{row.url}>  {articles}  {state}"
         if row.error_count:
-            line += f"  errors={row.error_count}: {row.last_error}"
+            line += "  " + t(N_("cli.sources.errors"), count=row.error_count, error=row.last_error)
         typer.echo(line)
 
 
-@sources_app.command("add")
+@sources_app.command("add", help=N_("cli.help.sources.add"))
 def sources_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Display name."),
-    url: str = typer.Argument(..., help="Feed URL (http or https)."),
-    lang: str = typer.Option("", "--lang", help="Language hint, e.g. en or ja."),
-    weight: float = typer.Option(1.0, "--weight", min=0.0, help="Ranking weight."),
-    kind: str = typer.Option("feed", "--kind", help="feed or hackernews."),
+    name: str = typer.Argument(..., help=N_("cli.help.opt.source_name")),
+    url: str = typer.Argument(..., help=N_("cli.help.opt.feed_url")),
+    lang: str = typer.Option("", "--lang", help=N_("cli.help.opt.source_lang")),
+    weight: float = typer.Option(1.0, "--weight", min=0.0, help=N_("cli.help.opt.weight")),
+    kind: str = typer.Option("feed", "--kind", help=N_("cli.help.opt.kind")),
 ) -> None:
-    """Add a source (or update the one with that URL)."""
     from pydantic import ValidationError
 
     from bot.config import SourceSettings, describe_validation
@@ -217,18 +226,18 @@ def sources_add(
             return row.id
 
     source_id = run_async(run())
-    typer.echo(f"added source {source_id}: {name} <{url}>")
+    typer.echo(cli_translator(settings)(N_("cli.sources.added"), id=source_id, name=name, url=url))
 
 
-@sources_app.command("remove")
+@sources_app.command("remove", help=N_("cli.help.sources.remove"))
 def sources_remove(
     ctx: typer.Context,
-    url_or_id: str = typer.Argument(..., help="The source's URL or numeric id."),
+    url_or_id: str = typer.Argument(..., help=N_("cli.help.opt.url_or_id")),
 ) -> None:
-    """Remove a source and its articles."""
     from bot.store.sources import remove_source
 
     settings = settings_from(ctx)
+    t = cli_translator(settings)
 
     async def run() -> str | None:
         async with _database(settings) as db, db.session() as session:
@@ -237,27 +246,25 @@ def sources_remove(
 
     removed = run_async(run())
     if removed is None:
-        typer.echo(f"error: no source {url_or_id!r}", err=True)
-        raise typer.Exit(2)
-    typer.echo(f"removed source {removed}")
+        raise fail(t(N_("cli.sources.missing"), source=repr(url_or_id)))
+    typer.echo(t(N_("cli.sources.removed"), name=removed))
 
 
-@sources_app.command("import-opml")
+@sources_app.command("import-opml", help=N_("cli.help.sources.import_opml"))
 def sources_import(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="OPML file to read."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help=N_("cli.help.opt.opml_in")),
 ) -> None:
-    """Add every feed outline of an OPML file."""
     from bot.config import SourceSettings
     from bot.ingest.opml import read_opml
     from bot.store.sources import import_sources
 
     settings = settings_from(ctx)
+    t = cli_translator(settings)
     try:
         found = read_opml(file.read_bytes())
     except ValueError as error:
-        typer.echo(f"error: {file}: {error}", err=True)
-        raise typer.Exit(2) from error
+        raise fail(f"{file}: {error}") from error
     wanted = [
         (SourceSettings(name=s.name[:200] or s.url[:200], url=s.url, lang=s.lang), s.tags)
         for s in found
@@ -269,18 +276,22 @@ def sources_import(
 
     result = run_async(run())
     for name, url in result.present:
-        typer.echo(f"  present  {name} <{url}> (already a source; kept as it is)")
+        typer.echo(t(N_("cli.sources.present"), name=name, url=url))
     typer.echo(
-        f"imported {len(result.added)} sources from {file}; {len(result.present)} already present"
+        t(
+            N_("cli.sources.imported"),
+            sources=t.plural("cli.sources.count", len(result.added)),
+            file=file,
+            present=t.plural("cli.sources.already_present", len(result.present)),
+        )
     )
 
 
-@sources_app.command("export-opml")
+@sources_app.command("export-opml", help=N_("cli.help.sources.export_opml"))
 def sources_export(
     ctx: typer.Context,
-    file: Path | None = typer.Argument(None, dir_okay=False, help="Write here (default stdout)."),
+    file: Path | None = typer.Argument(None, dir_okay=False, help=N_("cli.help.opt.opml_out")),
 ) -> None:
-    """Write the feed sources as OPML."""
     from bot.ingest.opml import OpmlSource, write_opml
 
     settings = settings_from(ctx)
@@ -291,12 +302,13 @@ def sources_export(
         sys.stdout.write(document.decode("utf-8"))
     else:
         file.write_bytes(document)
-        typer.echo(f"exported {len(rows)} sources to {file}")
+        t = cli_translator(settings)
+        sources = t.plural("cli.sources.count", len(rows))
+        typer.echo(t(N_("cli.sources.exported"), sources=sources, file=file))
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=N_("cli.help.db.upgrade"))
 def db_upgrade(ctx: typer.Context) -> None:
-    """Migrate the database to the newest schema."""
     from bot.store.db import Database
 
     settings = settings_from(ctx)
@@ -309,4 +321,4 @@ def db_upgrade(ctx: typer.Context) -> None:
             await db.dispose()
 
     run_async(run())
-    typer.echo("database is up to date")
+    typer.echo(cli_translator(settings)(N_("cli.db.up_to_date")))

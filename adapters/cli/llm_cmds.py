@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.help import CliTyper, display_width
+from adapters.cli.lang import cli_translator
+from adapters.i18n import N_
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.enrich.usage_report import UsageReport
 
-llm_app = typer.Typer(help="LLM usage and budget.", no_args_is_help=True)
+llm_app = CliTyper(help=N_("cli.help.llm"), no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
 
 
@@ -31,22 +34,40 @@ async def _report(settings: Settings, days: int) -> UsageReport:
         await db.dispose()
 
 
-@llm_app.command("usage")
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - display_width(text)) + text
+
+
+@llm_app.command("usage", help=N_("cli.help.llm.usage"))
 def usage_command(
     ctx: typer.Context,
-    days: int = typer.Option(7, "--days", min=1, max=366, help="UTC days to show, today included."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
+    days: int = typer.Option(7, "--days", min=1, max=366, help=N_("cli.help.opt.usage_days")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json_report")),
 ) -> None:
-    """Tokens and cost of LLM calls by UTC day and purpose (enrich, translate)."""
-    report = run_async(_report(settings_from(ctx), days))
+    settings = settings_from(ctx)
+    report = run_async(_report(settings, days))
     if as_json:
         print_json(report.to_json())
         return
+    t = cli_translator(settings)
     if not report.lines:
-        typer.echo(f"no LLM calls in the last {days} day(s)")
+        typer.echo(t.plural("cli.llm.no_calls", days))
     else:
         typer.echo(
-            f"{'day':<11} {'purpose':<10} {'calls':>6} {'in':>10} {'out':>10} {'cost $':>10}"
+            " ".join(
+                [
+                    _left(t(N_("cli.llm.day")), 11),
+                    _left(t(N_("cli.llm.purpose")), 10),
+                    _right(t(N_("cli.llm.calls")), 6),
+                    _right(t(N_("cli.llm.tokens_in")), 10),
+                    _right(t(N_("cli.llm.tokens_out")), 10),
+                    _right(t(N_("cli.llm.cost")), 10),
+                ]
+            )
         )
         for line in report.lines:
             typer.echo(
@@ -55,12 +76,17 @@ def usage_command(
             )
         total = report.total()
         typer.echo(
-            f"{'total':<22} {total.calls:>6} {total.tokens_in:>10} {total.tokens_out:>10} "
-            f"{total.cost_usd:>10.4f}"
+            f"{_left(t(N_('cli.llm.total')), 22)} {total.calls:>6} {total.tokens_in:>10} "
+            f"{total.tokens_out:>10} {total.cost_usd:>10.4f}"
         )
     if report.daily_token_budget is not None and report.spent_today is not None:
         left = max(0, report.daily_token_budget - report.spent_today)
         typer.echo(
-            f"budget {report.today}: {report.spent_today} of {report.daily_token_budget} "
-            f"tokens spent or reserved, {left} left"
+            t(
+                N_("cli.llm.budget"),
+                day=report.today,
+                spent=report.spent_today,
+                budget=report.daily_token_budget,
+                left=left,
+            )
         )

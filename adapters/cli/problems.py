@@ -15,6 +15,10 @@ from contextlib import contextmanager
 import typer
 from typer import TyperException
 
+from adapters.cli.lang import cli_translator
+from adapters.i18n import N_
+from bot.errors import AinewsError
+
 USER_ERROR = 2
 
 # The database URL of the command being run, so a failure deep in a session can name it.
@@ -29,16 +33,32 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def fail(message: str) -> typer.Exit:
-    """Print `error: message` on one line; raise the returned Exit (code 2)."""
-    typer.echo(f"error: {one_line(message)}", err=True)
-    return typer.Exit(USER_ERROR)
+def error_line(message: str) -> str:
+    """`error: message` (in the CLI language) on one line."""
+    return cli_translator()(N_("cli.error"), message=one_line(message))
+
+
+def reason(error: AinewsError) -> str:
+    """Why an operator-facing error happened, in the CLI's language when it is explained."""
+    if error.explained is not None:
+        return cli_translator().render(error.explained)
+    return str(error)
+
+
+def say_error(message: str) -> None:
+    typer.echo(error_line(message), err=True)
+
+
+def fail(message: str, code: int = USER_ERROR) -> typer.Exit:
+    """Print `error: message` on one line; raise the returned Exit (code 2 unless told)."""
+    say_error(message)
+    return typer.Exit(code)
 
 
 def _click_message(error: TyperException) -> str:
-    message = error.format_message()
+    """click's own wording of a usage error, with our pointer to the command's help."""
     command = getattr(getattr(error, "ctx", None), "command_path", "") or "ainews"
-    return f"{message} (see `{command} --help`)"
+    return cli_translator()(N_("cli.see_help"), message=error.format_message(), command=command)
 
 
 @contextmanager
@@ -54,22 +74,20 @@ def exit_on_user_error(standalone: bool = True) -> Iterator[None]:
         if type(error).__name__ == "NoArgsIsHelpError":
             typer.echo(error.format_message(), err=True)
             sys.exit(USER_ERROR)
-        typer.echo(f"error: {one_line(_click_message(error))}", err=True)
+        say_error(_click_message(error))
+        sys.exit(USER_ERROR)
+    except AinewsError as error:
+        if not standalone:
+            raise
+        say_error(reason(error))
         sys.exit(USER_ERROR)
     except Exception as error:
-        from bot.errors import AinewsError
-
-        if isinstance(error, AinewsError):
-            if not standalone:
-                raise
-            typer.echo(f"error: {one_line(str(error))}", err=True)
-            sys.exit(USER_ERROR)
-        from bot.store.problems import describe_store_error
+        from bot.store.problems import describe_store_error  # SQLAlchemy: only when it is needed
 
         described = describe_store_error(error, _database_url[0] if _database_url else "")
         if described is None or not standalone:
             raise
-        typer.echo(f"error: {one_line(described)}", err=True)
+        say_error(cli_translator().render(described))
         sys.exit(USER_ERROR)
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
+from adapters.cli.lang import cli_translator
+from adapters.i18n import N_
 from digest.trends import MAX_DAYS
 
 if TYPE_CHECKING:
@@ -33,13 +35,12 @@ def trends_json(report: TrendReport) -> dict[str, object]:
     }
 
 
-@app.command("trends")
+@app.command("trends", help=N_("cli.help.trends"))
 def trends_command(
     ctx: typer.Context,
-    days: int = typer.Option(7, "--days", min=1, max=MAX_DAYS, help="Window in days."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    days: int = typer.Option(7, "--days", min=1, max=MAX_DAYS, help=N_("cli.help.opt.window")),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json")),
 ) -> None:
-    """Rising tags and entities: the last N days against the four windows before."""
     settings = settings_from(ctx)
 
     from bot.runtime import open_store
@@ -56,23 +57,30 @@ def trends_command(
     if as_json:
         print_json(trends_json(report))
         return
+    t = cli_translator(settings)
     if not report.risers:
-        typer.echo(f"Nothing is rising over the last {report.days} days yet.")
+        typer.echo(t.plural("cli.trends.nothing", report.days))
         return
-    typer.echo(f"Rising over the last {report.days} days:")
+    typer.echo(t.plural("cli.trends.rising", report.days))
     for rank, riser in enumerate(report.risers, 1):
         typer.echo(
-            f"{rank:>2}. {report.label(riser)} ({riser.kind}): {riser.count} "
-            f"(before {riser.previous:g}), score {riser.score:g}"
+            t(
+                N_("cli.trends.row"),
+                rank=f"{rank:>2}",
+                label=report.label(riser),
+                kind=riser.kind,
+                count=riser.count,
+                previous=f"{riser.previous:g}",
+                score=f"{riser.score:g}",
+            )
         )
 
 
-@app.command("companies")
+@app.command("companies", help=N_("cli.help.companies"))
 def companies_command(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=N_("cli.help.opt.json")),
 ) -> None:
-    """Companies and labs with stories in the last 90 days, most covered first."""
     settings = settings_from(ctx)
 
     from bot.companies import list_companies
@@ -89,7 +97,9 @@ def companies_command(
     if as_json:
         print_json([{"slug": c.slug, "name": c.name, "stories": c.stories} for c in found])
         return
+    t = cli_translator(settings)
     if not found:
-        typer.echo("No company stories yet.")
+        typer.echo(t(N_("cli.companies.none")))
     for company in found:
-        typer.echo(f"{company.name} ({company.slug}): {company.stories} stories")
+        stories = t.plural("cli.stories", company.stories)
+        typer.echo(f"{company.name} ({company.slug}): {stories}")

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from adapters.cli.app import app, print_json, run_async, settings_from
-from adapters.cli.problems import quiet_source_warnings
+from adapters.cli.lang import cli_translator
+from adapters.cli.problems import fail, quiet_source_warnings, reason
+from adapters.i18n import N_, Translator
 
 if TYPE_CHECKING:
-    from adapters.i18n import Translator
     from bot.config import Settings
     from bot.jobs import CycleReport
     from digest.models import Digest, DigestKind
@@ -51,38 +52,27 @@ KINDS: dict[DigestChoice, DigestKind] = {
 }
 
 
-@app.command("run")
+@app.command("run", help=N_("cli.help.run"))
 def run_command(
     ctx: typer.Context,
-    once: bool = typer.Option(
-        False, "--once", help="One full cycle (fetch, enrich, digests, alerts, deliver), then exit."
-    ),
-    role: RoleChoice = typer.Option(
-        RoleChoice.all,
-        "--role",
-        help="all (default): everything; worker: poll, enrich, queue, deliver; "
-        "front: Slack, Discord and the web view.",
-    ),
+    once: bool = typer.Option(False, "--once", help=N_("cli.help.opt.once")),
+    role: RoleChoice = typer.Option(RoleChoice.all, "--role", help=N_("cli.help.opt.role")),
 ) -> None:
-    """Start ainews: scheduler, web view, enabled adapters; no tokens means console output."""
-    from adapters.i18n import translator
     from adapters.main import run_once, serve
     from bot.errors import ConfigError, StartupError
 
     settings = settings_from(ctx)
+    t = cli_translator(settings)
     quiet_source_warnings()  # one summary line per fetch round instead (Jobs.announce)
     if once and role is RoleChoice.front:
-        typer.echo("error: --once runs a worker's cycle; it cannot be --role front", err=True)
-        raise typer.Exit(2)
+        raise fail(t(N_("cli.run.once_front")))
     try:
         if not once:
             run_async(serve(settings, role=role.value))
             return
         report = run_async(run_once(settings))
     except (StartupError, ConfigError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
-    t = translator(settings.translate.default_lang)
+        raise fail(reason(error)) from error
     typer.echo(t("cli.cycle_done", summary=cycle_summary(report, t)), err=True)
     if report.errors:
         typer.echo(t("cli.crashed", steps=t.join(report.errors)), err=True)
@@ -126,24 +116,22 @@ def _print_digest(digest: Digest, output: OutputFormat, settings: Settings) -> N
         sys.stdout.write(render_digest_text(digest, settings.translate.default_lang))
 
 
-@app.command("digest")
+@app.command("digest", help=N_("cli.help.digest"))
 def digest_command(
     ctx: typer.Context,
-    kind: DigestChoice = typer.Argument(..., help="today, week, hn, tools or videos."),
-    tag: str | None = typer.Option(None, "--tag", help="Only stories with this tag."),
-    lang: str | None = typer.Option(None, "--lang", help="Digest language."),
-    day: str | None = typer.Option(
-        None, "--date", help="Local day YYYY-MM-DD (default today in [digest] timezone)."
+    kind: DigestChoice = typer.Argument(..., help=N_("cli.help.opt.digest_kind")),
+    tag: str | None = typer.Option(None, "--tag", help=N_("cli.help.opt.tag")),
+    lang: str | None = typer.Option(None, "--lang", help=N_("cli.help.opt.digest_lang")),
+    day: str | None = typer.Option(None, "--date", help=N_("cli.help.opt.date")),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--format", help=N_("cli.help.opt.format")
     ),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
 ) -> None:
-    """Print a digest from the store: today's, this week's (ending on --date) or HN's."""
     settings = settings_from(ctx)
     try:
         the_day = date.fromisoformat(day) if day else None
     except ValueError as error:
-        typer.echo(f"error: --date must be YYYY-MM-DD, got {day!r}", err=True)
-        raise typer.Exit(2) from error
+        raise fail(cli_translator(settings)(N_("cli.digest.bad_date"), got=repr(day))) from error
 
     from bot.digests import digest_for
     from bot.runtime import open_store
@@ -171,20 +159,14 @@ def digest_command(
     _print_digest(run_async(build()), output, settings)
 
 
-@app.command("demo")
+@app.command("demo", help=N_("cli.help.demo"))
 def demo_command(
     ctx: typer.Context,
-    output: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
-    into_store: bool = typer.Option(
-        False,
-        "--into-store",
-        help="Load the sample into the configured store (kept; `ainews run` shows it).",
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--format", help=N_("cli.help.opt.format")
     ),
+    into_store: bool = typer.Option(False, "--into-store", help=N_("cli.help.opt.into_store")),
 ) -> None:
-    """The whole pipeline offline on the bundled sample corpus; prints today's digest.
-
-    Uses a temporary SQLite file unless --database-url or --into-store is given. No network,
-    no tokens."""
     from bot.config import DatabaseSettings
     from bot.store.problems import safe_url
 
@@ -199,19 +181,15 @@ def demo_command(
         )
         digest, articles = run_async(_demo(demo_settings))
         _print_digest(digest, output, demo_settings)
-    if output is OutputFormat.text and into_store:
-        typer.echo(
-            f"\n{articles} sample articles stored in {safe_url(settings.database.url)}; "
-            "`ainews digest today` and the web view now show them.",
-            err=True,
-        )
-    elif output is OutputFormat.text:
-        typer.echo(
-            f"\n{articles} sample articles ingested and scored offline. "
-            f"Run `ainews run` and open http://{settings.web.host}:{settings.web.port}/ "
-            "for the web view; `ainews digest today --format json` for the JSON shape.",
-            err=True,
-        )
+    if output is not OutputFormat.text:
+        return
+    t = cli_translator(settings)
+    if into_store:
+        line = t.plural("cli.demo.stored", articles, url=safe_url(settings.database.url))
+    else:
+        web = f"http://{settings.web.host}:{settings.web.port}/"
+        line = t.plural("cli.demo.done", articles, url=web)
+    typer.echo("\n" + line, err=True)
 
 
 async def _demo(settings: Settings) -> tuple[Digest, int]:

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -106,7 +106,8 @@ class LLMClient:
     """One pooled httpx client and one semaphore per process; retries 429/5xx/timeouts.
 
     A `Retry-After` longer than `max_wait` is not slept through: the error carries it so the
-    caller can schedule the retry on the row instead of holding a worker.
+    caller can schedule the retry on the row instead of holding a worker. Waits between
+    attempts go through `sleep` (tests pass one that records the wait instead of spending it).
     """
 
     def __init__(
@@ -118,12 +119,14 @@ class LLMClient:
         backoff_base: float = 1.0,
         max_wait: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
         self._clock = clock or SystemClock()
         self._backoff_base = backoff_base
         self._max_wait = max_wait
+        self._sleep = sleep
         headers = {"User-Agent": USER_AGENT}
         key = settings.api_key()
         if key is not None:
@@ -215,7 +218,7 @@ class LLMClient:
             if attempt >= attempts or wait > self._max_wait:
                 raise error
             log.info("llm: retrying in %.1fs after %s", wait, error)
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
     async def _reserve(self, body: dict[str, Any], max_tokens: int) -> Reservation | None:
         if self.ledger is None:

@@ -1,9 +1,12 @@
-"""Polling use cases: sync sources, poll due ones, ingest bytes, and fetch one page on demand.
+"""The refresh flow: claim due sources, fetch each, prepare its entries, store them.
 
-One broken feed never stops its siblings: every failure ends on the source row (error count,
-last error, backoff) and the cycle goes on. A feed flows through three stages that never wait on
-each other's feeds: the fetch (event loop), parsing and sanitising (a worker process,
-`bot.ingest.workers`) and one transaction on the store writer's thread (`bot.store.writer`).
+Read top to bottom, one cycle: `poll_sources` leases the due sources, `_poll_one` fetches a
+feed (304 or an unchanged body ends there), prepares it in a worker process
+(`bot.ingest.workers`, `bot.ingest.prepare`) and `_store` commits it in one transaction on the
+store writer's thread (`bot.ingest.write`, `bot.store.writer`), fetching teasers' pages first
+(`bot.ingest.full_text`). One broken feed never stops its siblings: every failure ends on the
+source row (error count, last error, next check) and the cycle goes on. When a source is next
+due is `bot.ingest.schedule`'s policy; a page fetched on demand is `bot.ingest.on_demand`.
 Fetch state (ETag, body hash) is written in the same transaction as the articles, so a crash
 between fetch and commit re-reads the feed next cycle.
 """
@@ -18,64 +21,35 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal, Protocol
-
-from sqlalchemy import Connection
+from typing import Any, Literal
 
 from bot.config import Settings
-from bot.errors import BlockedAddressError, FetchError
+from bot.errors import FetchError
 from bot.ingest import write
-from bot.ingest.clean import clean_text
-from bot.ingest.extract import detect_lang, extract_page, is_teaser
-from bot.ingest.fetch import HTML_ACCEPT, Fetcher, FetchResponse
+from bot.ingest.context import IngestContext
+from bot.ingest.fetch import FetchResponse
+from bot.ingest.full_text import (
+    FULL_TEXT_CONCURRENCY,
+    FULL_TEXT_PER_SOURCE,
+    fetch_full_texts,
+    teasers,
+)
 from bot.ingest.hackernews import fetch_front_page
-from bot.ingest.parse import parse_date
-from bot.ingest.prepare import Draft, draft, normalise_entries, prepare_feed
-from bot.ingest.sanitize import plain_paragraphs, plain_text
+from bot.ingest.prepare import Draft, draft, prepare_feed
 from bot.ingest.workers import run_cpu, warm_pool
 from bot.observe import PARSE_SECONDS
-from bot.ports import Clock
-from bot.runtime import StoreContext
-from bot.store.articles import NewArticle, article_id_by_canonical, insert_articles
 from bot.store.db import Database
 from bot.store.schema import Source
-from bot.store.sources import claim_sources, on_demand_source, upsert_sources
+from bot.store.sources import claim_sources, upsert_sources
 from bot.store.writer import StoreWriter
-from digest.dedup import canonical_url
-from digest.models import Article
-
-
-class IngestContext(StoreContext, Protocol):
-    """The part of `bot.context.AppContext` ingestion needs (AppContext satisfies it)."""
-
-    fetcher: Fetcher
-
-
-@dataclass
-class IngestServices:
-    """A minimal IngestContext for callers that need no enricher (CLI fetch, benchmarks)."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    fetcher: Fetcher
-
-    async def aclose(self) -> None:
-        await self.fetcher.aclose()
-        await self.db.dispose()
-
 
 __all__ = [
-    "IngestContext",
-    "IngestServices",
     "PollReport",
     "SourceResult",
-    "fetch_article",
     "ingest_feed_bytes",
-    "normalise_entries",
     "poll_sources",
     "sync_sources",
 ]
@@ -83,10 +57,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "not_modified", "error", "skipped"]
-MAX_BACKOFF = write.MAX_BACKOFF
-MAX_RETRY_AFTER = write.MAX_RETRY_AFTER
-FULL_TEXT_PER_SOURCE = 20
-FULL_TEXT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,36 +257,6 @@ async def _poll_one(cycle: _Cycle, source: Source) -> SourceResult:
     return SourceResult(source.name, source.url, "ok", new)
 
 
-async def _full_text(cycle: _Cycle, article: Article) -> Draft | None:
-    """Fetch and extract the article page when the feed carried only a teaser."""
-    async with cycle.pages:
-        try:
-            response = await cycle.ctx.fetcher.get(article.url, accept=HTML_ACCEPT)
-            if not response.ok or not response.body:
-                return None
-            page = await extract_page(response.body, response.final_url)
-        except FetchError as exc:
-            log.info("full text failed", extra={"url": article.url, "error": str(exc)})
-            return None
-    text = clean_text(plain_paragraphs(page.text))
-    if len(text) <= len(article.content):
-        return None
-    return await run_cpu(_draft_full_text, replace(article, content=text))
-
-
-def _draft_full_text(article: Article) -> Draft:
-    return draft(article, full_text=True)
-
-
-def _teasers(limit: int, new_items: list[tuple[Draft, str]]) -> list[int]:
-    """Positions of new items whose page should be fetched for full text."""
-    return [
-        i
-        for i, (item, _) in enumerate(new_items)
-        if item.article.url and is_teaser(item.article.content)
-    ][:limit]
-
-
 async def _store(
     cycle: _Cycle, source: Source, drafts: Sequence[Draft], *, state: dict[str, str | None]
 ) -> int:
@@ -326,17 +266,13 @@ async def _store(
     feed = cycle.feed_write(source, state)
     pages = None
     if cycle.full_text and not feed.backlog:
-        pages = partial(_teasers, FULL_TEXT_PER_SOURCE)
+        pages = partial(teasers, FULL_TEXT_PER_SOURCE)
     outcome = await cycle.writer.run(write.store_drafts, cycle.index, feed, drafts, pages)
     if isinstance(outcome, int):
         return outcome
-    new_items = list(outcome.new_items)
-    done = await asyncio.gather(
-        *(_full_text(cycle, new_items[i][0].article) for i in outcome.wanted)
+    new_items = await fetch_full_texts(
+        cycle.ctx.fetcher, cycle.pages, outcome.new_items, outcome.wanted
     )
-    for i, full in zip(outcome.wanted, done, strict=True):
-        if full is not None:
-            new_items[i] = (full, new_items[i][1])
     return await cycle.writer.run(write.store_matched, cycle.index, feed, new_items, outcome.known)
 
 
@@ -401,72 +337,3 @@ async def ingest_feed_bytes(
         return await _store(cycle, source, prepared.drafts, state={})
     finally:
         await cycle.writer.aclose()
-
-
-async def fetch_article(ctx: IngestContext, url: str) -> int:
-    """Fetch one page on demand, store it under "On demand", cluster it; returns the article id."""
-    canonical = canonical_url(url)
-    if not canonical.startswith(("http://", "https://")):
-        raise BlockedAddressError(f"only http(s) URLs can be fetched, not {url!r}")
-    async with ctx.db.session() as session:
-        existing = await article_id_by_canonical(session, canonical)
-        if existing is not None:
-            return existing
-    response = await ctx.fetcher.get(url, accept=HTML_ACCEPT)
-    if not response.ok:
-        raise FetchError(f"could not fetch {url}: HTTP {response.status}")
-    page = await extract_page(response.body, response.final_url)
-    text = clean_text(plain_paragraphs(page.text))
-    if not text:
-        raise FetchError(f"no readable article text at {url}")
-    now = ctx.clock.now()
-    title = plain_text(page.title, single_line=True) or text[:120]
-    published = parse_date(page.date)
-    final = canonical_url(response.final_url)
-    async with ctx.db.session() as session:
-        if final != canonical:
-            existing = await article_id_by_canonical(session, final)
-            if existing is not None:
-                return existing
-        source = await on_demand_source(session)
-    article = Article(
-        guid="",
-        url=response.final_url,
-        canonical_url=final,
-        title=title,
-        content=text,
-        published_at=min(published, now) if published else now,
-        lang=detect_lang(f"{title} {text[:1000]}"),
-        dated=published is not None,
-    )
-    item = draft(article, full_text=True)
-    holder = write.CycleIndex(now)
-    async with ctx.db.session() as session:
-        await session.run_sync(
-            lambda sync: _store_page(sync.connection(), holder, source.id, now, item)
-        )
-        stored = await article_id_by_canonical(session, final)
-    if stored is None:
-        raise FetchError(f"could not store {url}")
-    return stored
-
-
-def _store_page(
-    conn: Connection, holder: write.CycleIndex, source_id: int, now: datetime, item: Draft
-) -> None:
-    """Insert an on-demand page unless the source already has it (no fetch state to write)."""
-    new_items, _known = write.match_feed(conn, source_id, [item])
-    if new_items:
-        prepared = [
-            NewArticle(
-                article=d.article,
-                identity=identity,
-                content_hash=d.content_hash,
-                reading_minutes=d.reading_minutes,
-                full_text=True,
-            )
-            for d, identity in new_items
-        ]
-        insert_articles(
-            conn, source_id, prepared, fetched_at=now, is_backlog=False, index=holder.get(conn)
-        )

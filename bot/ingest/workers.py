@@ -18,6 +18,7 @@ import asyncio
 import atexit
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -29,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
-from bot.cpu import cpu_pool_running
+from bot.cpu import cpu_pool_running, lower_priority
 from bot.cpu import run_cpu as shared_run_cpu
 
 __all__ = ["pool_size", "run_cpu", "shutdown_pool", "warm_pool"]
@@ -53,7 +54,9 @@ def pool_size() -> int:
 
 def _die_with_parent() -> None:
     """Forked workers hold the parent's pipes, so they would not see it die: on Linux, ask the
-    kernel to end them with it (a killed `ainews fetch` leaves no orphans)."""
+    kernel to end them with it (a killed `ainews fetch` leaves no orphans). They also run below
+    the parent's priority, so its loop (fetching, writing) is not queued behind parsing."""
+    lower_priority()
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -73,6 +76,10 @@ def _executor() -> ProcessPoolExecutor | None:
         if _pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             context = multiprocessing.get_context(method)
+            if method == "fork":
+                # objects alive now are never collected in the children: their GC headers are
+                # not written, so the pages holding them stay shared instead of being copied
+                gc.freeze()
             _pool = ProcessPoolExecutor(
                 max_workers=size, mp_context=context, initializer=_die_with_parent
             )
@@ -107,8 +114,6 @@ async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     pool = _executor()
     if pool is None:
         return fn(*args, **kwargs)
-    if kwargs:
-        raise TypeError("run_cpu passes positional arguments only")
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
     except BrokenProcessPool:

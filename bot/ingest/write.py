@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
+from bot.ingest import schedule
 from bot.ingest.prepare import Draft
 from bot.store import articles as repo
 from bot.store.articles import Matched, NewArticle
@@ -35,8 +36,6 @@ __all__ = [
     "store_matched",
 ]
 
-MAX_BACKOFF = timedelta(hours=24)
-MAX_RETRY_AFTER = timedelta(days=7)
 _SOURCES = cast(Table, Source.__table__)
 _ARTICLES = cast(Table, ArticleRow.__table__)
 
@@ -149,7 +148,7 @@ def commit_feed(
             disabled=False,
             last_checked_at=write.now,
             last_success_at=write.now,
-            next_check_at=write.now + write.interval,
+            next_check_at=schedule.after_success(write.now, write.interval),
             **release_lease(write.owner),
         )
     )
@@ -174,7 +173,7 @@ def record_unchanged(
             last_error=None,
             last_checked_at=now,
             last_success_at=now,
-            next_check_at=now + interval,
+            next_check_at=schedule.after_unchanged(now, interval),
             **release_lease(owner),
         ),
         unchanged,
@@ -196,7 +195,7 @@ class Failure:
 
 
 def record_failure(conn: Connection, failure: Failure) -> None:
-    """Error on the row; 429/Retry-After moves the next check, other failures back off."""
+    """Error on the row and the next check `bot.ingest.schedule` gives for it."""
     row = conn.execute(
         select(_SOURCES.c.error_count, _SOURCES.c.lease_owner).where(
             _SOURCES.c.id == failure.source_id
@@ -204,17 +203,15 @@ def record_failure(conn: Connection, failure: Failure) -> None:
     ).first()
     if row is None:
         return
-    error_count = row.error_count + (0 if failure.rate_limited else 1)
-    backoff = min(failure.interval * (2 ** max(0, error_count - 1)), MAX_BACKOFF)
-    wait = backoff
-    if failure.retry_after is not None:
-        wait = max(backoff, min(timedelta(seconds=failure.retry_after), MAX_RETRY_AFTER))
+    error_count = schedule.failures_after(row.error_count, rate_limited=failure.rate_limited)
     values: dict[str, Any] = {
         "error_count": error_count,
         "last_error": failure.message,
         "last_checked_at": failure.now,
-        "next_check_at": failure.now + wait,
-        "disabled": error_count >= failure.max_failures,
+        "next_check_at": schedule.after_failure(
+            failure.now, failure.interval, error_count, failure.retry_after
+        ),
+        "disabled": schedule.is_disabled(error_count, failure.max_failures),
     }
     if row.lease_owner == failure.owner:
         values.update(lease_owner=None, lease_until=None)

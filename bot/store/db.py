@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from bot.errors import StoreError, UnsupportedDatabaseError
-from bot.store.problems import SUPPORTED, WHERE, describe_store_error
+from bot.messages import msg
+from bot.store.problems import describe_store_error, url_hint
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -46,12 +47,12 @@ def _with_driver(url: str, drivers: dict[str, str]) -> str:
         parsed = make_url(url)
     except ArgumentError as error:
         raise UnsupportedDatabaseError(
-            f"database URL {url[:80]!r} cannot be parsed: {SUPPORTED} {WHERE}"
+            explained=msg("store.unparseable", url=url[:80], hint=url_hint())
         ) from error
     backend = parsed.get_backend_name()
     if backend not in drivers:
         raise UnsupportedDatabaseError(
-            f"unsupported database URL scheme {parsed.drivername!r}: {SUPPORTED} {WHERE}"
+            explained=msg("store.unsupported_scheme", scheme=parsed.drivername, hint=url_hint())
         )
     return parsed.set(drivername=drivers[backend]).render_as_string(hide_password=False)
 
@@ -174,7 +175,7 @@ class Database:
             described = describe_store_error(error, self.url)
             if described is None:
                 raise
-            raise StoreError(described) from error
+            raise StoreError(explained=described) from error
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -14,9 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.errors import StoreError
+from bot.messages import N_, Msg, msg
 
-SUPPORTED = "use sqlite:///path/to/ainews.db or postgresql://user@host:5432/dbname"
-WHERE = "(--database-url, AINEWS_DATABASE_URL or [database] url)"
+# the two hints every URL problem ends with, as catalogue ids
+SUPPORTED = N_("store.supported")
+WHERE = N_("store.where_hint")
+
+
+def url_hint() -> Msg:
+    """What a database URL must look like and where it is set, as one hint."""
+    return msg("store.url_hint", supported=msg(SUPPORTED), where=msg(WHERE))
 
 
 def safe_url(url: str) -> str:
@@ -27,15 +34,18 @@ def safe_url(url: str) -> str:
         return "<unparseable URL>"
 
 
-def _where(url: str) -> str:
+def _where(url: str) -> Msg:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        return safe_url(url)
+        return msg("store.where.url", url=safe_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return f"SQLite file {parsed.database or ':memory:'}"
-    host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
-    return f"PostgreSQL database {parsed.database or '(none)'!r} on {host}"
+        return msg("store.where.sqlite", path=parsed.database or ":memory:")
+    return msg(
+        "store.where.postgres",
+        name=parsed.database or "(none)",
+        host=f"{parsed.host or 'localhost'}:{parsed.port or 5432}",
+    )
 
 
 def _driver_text(error: BaseException) -> str:
@@ -43,53 +53,51 @@ def _driver_text(error: BaseException) -> str:
     return str(original if original is not None else error).strip()
 
 
-def describe_store_error(error: BaseException, url: str) -> str | None:
+_CANNOT_REACH = (
+    "connection refused",
+    "could not connect",
+    "connection failed",
+    "timeout",
+    "name or service not known",
+    "could not translate host name",
+)
+
+
+def describe_store_error(error: BaseException, url: str) -> Msg | None:
     """One line for a database problem the operator can fix; None when it looks like a bug."""
     where = _where(url)
     if isinstance(error, StoreError):
-        return str(error)
+        return error.explained or msg("store.as_is", text=str(error))
     if isinstance(error, ArgumentError):
-        return f"database URL {safe_url(url)!r} cannot be parsed: {SUPPORTED} {WHERE}"
+        return msg("store.unparseable", url=safe_url(url), hint=url_hint())
     # Alembic is imported only when a migration runs (`bot.store.db`); unloaded, it raised nothing
     alembic_errors = sys.modules.get("alembic.util.exc")
     if alembic_errors is not None and isinstance(error, alembic_errors.CommandError):
         text = str(error)
         if "Can't locate revision" in text:
-            return (
-                f"{where} has a schema newer than this ainews ({text.split(chr(39))[1:2]}); "
-                "upgrade ainews, or restore a backup made with this version"
-            )
-        return f"{where}: migration failed: {text.splitlines()[0]}"
+            revision = "".join(text.split(chr(39))[1:2])
+            return msg("store.newer_schema", where=where, revision=revision)
+        return msg("store.migration_failed", where=where, text=text.splitlines()[0])
     if isinstance(error, OSError) and not isinstance(error, DBAPIError):
-        return f"cannot create {where}: {error.strerror or error}; fix the path or its permissions"
+        return msg("store.cannot_create", where=where, reason=str(error.strerror or error))
     if not isinstance(error, DBAPIError | sqlite3.Error):
         return None
-    text = _driver_text(error)
-    lowered = text.lower()
+    lowered = _driver_text(error).lower()
+    hint = msg(WHERE)
     if "does not exist" in lowered and "database" in lowered:
-        return f"{where} does not exist: create it (createdb) or fix the database name {WHERE}"
+        return msg("store.missing_database", where=where, hint=hint)
     if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return f"{where} refused the credentials: check the user and password {WHERE}"
+        return msg("store.bad_credentials", where=where, hint=hint)
     if "role" in lowered and "does not exist" in lowered:
-        return f"{where} has no such user: check the user name {WHERE}"
+        return msg("store.no_such_user", where=where, hint=hint)
     if "read-only" in lowered or "readonly" in lowered or "read only" in lowered:
-        return (
-            f"{where} is read-only: point ainews at a writable database "
-            "(the primary, not a standby; a file and directory it may write)"
-        )
+        return msg("store.read_only", where=where)
     if "unable to open database file" in lowered:
-        return f"cannot open {where}: the directory is missing or not writable"
+        return msg("store.cannot_open", where=where)
     if "file is not a database" in lowered:
-        return f"{where} is not a SQLite database: fix the path {WHERE}"
+        return msg("store.not_sqlite", where=where, hint=hint)
     if "permission denied" in lowered:
-        return f"{where} refused access: grant the user rights on the database and schema"
-    if (
-        "connection refused" in lowered
-        or "could not connect" in lowered
-        or "connection failed" in lowered
-        or "timeout" in lowered
-        or "name or service not known" in lowered
-        or "could not translate host name" in lowered
-    ):
-        return f"cannot reach {where}: is the server running and the host and port right? {WHERE}"
+        return msg("store.permission_denied", where=where)
+    if any(needle in lowered for needle in _CANNOT_REACH):
+        return msg("store.unreachable", where=where, hint=hint)
     return None

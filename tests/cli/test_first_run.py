@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.i18n import translator
 from bot.config import Settings
 from bot.context import build_context
 from bot.ingest.poll import sync_sources
 from bot.jobs import Jobs
+from bot.messages import Msg
 from tests.cli.conftest import in_thread
 from tests.fakes.feed_server import FeedServer
 
@@ -41,12 +43,15 @@ async def test_a_fetch_round_is_one_line(
     try:
         await sync_sources(ctx.db, settings)
         jobs = Jobs(ctx, {})
-        lines: list[str] = []
+        lines: list[Msg] = []
         jobs.announce = lines.append
         await jobs.poll()
         await jobs.poll()  # nothing due: nothing printed
     finally:
         await ctx.aclose()
     assert len(lines) == 1
-    assert lines[0].startswith("fetched 6 sources: 1 ok, 0 unchanged, 5 failing;")
-    assert "/sources" in lines[0]
+    english, japanese = translator("en").render(lines[0]), translator("ja").render(lines[0])
+    assert english.startswith("fetched 6 sources: 1 ok, 0 unchanged, 5 failing; ")
+    assert "new articles" in english and "/sources" in english
+    assert japanese.startswith("6件のソースを取得: 成功1・変更なし0・失敗5、新着記事")
+    assert "/sources" in japanese

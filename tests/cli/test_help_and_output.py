@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import in_thread, invoke
 from tests.fakes.feed_server import FeedServer
+
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 
 def test_flags_show_no_type_and_digest_help_keeps_its_text() -> None:
@@ -43,4 +47,4 @@ async def test_a_failing_source_is_reported_once(feed_server: FeedServer, tmp_pa
     assert ran.code == 0, ran.err
     lines = (ran.out + ran.err).splitlines()
     assert len([line for line in lines if "/broken" in line or "Broken Feed" in line]) == 1
-    assert "1 errors" in ran.out
+    assert "1 error, " in ran.out and "1 errors" not in ran.out  # one error, in its plural form

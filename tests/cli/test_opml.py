@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from bot.ingest.opml import read_opml
 from tests.cli.conftest import invoke
+
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0"><head><title>reader</title></head><body>

@@ -1,5 +1,7 @@
 """CLI start-up loads what the command needs: `ainews --help` none of the pipeline, and
-`ainews fetch` the ingest path without the enrichment pipeline, the scheduler or any platform."""
+`ainews fetch` the ingest path without the enrichment pipeline, the scheduler or any platform.
+(Both load the settings model and the message catalogue: the CLI speaks the configured
+language, help included.)"""
 
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ main()
 
 PLATFORMS_AND_SERVICE = [
     "apscheduler",
-    "babel",
     "bot.context",
     "bot.enrich",
     "bot.jobs",
@@ -37,7 +38,7 @@ PLATFORMS_AND_SERVICE = [
     "adapters.console",
     "adapters.web",
 ]
-PIPELINE = ["aiohttp", "alembic", "bot.ingest", "bot.store", "lxml", "pydantic", "sqlalchemy"]
+PIPELINE = ["aiohttp", "alembic", "bot.ingest", "bot.store", "lxml", "sqlalchemy"]
 
 
 def _loaded(watched: list[str], *args: str) -> list[str]:

@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 
 from tests.cli.conftest import assert_one_line_user_error, binary, invoke
 
+pytestmark = pytest.mark.usefixtures("english_cli")  # the Japanese lines: test_cli_language
+
 
 def _closed_port() -> int:
     with socket.socket() as sock:

@@ -42,6 +42,27 @@ async def _spawn(*args: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
+async def _until_posts(
+    recorder: Recorder, worker: asyncio.subprocess.Process, count: int, timeout: float = 60.0
+) -> None:
+    """Wait for the recorder's `count`-th post; fail if the worker exits first."""
+    posted = asyncio.ensure_future(
+        recorder.wait_for(lambda: len(recorder.state.posts) >= count, timeout)
+    )
+    exited = asyncio.ensure_future(worker.wait())
+    await asyncio.wait({posted, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if posted.done():
+        exited.cancel()
+        posted.result()  # the AssertionError of a timeout
+        return
+    posted.cancel()
+    assert worker.stderr is not None
+    err = (await worker.stderr.read()).decode()[-3000:]
+    raise AssertionError(
+        f"worker exited ({worker.returncode}) after {len(recorder.state.posts)} posts: {err}"
+    )
+
+
 async def _seed(url: str) -> list[tuple[datetime, int, tuple[str, ...], int]]:
     """A story every simulated hour (importance 3/4/5, alternating tags) plus a backlog one."""
     db = Database(url)
@@ -145,9 +166,7 @@ async def test_sigkill_mid_run_loses_nothing(database_url: str, recorder: Record
     args = ("drain", database_url, recorder.url)
     first = await _spawn(*args, "first", "--batch", "10", "--lease", "2")
     try:
-        while len(recorder.state.posts) < 40:
-            assert first.returncode is None
-            await asyncio.sleep(0.01)
+        await _until_posts(recorder, first, 40)
         first.send_signal(signal.SIGKILL)
         await first.wait()
     finally:
@@ -223,9 +242,7 @@ async def test_sigterm_mid_batch_finishes_in_flight_sends_and_posts_nothing_twic
     args = ("until-term", database_url, recorder.url, "first", "--batch", "5", "--lease", "60")
     worker = await _spawn(*args)
     try:
-        while len(recorder.state.posts) < 6:
-            assert worker.returncode is None
-            await asyncio.sleep(0.01)
+        await _until_posts(recorder, worker, 6)
         worker.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(worker.communicate(), 60)
     finally:

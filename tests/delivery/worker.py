@@ -1,8 +1,10 @@
 """A service replica as its own process, for the replica and SIGKILL tests.
 
-`lockstep`: follow the recorder's simulated clock; at each step queue due digests, run the alert
-job on the hour, and deliver — then report ready. `drain`: real clock, deliver until nothing is
-pending or leased. Both send through `HttpNotifier` to the shared loopback recorder.
+`lockstep`: follow the recorder's simulated clock (a long poll answered when the step
+changes); at each step queue due digests, run the alert job on the hour, and deliver — then
+report ready. `drain`: real clock, deliver until nothing is pending or leased, waiting in
+between exactly until the next row can be claimed. Both send through `HttpNotifier` to the
+shared loopback recorder.
 """
 
 from __future__ import annotations
@@ -46,12 +48,11 @@ async def lockstep(url: str, recorder: str, name: str, batch: int) -> None:
     last = -1
     async with httpx.AsyncClient(base_url=recorder, timeout=30) as client:
         while True:
-            tick = (await client.get("/clock")).json()
+            tick = (await client.get("/clock", params={"after": last})).json()
             if tick["done"]:
                 break
             if tick["step"] == last:
-                await asyncio.sleep(0.003)
-                continue
+                continue  # the long poll came back with no new step: ask again
             last = tick["step"]
             clock.set(datetime.fromisoformat(tick["now"]))
             await enqueue_due_digests(ctx)
@@ -80,9 +81,29 @@ async def drain(url: str, recorder: str, name: str, batch: int, lease: float) ->
             )
         if not open_rows:
             break
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(await _until_claimable(ctx))
     await notifier.aclose()
     await ctx.db.dispose()
+
+
+async def _until_claimable(ctx: StoreOnlyContext) -> float:
+    """Seconds until an open row nothing could claim just now can be: a retry's backoff ends,
+    or the lease of a row a dead worker was sending (which also holds its channel) runs out."""
+    now = ctx.clock.now()
+    async with ctx.db.session() as session:
+        retry = await session.scalar(
+            select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.status == "pending", Delivery.next_attempt_at > now
+            )
+        )
+        lease = await session.scalar(
+            select(func.min(Delivery.lease_until)).where(
+                Delivery.status == "sending", Delivery.lease_until >= now
+            )
+        )
+    times = [t for t in (retry, lease) if t is not None]
+    # a lease is over once `lease_until < now`: wake just after it
+    return (min(times) - now).total_seconds() + 0.001 if times else 0.0
 
 
 async def until_term(url: str, recorder: str, name: str, batch: int, lease: float) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from adapters.i18n import translator
 from adapters.main import app
-from bot.enrich.translate import NO_LLM_MESSAGE
 from bot.store.db import Database
 from tests.enrich.conftest import ARTICLE_TEXT, Seed, seed_articles
 from tests.fakes.llm_server import FakeLLM, fake_japanese
@@ -98,7 +98,7 @@ async def test_translate_without_llm_says_how_to_configure_one(
     config = write_config(tmp_path, sqlite_url)
     code, _, err = await ainews("--config", config, "translate", "1")
     assert code == 1
-    assert NO_LLM_MESSAGE in err
+    assert err == f"エラー: {translator('ja')('no_llm')}\n"  # `[translate] default_lang` is ja
 
 
 async def test_translate_with_llm_prints_the_translation(
@@ -146,4 +146,4 @@ async def test_llm_usage_reports_tokens_and_cost_by_day_and_purpose(
     assert budget["spent_or_reserved"] == report["total"]["tokens"]  # reservations settled
     assert budget["left"] == budget["daily_token_budget"] - budget["spent_or_reserved"]
     code, out, _ = await ainews("--config", config, "llm", "usage")
-    assert code == 0 and "enrich" in out and "translate" in out and "budget" in out
+    assert code == 0 and "enrich" in out and "translate" in out and "予算" in out  # ja

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -49,7 +48,9 @@ async def store(db: Database) -> Database:
 async def enricher_for(fake_llm: FakeLLM, sqlite_url: str, store: Database) -> AsyncIterator[Any]:
     made: list[LLMEnricher] = []
 
-    def factory(**llm: Any) -> LLMEnricher:
+    def factory(
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **llm: Any
+    ) -> LLMEnricher:
         settings = llm_config(fake_llm, sqlite_url, **llm)
         assert settings.llm is not None
         clock = FixedClock()
@@ -59,6 +60,7 @@ async def enricher_for(fake_llm: FakeLLM, sqlite_url: str, store: Database) -> A
             clock=clock,
             backoff_base=0.01,
             max_wait=5.0,
+            sleep=sleep,
         )
         enricher = LLMEnricher(settings, client=client, clock=clock)
         made.append(enricher)
@@ -182,10 +184,14 @@ async def test_retries_are_bounded_and_the_error_says_why(
 
 async def test_retry_after_is_honoured(enricher_for: Any, fake_llm: FakeLLM) -> None:
     fake_llm.queue("rate_limit")
-    fake_llm.retry_after = "1"
-    started = time.monotonic()
-    await enricher_for().enrich(ITEM)
-    assert time.monotonic() - started >= 0.95
+    fake_llm.retry_after = "4.5"  # under max_wait (5 s): waited, then retried
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)  # the wait the client asked for, not spent
+
+    await enricher_for(sleep=sleep).enrich(ITEM)
+    assert waits == [4.5]  # Retry-After, not the 0.01 s backoff
     assert fake_llm.calls == 2
 
 

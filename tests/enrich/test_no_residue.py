@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.enrich.offline import OfflineEnricher
 from bot.ingest.extract import is_teaser
 from bot.ingest.parse import parse_feed
-from bot.ingest.poll import normalise_entries
+from bot.ingest.prepare import normalise_entries
 from bot.ports import EnrichmentInput
 from digest.knowledge import knowledge
 from digest.text import is_unreadable, repeats

@@ -58,7 +58,6 @@ MAX_FILES = 10
 BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 FILES: web.RequestKey[list[tuple[str, bytes]]] = web.RequestKey("files", list)
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
-GLOBAL_LIMIT_PER_SECOND = 50
 MAX_COMMAND_TOTAL = 8000  # characters in one command's names, descriptions and choices
 
 
@@ -265,9 +264,11 @@ class FakeDiscordAPI:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        # Discord's global limit: one bucket for every bot-token request, emptied each second
         self.global_limit = GLOBAL_LIMIT_PER_SECOND
         self.global_429s = 0
-        self._global: list[float] = []
+        self._global_start = float("-inf")  # when the current one-second window opened
+        self._global_count = 0  # requests let through in it
         self.ack_seconds = INTERACTION_ACK_SECONDS
         self.token_seconds = INTERACTION_TOKEN_SECONDS
         # False hides X-RateLimit-* on successes (like a shared bucket), so clients meet real 429s.
@@ -284,7 +285,6 @@ class FakeDiscordAPI:
         self.revoked = False
         # seconds added to the fake's clock, so tests reach deadlines without sleeping
         self.clock_offset = 0.0
-        self.global_limit = GLOBAL_LIMIT_PER_SECOND
         self._created: dict[str, float] = {}
         # message posts to fail, by 1-based post number per channel: {channel: {2: 500}}
         self.fail_post_numbers: dict[str, dict[int, int]] = {}
@@ -428,22 +428,27 @@ class FakeDiscordAPI:
         return response
 
     def _over_global_limit(self, request: web.Request) -> bool:
-        """Discord's global limit: 50 requests per second per bot token, over every route
-        (interaction callbacks and webhooks carry no bot token and are exempt)."""
+        """Discord's global limit: `global_limit` (50) requests per second per bot token, all
+        routes together — checked here, before any route's own bucket, for every request
+        (interaction callbacks and webhooks carry no bot token and are exempt).
+
+        A bucket that empties when its second is over, as Discord's buckets reset: every
+        client told to wait is let through together at the reset, up to the limit. (A
+        sliding log would free one slot at a time, and a herd of waiters would each be
+        refused again after a few milliseconds until discord.py's retries ran out.)"""
         if not request.headers.get("Authorization", "").startswith("Bot "):
             return False
-        if request.method == "POST" and request.path.endswith("/messages"):
-            return False  # channel messages count in `_take_global`, next to their route bucket
-        now = time.monotonic()
-        self._global = [t for t in self._global if now - t < 1.0]
-        if len(self._global) >= self.global_limit:
+        now = self.now()
+        if now - self._global_start >= 1.0:
+            self._global_start, self._global_count = now, 0
+        if self._global_count >= self.global_limit:
             self.global_429s += 1
             return True
-        self._global.append(now)
+        self._global_count += 1
         return False
 
     def _globally_limited(self) -> web.Response:
-        reset_after = max(0.001, 1.0 - (time.monotonic() - self._global[0]))
+        reset_after = max(0.001, 1.0 - (self.now() - self._global_start))
         headers = {
             **self._limit_headers(0, reset_after, scope="global"),
             "X-RateLimit-Global": "true",
@@ -475,24 +480,6 @@ class FakeDiscordAPI:
             headers["X-RateLimit-Global"] = "false"
             headers["Retry-After"] = str(math.ceil(reset_after))
         return headers
-
-    def _take_global(self) -> web.Response | None:
-        """Discord's global limit: 50 requests a second per bot, all routes together."""
-        now = self.now()
-        stamps = [t for t in self._buckets.get("global", []) if now - t < 1.0]
-        if len(stamps) >= self.global_limit:
-            self._buckets["global"] = stamps
-            reset_after = 1.0 - (now - stamps[0])
-            headers = {
-                **self._limit_headers(0, reset_after, scope="global"),
-                "X-RateLimit-Global": "true",
-            }
-            body = {"message": "You are being rate limited.", "retry_after": reset_after,
-                    "global": True}  # fmt: skip
-            return self._json(body, 429, headers)
-        stamps.append(now)
-        self._buckets["global"] = stamps
-        return None
 
     def _take(self, bucket: str) -> tuple[bool, dict[str, str]]:
         """Sliding window per route bucket; returns (allowed, headers)."""
@@ -634,9 +621,6 @@ class FakeDiscordAPI:
         if not self._authorised(request):
             return self._json({"message": "401: Unauthorized", "code": 0}, 401)
         channel = request.match_info["channel"]
-        limited = self._take_global()
-        if limited is not None:
-            return limited
         allowed, headers = self._take(f"channel:{channel}")
         if not allowed:
             return self._rate_limited(headers)

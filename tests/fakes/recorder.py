@@ -9,9 +9,10 @@ worker processes advance together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,23 @@ class Recorder:
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._ids = itertools.count(1)
+        # notified on every post and every step of the lockstep clock
+        self._changed = asyncio.Condition()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+        """Return once `predicate()` holds (checked now and at each post or step); an
+        AssertionError after `timeout`."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(predicate)
+        except TimeoutError:
+            raise AssertionError(
+                f"recorder: condition not met in {timeout:g}s ({len(self.state.posts)} posts)"
+            ) from None
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def start(self) -> Recorder:
         app = web.Application()
@@ -115,6 +133,7 @@ class Recorder:
                 message_id=message_id,
             )
         )
+        await self._notify()
         return web.json_response({"id": message_id})
 
     def set_schedule(self, times: list[datetime], workers: int) -> None:
@@ -123,7 +142,14 @@ class Recorder:
         self.state.workers = workers
 
     async def _clock(self, request: web.Request) -> web.Response:
+        """The lockstep clock. `?after=N` is a long poll: the answer comes when the step is no
+        longer N (or after 10 s unchanged, and the worker asks again), so no worker sleeps."""
         state = self.state
+        if "after" in request.query:
+            after = int(request.query["after"])
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10), self._changed:
+                    await self._changed.wait_for(lambda: state.step != after)
         done = state.step >= len(state.times)
         now = None if done else state.times[state.step]
         return web.json_response({"step": state.step, "now": now, "done": done})
@@ -134,6 +160,7 @@ class Recorder:
         state.ready[int(body["step"])].add(str(body["worker"]))
         if len(state.ready[state.step]) >= state.workers:
             state.step += 1
+            await self._notify()
         return web.json_response({"step": state.step})
 
 

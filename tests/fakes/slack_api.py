@@ -14,6 +14,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -104,6 +105,8 @@ class FakeSlack:
         }
     )
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    # `wait_for` callers: each predicate is checked as every call is recorded
+    _waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = field(default_factory=list)
 
     async def send_envelope(self, envelope: dict[str, Any]) -> None:
         """Push a Socket Mode envelope (e.g. `slash_commands`) to the newest connection."""
@@ -124,6 +127,29 @@ class FakeSlack:
     def expire_response_urls(self) -> None:
         """Every response_url handed out so far is past its 30 minutes: posts get 404."""
         self._expired.update(self._response_uses)
+
+    def record(self, call: Call) -> None:
+        """Log a call (complete: status and outcome set) and wake the waiters it satisfies."""
+        self.calls.append(call)
+        for predicate, arrived in self._waiters:
+            if not arrived.done() and predicate():
+                arrived.set_result(None)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Return as soon as a recorded call makes `predicate` true (checked at once, then at
+        each call); an AssertionError naming the calls so far if `timeout` passes first."""
+        if predicate():
+            return
+        entry = (predicate, asyncio.get_running_loop().create_future())
+        self._waiters.append(entry)
+        try:
+            async with asyncio.timeout(timeout):
+                await entry[1]
+        except TimeoutError:
+            seen = [(c.method, c.status) for c in self.calls]
+            raise AssertionError(f"fake Slack: condition not met in {timeout:g}s; {seen}") from None
+        finally:
+            self._waiters.remove(entry)
 
     def accepted(self, method: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.ok and (method is None or c.method == method)]
@@ -282,7 +308,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 
 def _reply(fake: FakeSlack, call: Call, body: dict[str, Any], headers: Any = None) -> web.Response:
-    fake.calls.append(call)
+    fake.record(call)
     # Slack reports the token's scopes on every Web API answer
     merged = {"x-oauth-scopes": ",".join(fake.scopes), **(headers or {})}
     return web.json_response(body, status=call.status, headers=merged)
@@ -297,7 +323,7 @@ def build_app(fake: FakeSlack) -> web.Application:
         if fake.server_errors > 0:
             fake.server_errors -= 1
             call.status, call.error = 502, "bad_gateway"
-            fake.calls.append(call)
+            fake.record(call)
             html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
             return web.Response(status=502, text=html, content_type="text/html")
         if request.headers.get("Authorization") != f"Bearer {expected}":
@@ -323,20 +349,20 @@ def build_app(fake: FakeSlack) -> web.Application:
         made = fake._response_made.get(name, fake.now())
         if name in fake._expired or (uses is not None and fake.now() - made > RESPONSE_URL_SECONDS):
             call.status, call.error = 404, "expired_url"
-            fake.calls.append(call)
+            fake.record(call)
             return web.Response(status=404, text=call.error)
         if uses is None or uses >= RESPONSE_URL_USES:
             call.status, call.error = 404, "used_url" if uses is not None else "no_url"
-            fake.calls.append(call)
+            fake.record(call)
             return web.Response(status=404, text=call.error)
         error = message_error(params)
         if error:
             call.status, call.error = 400, error
-            fake.calls.append(call)
+            fake.record(call)
             return web.Response(status=400, text=error)
         fake._response_uses[name] = uses + 1
         call.ok = True
-        fake.calls.append(call)
+        fake.record(call)
         return web.Response(text="ok")
 
     async def socket(request: web.Request) -> web.WebSocketResponse:
@@ -357,15 +383,15 @@ def build_app(fake: FakeSlack) -> web.Application:
         pending = fake.pending_uploads.get(file_id)
         if pending is None or pending.get("data") is not None:
             call.status, call.error = 404, "unknown_upload"
-            fake.calls.append(call)
+            fake.record(call)
             return web.Response(status=404, text="unknown upload")
         if len(data) != pending["length"]:
             call.status, call.error = 400, "length_mismatch"
-            fake.calls.append(call)
+            fake.record(call)
             return web.Response(status=400, text="length does not match")
         pending["data"] = data
         call.ok = True
-        fake.calls.append(call)
+        fake.record(call)
         return web.Response(text=f"OK - {len(data)}")
 
     app = web.Application(client_max_size=8 * 1024 * 1024)

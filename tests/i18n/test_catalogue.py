@@ -29,6 +29,7 @@ _COUNTED_MSG = re.compile(r"""\bmsg\(\s*"([\w.]+)",\s*count=""")
 SAME_IN_BOTH = {
     "site_title", "nav_hn", "nav_feed", "archive_hn", "digest_hn", "digest.heading",
     "digest.heading_tag", "score_short", "importance_short", "label", "help.line",
+    "run.listening", "store.where.url", "store.as_is", "store.url_hint",
 }  # fmt: skip
 # Translated, but written in Latin letters in Japanese too.
 LATIN_IN_JA = {"card.id"}

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.ingest.context import IngestServices
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poll import IngestServices, sync_sources
+from bot.ingest.poll import sync_sources
 from bot.store.db import Database
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.store_seed import FakeClock

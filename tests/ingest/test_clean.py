@@ -15,7 +15,7 @@ from bot.ingest.clean import (
     strip_urls,
 )
 from bot.ingest.parse import parse_feed
-from bot.ingest.poll import normalise_entries
+from bot.ingest.prepare import normalise_entries
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "feeds" / "real"
 

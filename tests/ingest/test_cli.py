@@ -14,6 +14,7 @@ from adapters.main import app
 from tests.fakes.feed_server import FeedServer
 
 AINEWS = Path(sys.executable).with_name("ainews")
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 
 async def _ainews(*args: str) -> tuple[int, str, str]:

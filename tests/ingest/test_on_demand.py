@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.errors import BlockedAddressError, FetchError
-from bot.ingest.poll import fetch_article, ingest_feed_bytes
+from bot.ingest.on_demand import fetch_article
+from bot.ingest.poll import ingest_feed_bytes
 from bot.store.schema import ArticleRow, Source, Story
 from bot.store.sources import ON_DEMAND_NAME
 from tests.fakes.feed_server import FeedServer

@@ -19,6 +19,7 @@ from bot.store.db import Database
 from bot.store.schema import Delivery
 from tests.fakes.notifiers import RecordingNotifier
 from tests.fakes.store_seed import add_channel
+from tests.waiting import until
 
 
 def test_trigger_table() -> None:
@@ -48,10 +49,7 @@ async def test_scheduler_fires_the_worker(
     scheduler.start()
     try:
         scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
-        for _ in range(200):
-            if notifier.sent:
-                break
-            await asyncio.sleep(0.02)
+        await notifier.wait_sent(1)
     finally:
         await jobs.stop(scheduler)  # as the service stops: no job cut off in the middle
     assert [key for _, key in notifier.delivered_keys()] == ["alert:story:1"]
@@ -96,7 +94,8 @@ async def test_stop_lets_the_send_in_flight_finish_and_marks_it(
     scheduler.modify_job("deliver", next_run_time=datetime.now(UTC))
     await notifier.started.wait()
     stopping = asyncio.create_task(jobs.stop(scheduler))
-    await asyncio.sleep(0)  # the stop is under way while the send is still held
+    # the stop is under way (the outbox claims nothing more) while the send is still held
+    await until(lambda: jobs.outbox.stopping, what="the outbox to stop claiming")
     assert not stopping.done()
     notifier.release.set()
     await stopping

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -50,6 +51,7 @@ async def _seed(url: str) -> tuple[int, int]:
         await db.dispose()
 
 
+@pytest.mark.usefixtures("english_cli")
 def test_channels_list_enable_and_platforms(sqlite_url: str) -> None:
     live, gone = asyncio.run(_seed(sqlite_url))
     code, out, err = _cli(sqlite_url, "channels", "list", "--json")
@@ -61,15 +63,15 @@ def test_channels_list_enable_and_platforms(sqlite_url: str) -> None:
          "reason": "slack refused: is_archived", "pending": 2},
     ]  # fmt: skip
     code, out, _ = _cli(sqlite_url, "channels", "enable", str(gone))
-    assert code == 0 and "enabled" in out
+    assert code == 0 and out == f"channel {gone} enabled\n"
     code, out, _ = _cli(sqlite_url, "channels", "list", "--json")
     assert [row["disabled"] for row in json.loads(out)] == [False, False]
-    code, _, _ = _cli(sqlite_url, "channels", "enable", "999")
-    assert code == 1
+    code, _, err = _cli(sqlite_url, "channels", "enable", "999")
+    assert code == 1 and err == "error: no channel with id 999\n"
     code, out, _ = _cli(sqlite_url, "platforms", "list", "--json")
     assert code == 0
     assert json.loads(out) == [{"platform": "slack", "paused": True, "reason": "token_revoked"}]
     code, out, _ = _cli(sqlite_url, "platforms", "resume", "slack")
-    assert code == 0 and "resumed" in out
+    assert code == 0 and out == "slack resumed\n"
     code, out, _ = _cli(sqlite_url, "platforms", "list", "--json")
     assert json.loads(out) == [{"platform": "slack", "paused": False, "reason": None}]

@@ -248,7 +248,7 @@ async def test_a_second_run_on_one_sqlite_file_exits_2_naming_it(
     assert first.stdout is not None
     try:
         seen = ""
-        while "ainews running" not in seen:
+        while "Ctrl-C" not in seen:  # the "running" line, in the CLI's language
             line = await asyncio.wait_for(first.stdout.readline(), 30)
             assert line, seen
             seen += line.decode()
@@ -271,7 +271,8 @@ async def test_a_taken_web_port_exits_2_naming_it(tmp_path: Path, feed_server: s
         config = _config(tmp_path, feed_server, web_port=port)
         code, out, err = await _ainews("--config", str(config), "run", cwd=tmp_path)
     assert code == 2, (out, err)
-    assert f"port {port} on 127.0.0.1 is already in use ([web] host/port)" in err
+    # in the CLI's language (the config's default_lang, ja)
+    assert f"エラー: 127.0.0.1 のポート {port} はすでに使われています（[web] host/port）" in err
     assert "Traceback" not in err
 
 

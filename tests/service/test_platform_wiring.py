@@ -179,7 +179,7 @@ async def wait_healthy(client: httpx.AsyncClient) -> None:
 
 
 async def test_slack_has_its_own_listener_that_serves_nothing_of_the_web_view(
-    wired_settings: Settings, db: Database, fake_slack: FakeSlack
+    wired_settings: Settings, db: Database, fake_slack: FakeSlack, english_cli: None
 ) -> None:
     stop = asyncio.Event()
     lines: list[str] = []
@@ -211,7 +211,7 @@ async def test_slack_has_its_own_listener_that_serves_nothing_of_the_web_view(
         assert [r.status_code for r in hidden] == [404, 404, 404, 404]
         assert page.status_code == 200 and "<html" in page.text.lower()
         assert slack_on_web.status_code in (404, 405)  # and Slack's route is not on the web view
-        assert any(f"platform endpoint: {public}/" in line for line in lines)
+        assert any(f"platform endpoint: {public}/" in line for line in lines), lines
         assert any("web view" in line for line in lines)
         assert any("slack" in line for line in lines if "delivering" in line)
     finally:
@@ -313,6 +313,7 @@ def _refused(port: int) -> bool:
 
 
 async def test_worker_role_delivers_and_serves_nothing(
+    english_cli: None,
     wired_settings: Settings,
     db: Database,
     fake_slack: FakeSlack,
@@ -345,6 +346,7 @@ async def test_worker_role_delivers_and_serves_nothing(
 
 
 async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
+    english_cli: None,
     wired_settings: Settings,
     db: Database,
     fake_slack: FakeSlack,

@@ -27,6 +27,7 @@ from tests.fakes.notifiers import RecordingNotifier
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.store_seed import FakeClock, add_channel
 from tests.slack.conftest import CHANNEL
+from tests.waiting import until
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -56,9 +57,8 @@ def _long_digest(channel_id: int) -> OutboxEntry:
 async def ctx(
     db: Database, slack_settings: Callable[..., Settings]
 ) -> AsyncIterator[StoreOnlyContext]:
-    settings = slack_settings(
-        delivery={"lease_seconds": 1.5, "backoff_seconds": 1, "batch_size": 10}
-    )
+    # the default lease (120 s): a send's time limit no busy machine comes near
+    settings = slack_settings(delivery={"backoff_seconds": 1, "batch_size": 10})
     yield StoreOnlyContext(settings=settings, db=db, clock=FakeClock(NOW))
 
 
@@ -85,13 +85,19 @@ def _texts(fake: FakeSlack, channel: str) -> list[str]:
 
 
 async def test_a_slow_slack_posts_each_message_once_and_holds_back_no_one(
-    ctx: StoreOnlyContext, notifier: SlackNotifier, fake_slack: FakeSlack
-) -> None:
-    """Each post takes longer than half the lease and the batch far longer than the lease;
-    the heartbeat keeps the rows, a second replica takes none, the other channel is not held."""
-    fake_slack.post_delay = 0.8
-    # leases are judged on the real clock here: the batch outlives the 1.5 s lease three times
-    ctx = StoreOnlyContext(settings=ctx.settings, db=ctx.db, clock=SystemClock())
+    ctx: StoreOnlyContext, notifier: SlackNotifier, fake_slack: FakeSlack,
+    slack_settings: Callable[..., Settings],
+) -> None:  # fmt: skip
+    """Each post takes a third of the lease and the batch far longer than the lease; the
+    heartbeat keeps the rows, a second replica takes none, the other channel is not held."""
+    fake_slack.post_delay = 1.0
+    # leases are judged on the real clock here: the batch (5 posts, each 1 s plus the 0.3 s
+    # pacing) outlives the 3 s lease more than twice; a send may take 2.4 s of it, so a loaded
+    # machine has more than a second of slack per post before the send limit
+    settings = slack_settings(
+        delivery={"lease_seconds": 3, "backoff_seconds": 1, "batch_size": 10}
+    )
+    ctx = StoreOnlyContext(settings=settings, db=ctx.db, clock=SystemClock())
     slack = await add_channel(ctx.db, CHANNEL, platform="slack")
     console = await add_channel(ctx.db, "stdout", platform="console")
     await _enqueue(ctx, *(_alert(slack, n) for n in range(5)))
@@ -100,16 +106,19 @@ async def test_a_slow_slack_posts_each_message_once_and_holds_back_no_one(
     first = Outbox(ctx, {"slack": notifier, "console": recording}, owner="first")
     second = Outbox(ctx, {"slack": notifier, "console": recording}, owner="second")
     running = asyncio.create_task(first.deliver_due())
+
+    async def console_sent() -> bool:
+        rows = await _rows(ctx)
+        return sum(r.channel_id == console and r.status == "sent" for r in rows) == 3
+
     # the console rows are marked while Slack is still on its first messages
-    while recording.calls < 3:
-        await asyncio.sleep(0.01)
-    while len([r for r in await _rows(ctx) if r.channel_id == console and r.status == "sent"]) < 3:
-        await asyncio.sleep(0.01)
+    await until(console_sent, what="the three console rows to be marked sent")
     assert len(fake_slack.accepted("chat.postMessage")) < 5
-    # a second replica, asking again and again past the lease, finds the slow channel held
-    while not running.done():
+    # a second replica, asking as each Slack post arrives (the later ones past the first
+    # lease), finds the slow channel held
+    for posted in range(1, 6):
+        await fake_slack.wait_for(lambda n=posted: len(fake_slack.accepted()) >= n)
         assert (await second.deliver_due()).sent == 0
-        await asyncio.sleep(0.3)
     report = await running
     assert report.sent == 8
     texts = _texts(fake_slack, CHANNEL)

@@ -16,6 +16,7 @@ from bot.config import Secrets, Settings
 from bot.errors import ConfigError
 from tests.fakes.slack_api import FakeSlack, sign
 from tests.slack.conftest import SIGNING_SECRET, SlashDriver, open_context
+from tests.waiting import started
 
 
 async def test_routes_over_real_http(
@@ -33,8 +34,7 @@ async def test_routes_over_real_http(
     )
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            await asyncio.sleep(0.01)
+        await started(server, serving)
         port = server.servers[0].sockets[0].getsockname()[1]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             driver = SlashDriver(http, fake_slack, ctx)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 
 from bot.config import Settings
@@ -89,6 +90,7 @@ async def test_prune_keeps_what_undelivered_rows_name(db: Database, database_url
     assert await _count(db, ArticleRow) == 1
 
 
+@pytest.mark.usefixtures("english_cli")
 async def test_cli_prune_json_shape_and_missing_age(sqlite_url: str, tmp_path: Path) -> None:
     db = Database(sqlite_url)
     try:
@@ -110,5 +112,5 @@ async def test_cli_prune_json_shape_and_missing_age(sqlite_url: str, tmp_path: P
         f'[database]\nurl = "{sqlite_url}"\n[retention]\ndays = 365\n', encoding="utf-8"
     )
     ran = await in_thread("--config", str(config), "db", "prune")
-    assert ran.code == 0 and ran.out.startswith("deleted 1 articles older than 365 days"), ran.err
+    assert ran.code == 0 and ran.out.startswith("deleted 1 article older than 365 days"), ran.err
     assert "VACUUM" in ran.err

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.context import AppContext, build_context
 from bot.store.db import Database
 from tests.fakes.llm_server import FakeLLM, running_fake_llm
+from tests.waiting import started
 from tests.web.seed import NOW, Seeded, seed_store
 
 
@@ -73,10 +74,7 @@ async def serve(app: Starlette, port: int = 0) -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
+    await started(server, task)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"

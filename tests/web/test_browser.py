@@ -7,7 +7,6 @@ failure. Screenshots land in tests/artifacts/ (gitignored) for a human to look a
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -20,6 +19,7 @@ import pytest
 from adapters.web import create_web_app
 from bot.config import Settings
 from tests.fakes.llm_server import fake_japanese, running_fake_llm
+from tests.waiting import until
 from tests.web.conftest import serve, web_context
 from tests.web.seed import seed_store
 
@@ -76,11 +76,14 @@ async def request_a_translation(page: Any) -> None:
     assert await button.inner_text() == "日本語に翻訳する"
     await button.click()
     await page.wait_for_url("**#translation")
-    for _ in range(100):
+
+    async def complete() -> bool:
         if await page.locator(".status-complete").count():
-            break
-        await asyncio.sleep(0.05)
+            return True
         await page.reload()
+        return False
+
+    await until(complete, what="the page to show the translation complete")
     assert await page.locator(".status-complete").inner_text() == "翻訳済み"
     shown = fake_japanese("It scores higher on maths benchmarks and costs less per token.")
     assert shown in await page.locator(".column.translation").inner_text()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
@@ -11,6 +9,7 @@ from adapters.web import create_web_app
 from adapters.web_i18n import accepted_langs, choose_lang
 from bot.context import AppContext
 from tests.fakes.llm_server import FakeLLM, fake_japanese
+from tests.waiting import until
 from tests.web.conftest import serve
 from tests.web.htmlcheck import scan
 from tests.web.seed import Seeded
@@ -76,13 +75,13 @@ async def test_request_translation_runs_in_background_and_redirects(
             assert 'method="post"' not in running.text
             again = await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
             assert again.status_code == 303
-            done = running
-            for _ in range(200):
-                done = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
-                if "翻訳中です" not in done.text:
-                    break
-                await asyncio.sleep(0.025)
-    text = scan(done.text).text
+
+            async def finished() -> str | None:
+                page = await http.get(f"/a/{seeded.unscored}", params={"lang": "ja"})
+                return page.text if "翻訳中です" not in page.text else None
+
+            done = await until(finished, what="the translation to finish")
+    text = scan(done).text
     assert "翻訳済み" in text
     shown = fake_japanese("It scores higher on maths benchmarks and costs less per token.")
     assert shown in text  # the fake's translation, verified and stored
@@ -97,14 +96,13 @@ async def test_failed_translation_is_shown_with_a_retry_button(
     async for url in serve(create_web_app(llm_ctx)):
         async with httpx.AsyncClient(base_url=url) as http:
             await http.post(f"/a/{seeded.unscored}/translate", data={"lang": "ja"})
-            page = ""
-            for _ in range(200):
-                page = (
-                    await http.get(f"/a/{seeded.unscored}", params={"lang": "en", "tl": "ja"})
-                ).text
-                if "Translation in progress" not in page:
-                    break
-                await asyncio.sleep(0.025)
+
+            async def finished() -> str | None:
+                params = {"lang": "en", "tl": "ja"}
+                page = (await http.get(f"/a/{seeded.unscored}", params=params)).text
+                return page if "Translation in progress" not in page else None
+
+            page = await until(finished, what="the translation to end")
     text = scan(page).text
     assert "Translation complete" not in text
     assert "Translation failed" in text or "Partial translation" in text
