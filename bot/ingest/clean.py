@@ -17,8 +17,12 @@ from dataclasses import dataclass
 import lxml.html
 from lxml import etree
 
+from bot.ingest.sanitize import html_paragraphs, plain_text
+
 __all__ = [
     "TitleAffixes",
+    "clean_html",
+    "clean_paragraphs",
     "clean_text",
     "clean_title",
     "decode_entities",
@@ -194,31 +198,182 @@ _TRAILING_NEEDS = (
     ("read more", "continue reading"),
     ("[",),
 )
+# What `_INLINE_CREDIT` needs right after its parenthesis (case-folded). Python's IGNORECASE
+# also matches "i" to "İ" and "ı", which case folding does not: texts holding either skip
+# this filter.
+_INLINE_CREDIT_NEEDS = ("(photo", "(image", "(illustration", "(credit")
+_DOTTED_I = ("\u0130", "\u0131")
+# A paragraph break as `clean_text` reads it: a blank line, spaces allowed.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+# The thirteen line patterns as one alternation: one match call instead of thirteen (a line
+# matches it exactly when it matches one of them).
+_BOILERPLATE_LINE = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for pattern in _BOILERPLATE_LINES), re.IGNORECASE
+)
+# The last trailing pattern cuts a "[…]" that ends the text: tried only on a text that does.
+_ELLIPSIS = _TRAILING[-1]
+_ELLIPSIS_ENDS = ("[…]", "[...]")
 
 
 def _is_boilerplate(line: str) -> bool:
     if not line[:24].casefold().startswith(_BOILERPLATE_STARTS):
         return False
-    return any(pattern.match(line) for pattern in _BOILERPLATE_LINES)
+    return _BOILERPLATE_LINE.match(line) is not None
+
+
+_Trailing = Sequence[tuple[re.Pattern[str], tuple[str, ...]]]
+
+
+def _cut_trailing(text: str, needed: _Trailing) -> str:
+    """Residue run into the end of a paragraph cut off (only the patterns whose literals the
+    text holds are tried)."""
+    folded: str | None = None
+    for pattern, needs in needed:
+        if pattern is _ELLIPSIS:
+            if text.rstrip().endswith(_ELLIPSIS_ENDS):
+                text = pattern.sub("", text)
+            continue
+        if folded is None:
+            folded = text.casefold()
+        if any(need in folded for need in needs):
+            text = pattern.sub("", text)
+    return text
+
+
+def _trailing_needed(folded: str) -> _Trailing:
+    """The trailing patterns whose literals occur in a (case-folded) text at all."""
+    return [
+        (pattern, needs)
+        for pattern, needs in zip(_TRAILING, _TRAILING_NEEDS, strict=True)
+        if any(need in folded for need in needs)
+    ]
 
 
 def drop_boilerplate(paragraphs: Iterable[str]) -> list[str]:
     """Paragraphs without publishing residue; residue run into a paragraph's end is cut off."""
+    paragraphs = list(paragraphs)
+    # One case-folded copy of the whole text says which trailing patterns can match at all;
+    # case folding works character by character, so a literal found in it is in one paragraph.
+    needed = _trailing_needed("\n".join(paragraphs).casefold())
     kept: list[str] = []
     for paragraph in paragraphs:
-        lines = [line.strip() for line in paragraph.split("\n")]
-        lines = [line for line in lines if line and not _is_boilerplate(line)]
-        if not lines:
+        lines = paragraph.split("\n") if "\n" in paragraph else None
+        if lines is None:
+            text = paragraph.strip()
+            if not text or _is_boilerplate(text):
+                continue
+        else:
+            stripped = (line.strip() for line in lines)
+            text = "\n".join(line for line in stripped if line and not _is_boilerplate(line))
+            if not text:
+                continue
+        cut = _cut_trailing(text, needed).strip() if needed else text
+        # A one-line text that nothing was cut from has passed `_is_boilerplate` already.
+        if (cut != text or lines is not None) and (not cut or _is_boilerplate(cut)):
             continue
-        text = "\n".join(lines)
-        folded = text.casefold()
-        for pattern, needs in zip(_TRAILING, _TRAILING_NEEDS, strict=True):
-            if any(need in folded for need in needs):
-                text = pattern.sub("", text)
-        text = text.strip()
-        if text and not _is_boilerplate(text):
-            kept.append(text)
+        kept.append(cut)
     return kept
+
+
+# The same rules located over a feed item's whole text at once, so that only the paragraphs
+# a rule can apply to are visited: one-line paragraphs joined by "\n", case-folded where the
+# rule ignores case. Case folding maps no character to or from "\n", so counting newlines in
+# the folded text gives a paragraph's index in the original.
+_STARTS_AFTER_NEWLINE = re.compile(
+    "\n(?:" + "|".join(re.escape(start) for start in _BOILERPLATE_STARTS) + ")"
+)
+_RARE_TRAILING = re.compile(
+    "|".join(re.escape(need) for needs in _TRAILING_NEEDS[:-1] for need in needs)
+)
+_ELLIPSIS_AT_END = re.compile(r"\[(?:…|\.\.\.)\](?=\n|\Z)")
+_URL_OR_MATH = re.compile(r"http|www\.|\$")
+_URL_MATH_OR_PAREN = re.compile(r"http|www\.|\$|\(")
+
+
+def _lines_matching(pattern: re.Pattern[str], text: str) -> set[int]:
+    """Indices of the "\n"-separated lines of `text` where a match of `pattern` starts (a match
+    starting at a newline counts for the line after it when `text` starts with one too)."""
+    found: set[int] = set()
+    index, last = 0, 0
+    for match in pattern.finditer(text):
+        at = match.start()
+        index += text.count("\n", last, at)
+        last = at
+        found.add(index)
+    return found
+
+
+def _folded(text: str) -> str:
+    return text.lower() if text.isascii() else text.casefold()  # the same on ASCII, faster
+
+
+def _clean_one_line_paragraphs(paragraphs: list[str]) -> str | None:
+    """`clean_paragraphs` for paragraphs without line breaks of their own (a feed item's body),
+    visiting only the paragraphs some rule can change; None when a paragraph has lines."""
+    joined = "\n".join(paragraphs)
+    if joined.count("\n") != len(paragraphs) - 1:
+        return None
+    folded = _folded(joined)
+    out: list[str | None] = list(paragraphs)
+    # drop_boilerplate: whole-paragraph residue, then residue run into a paragraph's end.
+    for index in _lines_matching(_STARTS_AFTER_NEWLINE, "\n" + folded):
+        if _is_boilerplate(paragraphs[index]):
+            out[index] = None
+    needed = _trailing_needed(folded)
+    if needed:
+        rare = any(pattern is not _ELLIPSIS for pattern, _ in needed)
+        cut_here = _lines_matching(_RARE_TRAILING, folded) if rare else set()
+        if "[" in joined:
+            cut_here |= _lines_matching(_ELLIPSIS_AT_END, joined)
+        for index in cut_here:
+            text = out[index]
+            if text is not None:
+                cut = _cut_trailing(text, needed).strip()
+                if cut != text:
+                    out[index] = None if not cut or _is_boilerplate(cut) else cut
+    # Credits in parentheses, URLs and inline math, where the text has any.
+    credits = any(mark in joined for mark in _DOTTED_I) or any(
+        need in folded for need in _INLINE_CREDIT_NEEDS
+    )
+    if credits or "http" in joined or "www." in joined or "$" in joined:
+        pattern = _URL_MATH_OR_PAREN if credits else _URL_OR_MATH
+        for index in _lines_matching(pattern, joined):
+            text = out[index]
+            if text is not None:
+                out[index] = _inline_rules(text, credits=credits)
+    return "\n\n".join(text for text in out if text)
+
+
+def _inline_rules(paragraph: str, *, credits: bool = True) -> str | None:
+    """Credits in parentheses, URLs and inline math out of a kept paragraph; None when what is
+    left is empty or residue. `credits=False` says the text holds no credit to look for."""
+    original = paragraph
+    if credits and "(" in paragraph:
+        paragraph = _INLINE_CREDIT.sub("", paragraph)
+    paragraph = strip_urls(paragraph)
+    if "$" in paragraph:
+        paragraph = _INLINE_MATH.sub(r"\1", paragraph)
+    # An unchanged paragraph already passed `_is_boilerplate` in `drop_boilerplate`.
+    if not paragraph or (paragraph != original and _is_boilerplate(paragraph)):
+        return None
+    return paragraph
+
+
+def clean_paragraphs(paragraphs: list[str]) -> str:
+    """The body rules after decoding, on stripped, non-empty paragraphs; joined by blank lines."""
+    if not paragraphs:
+        return ""
+    first = strip_credits(paragraphs[0]).strip()
+    paragraphs = [first, *paragraphs[1:]] if first else paragraphs[1:]
+    if not paragraphs:
+        return ""
+    fast = _clean_one_line_paragraphs(paragraphs)
+    if fast is not None:
+        return fast
+    kept = (_inline_rules(paragraph) for paragraph in drop_boilerplate(paragraphs))
+    return "\n\n".join(paragraph for paragraph in kept if paragraph)
 
 
 def clean_text(text: str) -> str:
@@ -226,19 +381,20 @@ def clean_text(text: str) -> str:
     if not text:
         return ""
     text = decode_entities(decode_markup(text))
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    if paragraphs:
-        paragraphs[0] = strip_credits(paragraphs[0])
-    cleaned: list[str] = []
-    for paragraph in drop_boilerplate(paragraphs):
-        if "(" in paragraph:
-            paragraph = _INLINE_CREDIT.sub("", paragraph)
-        paragraph = strip_urls(paragraph)
-        if "$" in paragraph:
-            paragraph = _INLINE_MATH.sub(r"\1", paragraph)
-        if paragraph and not _is_boilerplate(paragraph):
-            cleaned.append(paragraph)
-    return "\n\n".join(cleaned)
+    return clean_paragraphs([p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()])
+
+
+def clean_html(markup: str) -> str:
+    """`clean_text(plain_text(markup))` for a feed item's body, in one pass where it can be:
+    the sanitiser's paragraphs go straight to the rules unless escaped markup or entities are
+    left to decode, which takes the two steps (their line breaks shape what lxml sees)."""
+    paragraphs = html_paragraphs(markup)
+    for paragraph in paragraphs:
+        if ("&" in paragraph or "<" in paragraph) and (
+            _MARKUP_HINT.search(paragraph) or _LEFTOVER_ENTITY.search(paragraph)
+        ):
+            return clean_text(plain_text(markup))
+    return clean_paragraphs(paragraphs)
 
 
 @dataclass(frozen=True, slots=True)

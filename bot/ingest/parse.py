@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import fastfeedparser
 import feedparser
 
-from bot.ingest.clean import clean_text, clean_title
+from bot.ingest.clean import clean_html, clean_title
 from bot.ingest.sanitize import plain_text
 from digest.models import MediaInfo
 
@@ -171,7 +171,7 @@ def _entry(raw: dict[str, Any], base_url: str) -> ParsedEntry | None:
                 if link:
                     break
     title = clean_title(plain_text(raw.get("title") or "", single_line=True))
-    content = clean_text(plain_text(_content_of(raw)))
+    content = clean_html(_content_of(raw))
     guid = str(raw.get("id") or raw.get("guid") or "").strip()[:2000]
     if not (title or content or link):
         return None
