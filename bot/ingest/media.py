@@ -26,7 +26,18 @@ __all__ = ["attach_media", "extract_media", "tool_from_link", "tool_numbers"]
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
 YT = "{http://www.youtube.com/xml/schemas/2015}"
-_MARKERS = (b"youtube.com/xml/schemas", b"github.com/", b"huggingface.co/")
+_VIDEO_MARKER = b"youtube.com/xml/schemas"
+_TOOL_MARKERS = (b"github.com/", b"huggingface.co/")
+# What stands before a tool host where `_link_of` reads a link: an (atom:)link's href or a
+# <link> element's text, then a scheme-relative URL up to the host ("https://www.", "//").
+# A GitHub link in an item's text (<a href=…> in its HTML) is no entry link: such feeds are
+# not parsed a second time for nothing.
+_LINK_BEFORE_HOST = re.compile(
+    rb"(?:<(?:[\w.-]+:)?link\b[^<>]*?\bhref\s*=\s*[\"']|<(?:[\w.-]+:)?link\b[^<>]*>"
+    rb"(?:\s*<!\[CDATA\[)?)\s*(?:[a-zA-Z][\w+.-]*:)?//[^/\"'<>\s]*\Z",
+    re.IGNORECASE,
+)
+_LINK_CONTEXT = 300
 _MAX_DESCRIPTION = 5000
 # Hugging Face paths that are site sections, not an organisation's model.
 _HF_RESERVED = frozenset(
@@ -158,9 +169,22 @@ def _link_of(entry: etree._Element) -> str:
     return _text(entry.find("link"))
 
 
+def _may_hold_media(body: bytes) -> bool:
+    """A video feed, or a tool host written as an entry's link somewhere in the document."""
+    if _VIDEO_MARKER in body:
+        return True
+    for marker in _TOOL_MARKERS:
+        at = body.find(marker)
+        while at >= 0:
+            if _LINK_BEFORE_HOST.search(body, max(0, at - _LINK_CONTEXT), at):
+                return True
+            at = body.find(marker, at + 1)
+    return False
+
+
 def extract_media(body: bytes) -> dict[str, tuple[MediaInfo, str]]:
     """Media per entry key (GUID and link) with the video description; {} when none."""
-    if not any(marker in body for marker in _MARKERS):
+    if not _may_hold_media(body):
         return {}
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, recover=True, load_dtd=False
@@ -174,13 +198,12 @@ def extract_media(body: bytes) -> dict[str, tuple[MediaInfo, str]]:
     found: dict[str, tuple[MediaInfo, str]] = {}
     for entry in (*root.iter(f"{ATOM}entry"), *root.iter("item")):
         link = _link_of(entry)
-        guid = _text(entry.find(f"{ATOM}id")) or _text(entry.find("guid"))
         video = _video(entry)
         media: MediaInfo | None = None
         description = ""
         if video is not None:
             media, description = MediaInfo(video=video[0]), video[1]
-        else:
+        elif tool_from_link(link) is not None:  # the summary is read only for a tool
             summary = _text(entry.find(f"{ATOM}summary")) or _text(entry.find("description"))
             terms = [str(c.get("term") or "") for c in entry.findall(f"{ATOM}category")]
             terms += [_text(c) for c in entry.findall("category")]
@@ -188,6 +211,7 @@ def extract_media(body: bytes) -> dict[str, tuple[MediaInfo, str]]:
             media = MediaInfo(tool=tool) if tool is not None else None
         if media is None:
             continue
+        guid = _text(entry.find(f"{ATOM}id")) or _text(entry.find("guid"))
         for key in (guid, link):
             if key:
                 found.setdefault(key, (media, description))
