@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import compress
+from operator import or_
 from typing import Any
 
 __all__ = [
@@ -97,35 +99,16 @@ class TermSet:
     def find(self, text: str) -> dict[str, int]:
         """{term: count} for every term of the set that occurs in `text`."""
         text = normalise(text)
-        found: dict[str, int] = {}
-        words = _latin_words(text)
-        lowered = [w.lower() for w in words]
+        tokens = _tokens(text)
+        found = self._single_words(tokens)
         starts = self.starts
-        every = range(len(words))
-        heads: Sequence[int] = every
-        if starts is not None:
-            heads = [i for i in every if lowered[i] in starts or words[i] in starts]
-        for size in range(1, self.longest + 1):
-            last = len(words) - size
-            for i in every if size == 1 else heads:
-                if i > last:
-                    break
-                if size == 1:
-                    exact, folded = words[i], lowered[i]
-                else:
-                    exact = " ".join(words[i : i + size])
-                    folded = " ".join(lowered[i : i + size])
-                if folded in self.latin:
-                    found[folded] = found.get(folded, 0) + 1
-                elif exact in self.cased:
-                    found[exact] = found.get(exact, 0) + 1
-                elif size == 1 and _is_compound_name(exact):
-                    for part in _COMPOUND_JOINS.split(exact):
-                        if part.lower() in self.latin:
-                            found[part.lower()] = found.get(part.lower(), 0) + 1
-                        elif part in self.cased:
-                            found[part] = found.get(part, 0) + 1
-        if self.cjk and _CJK_CHAR.search(text):
+        if self.longest > 1:
+            heads: Sequence[int] = range(len(tokens.words))
+            if starts is not None:
+                heads = tokens.positions_of(starts)
+            if heads:
+                self._phrases(tokens, heads, found)
+        if self.cjk and tokens.has_cjk:
             remaining = text
             for term in self.cjk:
                 count = remaining.count(term)
@@ -133,6 +116,86 @@ class TermSet:
                     found[term] = found.get(term, 0) + count
                     remaining = remaining.replace(term, " ")
         return found
+
+    def _single_words(self, tokens: _Tokens) -> dict[str, int]:
+        """One-word terms, in the order a left-to-right scan meets them: the words that can
+        match are found by set intersection, then each counted where it first occurs."""
+        latin, cased = self.latin, self.cased
+        words, lowered = tokens.words, tokens.lowered
+        events: list[tuple[int, int, str, int]] = []  # (first position, part, term, count)
+        for folded in tokens.lowered_set & latin:
+            events.append((lowered.index(folded), 0, folded, lowered.count(folded)))
+        for word in tokens.word_set & cased:
+            if word.lower() not in latin:
+                events.append((words.index(word), 0, word, words.count(word)))
+        for word in tokens.compounds:
+            if word.lower() in latin or word in cased:
+                continue
+            first, count = words.index(word), words.count(word)
+            for index, part in enumerate(_COMPOUND_JOINS.split(word)):
+                if part.lower() in latin:
+                    events.append((first, index, part.lower(), count))
+                elif part in cased:
+                    events.append((first, index, part, count))
+        found: dict[str, int] = {}
+        for _, _, term, count in sorted(events) if len(events) > 1 else events:
+            found[term] = found.get(term, 0) + count
+        return found
+
+    def _phrases(self, tokens: _Tokens, heads: Sequence[int], found: dict[str, int]) -> None:
+        """Multi-word terms starting at `heads` (ascending), shortest first."""
+        words, lowered = tokens.words, tokens.lowered
+        for size in range(2, self.longest + 1):
+            last = len(words) - size
+            for i in heads:
+                if i > last:
+                    break
+                folded = " ".join(lowered[i : i + size])
+                if folded in self.latin:
+                    found[folded] = found.get(folded, 0) + 1
+                else:
+                    exact = " ".join(words[i : i + size])
+                    if exact in self.cased:
+                        found[exact] = found.get(exact, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """A normalised text's Latin words, worked out once for every term set that reads it."""
+
+    words: list[str]
+    lowered: list[str]
+    word_set: frozenset[str]
+    lowered_set: frozenset[str]
+    compounds: tuple[str, ...]  # distinct model-like compounds (see `_is_compound_name`)
+    has_cjk: bool
+
+    def positions_of(self, starts: frozenset[str]) -> list[int]:
+        """Ascending positions whose word, or its lower case, is in `starts`."""
+        wanted = (self.lowered_set & starts) | (self.word_set & starts)
+        if not wanted:
+            return []
+        hit = wanted.__contains__
+        return list(
+            compress(range(len(self.words)), map(or_, map(hit, self.lowered), map(hit, self.words)))
+        )
+
+
+@lru_cache(maxsize=8)
+def _tokens(text: str) -> _Tokens:
+    """Tokens of a normalised text; the last few are kept, since a text is usually matched
+    against several term sets in a row (lexicon, then the gazetteer)."""
+    words = _latin_words(text)
+    word_set = frozenset(words)
+    lowered = list(map(str.lower, words))
+    return _Tokens(
+        words=words,
+        lowered=lowered,
+        word_set=word_set,
+        lowered_set=frozenset(lowered),
+        compounds=tuple(filter(_is_compound_name, filter(_COMPOUND_JOINS.search, word_set))),
+        has_cjk=_CJK_CHAR.search(text) is not None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +250,7 @@ class Gazetteer:
                     )
         lowered = normalise(text).lower()
         for pattern, slug in self.patterns:
-            if slug not in hits or hits[slug].ambiguous:
+            if (slug not in hits or hits[slug].ambiguous) and _literal_of(pattern) in lowered:
                 found = pattern.findall(lowered)
                 if found:
                     hits[slug] = EntityHit(self.entities[slug], found[0], len(found), False)
@@ -200,6 +263,23 @@ class Gazetteer:
         if slug is None and key.lower() in self.entities:
             slug = key.lower()
         return self.entities.get(slug) if slug else None
+
+
+_PATTERN_HEAD = r"(?<![\w.-])(?:"
+
+
+@cache
+def _literal_of(pattern: re.Pattern[str]) -> str:
+    """The lower-case letters an entity pattern ("gpt-?\\d") starts with, which any match
+    contains: a text without them skips the regex. '' when the pattern starts otherwise."""
+    body = pattern.pattern.removeprefix(_PATTERN_HEAD)
+    if "|" in body:
+        return ""
+    match = re.match(r"[a-z0-9]+", body)
+    if match is None:
+        return ""
+    literal = match.group()
+    return literal[:-1] if body[len(literal) : len(literal) + 1] in ("?", "*", "{") else literal
 
 
 def _gazetteer(raw: Iterable[Mapping[str, Any]]) -> Gazetteer:
@@ -237,7 +317,7 @@ def _gazetteer(raw: Iterable[Mapping[str, Any]]) -> Gazetteer:
                     folded = " ".join(_latin_words(text.lower())) or text.lower()
                     by_alias[folded if not _is_cjk(text) else text] = slug
         if "pattern" in item:
-            patterns.append((re.compile(rf"(?<![\w.-])(?:{item['pattern']})"), slug))
+            patterns.append((re.compile(rf"{_PATTERN_HEAD}{item['pattern']})"), slug))
     return Gazetteer(
         entities=entities,
         clear=TermSet.of(clear_latin + clear_cased, cased=clear_cased),
