@@ -134,11 +134,21 @@ def parse_date(value: Any) -> datetime | None:
     return result if result.year >= 1995 else None
 
 
+# An absolute http(s) link that urljoin and urlsplit would hand back unchanged: a lower-case
+# scheme, a plain host, a path of URL characters, no query, fragment or parameters (most
+# feed links); it skips both parses.
+_PLAIN_HTTP_LINK = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[A-Za-z0-9\-._~%!$&'()*+,=:@/]*)?"
+)
+
+
 def http_link(link: str | None, base_url: str) -> str:
     """An absolute http(s) link, resolved against the feed URL; anything else becomes ''."""
     if not link or not isinstance(link, str):
         return ""
     link = link.strip()
+    if _PLAIN_HTTP_LINK.fullmatch(link):
+        return link
     try:
         absolute = urljoin(base_url, link) if base_url else link
         parts = urlsplit(absolute)
