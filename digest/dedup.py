@@ -80,11 +80,19 @@ def _is_tracking(key: str, value: str) -> bool:
     return lowered in {"source", "src", "from"} and value.lower() in _FEED_MARKERS
 
 
+# A URL that is canonical already but for a missing "/" path: lower-case scheme and host
+# (not ending in "."), no port, user, query or fragment (most feed links; no parse needed).
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]*[a-z0-9-](/[A-Za-z0-9\-._~%!$&'()*+,=:@/]*)?")
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, drop default port, fragment and tracking parameters."""
     url = url.strip()
     if not url:
         return ""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        return url if plain.group(1) else f"{url}/"
     try:
         parts = urlsplit(url)
         port = parts.port
