@@ -198,10 +198,10 @@ _TRAILING_NEEDS = (
     ("read more", "continue reading"),
     ("[",),
 )
-# What `_INLINE_CREDIT` needs right after its parenthesis (case-folded). Python's IGNORECASE
-# also matches "i" to "İ" and "ı", which case folding does not: texts holding either skip
-# this filter.
-_INLINE_CREDIT_NEEDS = ("(photo", "(image", "(illustration", "(credit")
+# What `_INLINE_CREDIT` needs right after its parenthesis (in case-folded text). Python's
+# IGNORECASE also matches "i" to "İ" and "ı", which case folding does not: texts holding
+# either skip this filter.
+_INLINE_CREDIT_START = re.compile(r"\((?:photo|image|illustration|credit)")
 _DOTTED_I = ("\u0130", "\u0131")
 # A paragraph break as `clean_text` reads it: a blank line, spaces allowed.
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -334,8 +334,8 @@ def _clean_one_line_paragraphs(paragraphs: list[str]) -> str | None:
                 if cut != text:
                     out[index] = None if not cut or _is_boilerplate(cut) else cut
     # Credits in parentheses, URLs and inline math, where the text has any.
-    credits = any(mark in joined for mark in _DOTTED_I) or any(
-        need in folded for need in _INLINE_CREDIT_NEEDS
+    credits = (
+        any(mark in joined for mark in _DOTTED_I) or _INLINE_CREDIT_START.search(folded) is not None
     )
     if credits or "http" in joined or "www." in joined or "$" in joined:
         pattern = _URL_MATH_OR_PAREN if credits else _URL_OR_MATH

@@ -20,11 +20,14 @@ import re
 __all__ = ["html_paragraphs", "plain_paragraphs", "plain_text"]
 
 # One pass for everything that becomes a space: comments, script-like blocks with their content,
-# CDATA markers, declarations, processing instructions and any other tag.
+# CDATA markers, declarations, processing instructions and any other tag. The branches are in
+# the order the engine should try them, most frequent first: an end tag can only be a tag, a
+# start tag is a script-like block or else a tag, and "<!" / "<?" come last.
 _MARKUP = re.compile(
-    r"<(?:!--.*?(?:-->|\Z)"
+    r"<(?:/[a-zA-Z][^>]*(?:>|\Z)"
     r"|(script|style|noscript|iframe|object|template)\b.*?(?:</\1\s*>|\Z)"
-    r"|!\[CDATA\[|![a-zA-Z][^>]*>|\?.*?(?:\?>|\Z)|/?[a-zA-Z][^>]*(?:>|\Z))",
+    r"|[a-zA-Z][^>]*(?:>|\Z)"
+    r"|!--.*?(?:-->|\Z)|!\[CDATA\[|![a-zA-Z][^>]*>|\?.*?(?:\?>|\Z))",
     re.IGNORECASE | re.DOTALL,
 )
 # A closed block ends a paragraph; <br> only ends a line inside one. Readers of stored text
