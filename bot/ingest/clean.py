@@ -288,8 +288,10 @@ _RARE_TRAILING = re.compile(
     "|".join(re.escape(need) for needs in _TRAILING_NEEDS[:-1] for need in needs)
 )
 _ELLIPSIS_AT_END = re.compile(r"\[(?:…|\.\.\.)\](?=\n|\Z)")
-_URL_OR_MATH = re.compile(r"http|www\.|\$")
-_URL_MATH_OR_PAREN = re.compile(r"http|www\.|\$|\(")
+# What strip_urls, the inline-math rule and (where the text has a credit) the credit rule
+# need; each a literal, so each scan skips ahead.
+_INLINE_NEEDS = (re.compile("http"), re.compile(r"www\."), re.compile(r"\$"))
+_PAREN = re.compile(r"\(")
 
 
 def _lines_matching(pattern: re.Pattern[str], text: str) -> set[int]:
@@ -337,12 +339,13 @@ def _clean_one_line_paragraphs(paragraphs: list[str]) -> str | None:
     credits = (
         any(mark in joined for mark in _DOTTED_I) or _INLINE_CREDIT_START.search(folded) is not None
     )
-    if credits or "http" in joined or "www." in joined or "$" in joined:
-        pattern = _URL_MATH_OR_PAREN if credits else _URL_OR_MATH
-        for index in _lines_matching(pattern, joined):
-            text = out[index]
-            if text is not None:
-                out[index] = _inline_rules(text, credits=credits)
+    touched: set[int] = set()
+    for pattern in (*_INLINE_NEEDS, _PAREN) if credits else _INLINE_NEEDS:
+        touched |= _lines_matching(pattern, joined)
+    for index in touched:
+        text = out[index]
+        if text is not None:
+            out[index] = _inline_rules(text, credits=credits)
     return "\n\n".join(text for text in out if text)
 
 
