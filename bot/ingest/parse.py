@@ -207,7 +207,9 @@ def _entries(raw_entries: Any, base_url: str) -> list[ParsedEntry]:
 
 
 def _fast(body: bytes, base_url: str) -> ParsedFeed:
-    parsed = fastfeedparser.parse(body, include_tags=False, include_media=False)
+    parsed = fastfeedparser.parse(
+        body, include_tags=False, include_media=False, include_enclosures=False
+    )
     feed = parsed.get("feed") or {}
     return ParsedFeed(
         entries=_entries(parsed.get("entries"), base_url),
