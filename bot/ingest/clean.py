@@ -174,10 +174,22 @@ def strip_urls(text: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
 
 
+# A leading credit names one of these (in any case); IGNORECASE also matches "ſ" to "s" and
+# "İ", "ı" to "i", which lower() does not: a text holding one of those is always tried.
+_CREDIT_WORDS = ("photo", "illustration", "image", "screenshot", "graphic")
+_FOLDS_TO_ASCII = ("\u017f", "\u0130", "\u0131")
+
+
 def strip_credits(paragraph: str) -> str:
     """Photo and illustration credits at the start of a paragraph or in parentheses."""
-    paragraph = _LEADING_CREDIT.sub("", paragraph, count=1)
-    paragraph = _REPEATED_CREDIT.sub("", paragraph, count=1)
+    lowered = paragraph.lower()
+    if any(word in lowered for word in _CREDIT_WORDS) or any(
+        odd in paragraph for odd in _FOLDS_TO_ASCII
+    ):
+        paragraph = _LEADING_CREDIT.sub("", paragraph, count=1)
+        paragraph = _REPEATED_CREDIT.sub("", paragraph, count=1)
+    if "(" not in paragraph:
+        return paragraph
     return _INLINE_CREDIT.sub("", paragraph)
 
 
@@ -284,8 +296,8 @@ def drop_boilerplate(paragraphs: Iterable[str]) -> list[str]:
 _STARTS_AFTER_NEWLINE = re.compile(
     "\n(?:" + "|".join(re.escape(start) for start in _BOILERPLATE_STARTS) + ")"
 )
-_RARE_TRAILING = re.compile(
-    "|".join(re.escape(need) for needs in _TRAILING_NEEDS[:-1] for need in needs)
+_RARE_TRAILING = tuple(
+    re.compile(re.escape(need)) for needs in _TRAILING_NEEDS[:-1] for need in needs
 )
 _ELLIPSIS_AT_END = re.compile(r"\[(?:…|\.\.\.)\](?=\n|\Z)")
 # What strip_urls, the inline-math rule and (where the text has a credit) the credit rule
@@ -326,7 +338,9 @@ def _clean_one_line_paragraphs(paragraphs: list[str]) -> str | None:
     needed = _trailing_needed(folded)
     if needed:
         rare = any(pattern is not _ELLIPSIS for pattern, _ in needed)
-        cut_here = _lines_matching(_RARE_TRAILING, folded) if rare else set()
+        cut_here: set[int] = set()
+        for need in _RARE_TRAILING if rare else ():
+            cut_here |= _lines_matching(need, folded)
         if "[" in joined:
             cut_here |= _lines_matching(_ELLIPSIS_AT_END, joined)
         for index in cut_here:
