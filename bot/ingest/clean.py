@@ -169,9 +169,12 @@ def strip_urls(text: str) -> str:
     """URLs pasted into prose ("Kagi ( https://kagi.com ) has…") removed; the words stay."""
     if "http" not in text and "www." not in text:
         return text
-    text = _PAREN_URL.sub("", text)
+    if "(" in text:
+        text = _PAREN_URL.sub("", text)
     text = _BARE_URL.sub("", text)
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
+    if "\t" in text or "  " in text:  # else every run of spaces is one space already
+        text = _SPACES.sub(" ", text)
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", text).strip()
 
 
 # A leading credit names one of these (in any case); IGNORECASE also matches "ſ" to "s" and
