@@ -38,6 +38,9 @@ _LINK_BEFORE_HOST = re.compile(
     re.IGNORECASE,
 )
 _LINK_CONTEXT = 300
+# A look costs about what parsing half a kilobyte does: a document naming a tool host more
+# often than that budget allows is simply parsed, as it always was.
+_BYTES_PER_LOOK = 512
 _MAX_DESCRIPTION = 5000
 # Hugging Face paths that are site sections, not an organisation's model.
 _HF_RESERVED = frozenset(
@@ -173,10 +176,12 @@ def _may_hold_media(body: bytes) -> bool:
     """A video feed, or a tool host written as an entry's link somewhere in the document."""
     if _VIDEO_MARKER in body:
         return True
+    looks, budget = 0, 16 + len(body) // _BYTES_PER_LOOK
     for marker in _TOOL_MARKERS:
         at = body.find(marker)
         while at >= 0:
-            if _LINK_BEFORE_HOST.search(body, max(0, at - _LINK_CONTEXT), at):
+            looks += 1
+            if looks > budget or _LINK_BEFORE_HOST.search(body, max(0, at - _LINK_CONTEXT), at):
                 return True
             at = body.find(marker, at + 1)
     return False
