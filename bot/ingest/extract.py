@@ -43,6 +43,8 @@ def is_teaser(content: str) -> bool:
 
 def script_lang(sample: str) -> str:
     """ja/ko/zh from the script alone: langdetect is unreliable on short CJK text."""
+    if sample.isascii() or not _CJK.search(sample):  # one scan for the usual answer, ''
+        return ""
     if _KANA.search(sample):
         return "ja"
     if _HANGUL.search(sample):
