@@ -310,8 +310,9 @@ _PAREN = re.compile(r"\(")
 
 
 def _lines_matching(pattern: re.Pattern[str], text: str) -> set[int]:
-    """Indices of the "\n"-separated lines of `text` where a match of `pattern` starts (a match
-    starting at a newline counts for the line after it when `text` starts with one too)."""
+    """Indices of the "\n"-separated lines of `text` where a match of `pattern` starts: the
+    number of newlines before each match, counted once along the text. (Run on "\n" + lines, a
+    pattern that starts with the newline gives the index of the line that follows it.)"""
     found: set[int] = set()
     index, last = 0, 0
     for match in pattern.finditer(text):
