@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.ingest.clean import (
+    clean_html,
     clean_text,
     clean_title,
     decode_markup,
@@ -16,6 +19,7 @@ from bot.ingest.clean import (
 )
 from bot.ingest.parse import parse_feed
 from bot.ingest.prepare import normalise_entries
+from bot.ingest.sanitize import plain_text
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "feeds" / "real"
 
@@ -114,3 +118,26 @@ def test_inline_math_is_flattened() -> None:
 def test_twice_escaped_entities_are_decoded() -> None:
     assert clean_text("Algorithms &amp;amp; Theory") == "Algorithms & Theory"
     assert clean_title("Design &amp;amp; Make Summit") == "Design & Make Summit"
+
+
+# Pieces of real feed markup and residue that the one-pass body path must treat exactly as
+# sanitising (`plain_text`) and then cleaning (`clean_text`) do.
+_PIECES = [
+    "<p>", "</p>", "</P >", "<br>", "<br/>", "<BR class='x'>", "<div>", "</div>", "</li>",
+    "</h2>", "</tr>", "<b>", "</b>", "<script>x</script>", "<style>", "<!-- c -->", "<!--",
+    "<![CDATA[", "]]>", "<?pi?>", "<!DOCTYPE x>", "&amp;", "&lt;", "&gt;", "&lt;b&gt;",
+    "&amp;lt;img src=x&amp;gt;", "&amp;amp;", "&amp;quot;", "&#60;", "&nbsp;", "&#2;", "\x02",
+    "\x01", "\u2424", "\x0b", "\xa0", "\u3000", " ", "  ", "\n", "\n\n", "\t", "word", "The",
+    "The post X appeared first on Y.", "submitted by /u/bob", "[link]", "[comments]",
+    "Read more", "continue reading", "[…]", "...", "(Photo by Jane)", "(İmage: x)",
+    "Illustration by Alex / The Verge ", "Image: Plex Plex", "https://x.com/a", "www.y.org",
+    "( https://k.com )", "$L$", "$", "Twitter: @a", "Advertisement", "<a href='h>'>", "a<b",
+    "<", ">", "&", "\u200b", "\xad", "ſource: x", "Share this:", "listen to this post", "。",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_one_pass_body_equals_sanitise_then_clean(pieces: list[str]) -> None:
+    markup = "".join(pieces)
+    assert clean_html(markup) == clean_text(plain_text(markup))
