@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.editorial import read_item
-from digest.knowledge import knowledge
+from digest.knowledge import (
+    _CJK_CHAR,
+    _COMPOUND_JOINS,
+    TermSet,
+    _is_compound_name,
+    _latin_words,
+    knowledge,
+    normalise,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +98,56 @@ def test_slopstop_gets_an_ai_reading() -> None:
     )
     assert evidence.is_ai
     assert "ai slop" in evidence.ai_terms or "ai-generated" in evidence.ai_terms
+
+
+def _scan_find(terms: TermSet, text: str) -> dict[str, int]:
+    """TermSet.find as a plain left-to-right scan (how it was first written): the reference the
+    set-intersection version must equal, counts and order of first occurrence alike."""
+    text = normalise(text)
+    found: dict[str, int] = {}
+    words = _latin_words(text)
+    lowered = [w.lower() for w in words]
+    heads = [i for i, (w, low) in enumerate(zip(words, lowered)) if terms.starts is None
+             or low in terms.starts or w in terms.starts]  # fmt: skip
+    for size in range(1, terms.longest + 1):
+        for i in range(len(words)) if size == 1 else heads:
+            if i > len(words) - size:
+                break
+            exact, folded = " ".join(words[i : i + size]), " ".join(lowered[i : i + size])
+            if folded in terms.latin:
+                found[folded] = found.get(folded, 0) + 1
+            elif exact in terms.cased:
+                found[exact] = found.get(exact, 0) + 1
+            elif size == 1 and _is_compound_name(exact):
+                for part in _COMPOUND_JOINS.split(exact):
+                    if part.lower() in terms.latin:
+                        found[part.lower()] = found.get(part.lower(), 0) + 1
+                    elif part in terms.cased:
+                        found[part] = found.get(part, 0) + 1
+    if terms.cjk and _CJK_CHAR.search(text):
+        remaining = text
+        for term in terms.cjk:
+            count = remaining.count(term)
+            if count:
+                found[term] = found.get(term, 0) + count
+                remaining = remaining.replace(term, " ")
+    return found
+
+
+_WORDS = [
+    "OpenAI", "openai", "OPENAI", "GPT-5", "gpt-4o", "GPT", "llama.cpp", "Llama", "LLaMA",
+    "NVIDIA-Nemotron-3-Nano", "Claude", "Claude Code", "claude-3", "AI", "ai", "Ai", "LLM",
+    "LLMs", "large", "language", "model", "models", "machine", "learning", "open", "source",
+    "open-source", "RAG", "rag", "the", "a", "releases", "funding", "raises", "acquires", "IPO",
+    "meta-analysis", "DeepSeek-R1", "Qwen3-VL", "Gemini", "生成AI", "大規模言語モデル",
+    "オープンAI", "人工智能", "ＡＩ", "c++", ".", ",", "\n", " ", "İ", "ſ", "K",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=60))
+def test_term_sets_find_what_a_plain_scan_finds(words: list[str]) -> None:
+    text = " ".join(words)
+    k = knowledge()
+    for terms in (k.strong, k.weak, k.gazetteer.clear, k.gazetteer.unclear, *k.events.values()):
+        assert list(terms.find(text).items()) == list(_scan_find(terms, text).items())
