@@ -4,10 +4,10 @@ Run: .venv/bin/python bench/ingest_cpu.py [--rounds 1] [--profile parse|prepare]
 
 CPU time (time.process_time), not wall time, over the 200 files of fixtures/feeds/bench; the
 three are alternated per file in the same process (order reversed every other round), so a
-shared machine's load hits all three alike. The process is warmed first the way an ingest
-worker warms itself (`bot.ingest.workers._warm`: language profiles, lexicons), so one-time
-loading is not charged to the first feed. Prints the mean per feed and the ratio feedparser /
-ours. `--profile` runs cProfile over one pass of the chosen call.
+shared machine's load hits all three alike. The process first loads what an ingest worker
+loads with its first feed (`bench/ingest.py`'s `warm_process`: language profiles, lexicons), so
+that one-time loading is not charged to the first feed. Prints the mean per feed and the ratio
+feedparser / ours. `--profile` runs cProfile over one pass of the chosen call.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ BASE = "https://bench.example.test/feed"
 def main(rounds: int, profile: str | None, skip_feedparser: bool) -> None:
     import feedparser
 
+    from bench.ingest import warm_process
     from bot.ingest.parse import parse_feed
     from bot.ingest.prepare import prepare_feed
-    from bot.ingest.workers import _warm
 
     bodies = [f.read_bytes() for f in sorted(BENCH_FEEDS.glob("*.xml"))]
     now = datetime.now(UTC)
@@ -46,7 +46,7 @@ def main(rounds: int, profile: str | None, skip_feedparser: bool) -> None:
             feedparser.parse(body)
 
     names = ["parse", "prepare"] + ([] if skip_feedparser else ["feedparser"])
-    _warm()
+    warm_process()
     if profile:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
