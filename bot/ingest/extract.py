@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from langdetect import DetectorFactory, LangDetectException, detect
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
 
 from bot.cpu import cpu_pool_running, run_cpu
 
 __all__ = [
+    "MODEL_LANGS",
     "TEASER_CHARS",
     "PageText",
     "detect_lang",
@@ -26,14 +30,78 @@ __all__ = [
     "script_lang",
 ]
 
-DetectorFactory.seed = 0
-
 TEASER_CHARS = 500
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 _MAX_HTML = 5 * 1024 * 1024
+
+
+# Scripts that, among the languages langdetect knows, one language alone is written in: the
+# script decides, and those profiles are never loaded.
+_ONE_LANGUAGE_SCRIPTS = tuple(
+    (re.compile(pattern), lang)
+    for pattern, lang in (
+        (r"[\u0370-\u03ff]", "el"),
+        (r"[\u0590-\u05ff]", "he"),
+        (r"[\u0e00-\u0e7f]", "th"),
+        (r"[\u0980-\u09ff]", "bn"),
+        (r"[\u0a00-\u0a7f]", "pa"),
+        (r"[\u0a80-\u0aff]", "gu"),
+        (r"[\u0b80-\u0bff]", "ta"),
+        (r"[\u0c00-\u0c7f]", "te"),
+        (r"[\u0c80-\u0cff]", "kn"),
+        (r"[\u0d00-\u0d7f]", "ml"),
+    )
+)
+_LETTER = re.compile(r"[^\W\d_]")
+# What langdetect's model still decides: the languages that share a script (Latin, Cyrillic,
+# Arabic, Devanagari). Its 55 profiles take ~65 MB in every process that loads them; these
+# take ~20 MB, and fewer candidates make each answer cheaper.
+MODEL_LANGS = (
+    "af",
+    "ca",
+    "cs",
+    "cy",
+    "da",
+    "de",
+    "en",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "hr",
+    "hu",
+    "id",
+    "it",
+    "lt",
+    "lv",
+    "nl",
+    "no",
+    "pl",
+    "pt",
+    "ro",
+    "sk",
+    "sl",
+    "so",
+    "sq",
+    "sv",
+    "sw",
+    "tl",
+    "tr",
+    "vi",
+    "bg",
+    "mk",
+    "ru",
+    "uk",
+    "ar",
+    "fa",
+    "ur",
+    "hi",
+    "mr",
+    "ne",
+)
 
 
 def is_teaser(content: str) -> bool:
@@ -93,6 +161,35 @@ _ENGLISH = frozenset(
 _WORDS = re.compile(r"[a-z']+")
 
 
+def one_script_lang(sample: str) -> str:
+    """el/he/th and the Indic scripts of one language, when most letters are in that script."""
+    if sample.isascii():
+        return ""
+    letters = len(_LETTER.findall(sample))
+    for pattern, lang in _ONE_LANGUAGE_SCRIPTS:
+        if letters and len(pattern.findall(sample)) * 2 > letters:
+            return lang
+    return ""
+
+
+@cache
+def _model() -> DetectorFactory:
+    """langdetect's model over MODEL_LANGS, loaded once per process on first need."""
+    factory = DetectorFactory()
+    factory.seed = 0  # the same text always gets the same answer
+    directory = Path(PROFILES_DIRECTORY)
+    factory.load_json_profile(
+        [(directory / lang).read_text(encoding="utf-8") for lang in MODEL_LANGS]
+    )
+    return factory
+
+
+def _model_lang(sample: str) -> str:
+    detector = _model().create()
+    detector.append(sample)
+    return str(detector.detect())
+
+
 def _clearly_english(sample: str) -> bool:
     words = _WORDS.findall(sample.lower())
     return len(words) >= 8 and sum(w in _ENGLISH for w in words) / len(words) >= 0.12
@@ -101,7 +198,7 @@ def _clearly_english(sample: str) -> bool:
 def detect_lang(text: str) -> str:
     """The language of a text by script, common English words or langdetect; '' when unsure."""
     sample = text[:1000]
-    by_script = script_lang(sample)
+    by_script = script_lang(sample) or one_script_lang(sample)
     if by_script:
         return by_script
     if len(sample.strip()) < 20:
@@ -109,7 +206,7 @@ def detect_lang(text: str) -> str:
     if _clearly_english(sample):
         return "en"
     try:
-        return str(detect(sample)).split("-")[0]
+        return _model_lang(sample).split("-")[0]
     except LangDetectException:
         return ""
 

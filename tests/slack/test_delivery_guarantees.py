@@ -94,9 +94,7 @@ async def test_a_slow_slack_posts_each_message_once_and_holds_back_no_one(
     # leases are judged on the real clock here: the batch (5 posts, each 1 s plus the 0.3 s
     # pacing) outlives the 3 s lease more than twice; a send may take 2.4 s of it, so a loaded
     # machine has more than a second of slack per post before the send limit
-    settings = slack_settings(
-        delivery={"lease_seconds": 3, "backoff_seconds": 1, "batch_size": 10}
-    )
+    settings = slack_settings(delivery={"lease_seconds": 3, "backoff_seconds": 1, "batch_size": 10})
     ctx = StoreOnlyContext(settings=settings, db=ctx.db, clock=SystemClock())
     slack = await add_channel(ctx.db, CHANNEL, platform="slack")
     console = await add_channel(ctx.db, "stdout", platform="console")
