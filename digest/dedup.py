@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -277,6 +278,29 @@ class StoryIndex:
             if len(bucket) < self._BUCKET_LIMIT:
                 bucket.append(position)
 
+    def _candidates(self, tokens: frozenset[str], entities: frozenset[str]) -> set[int]:
+        """Entries that `_same_event` could accept, and no others it would.
+
+        It accepts only an entry sharing a specific entity, or one whose title is near-identical
+        (Jaccard ≥ 0.8, so sharing at least 0.8 × this title's tokens). Counting shared tokens
+        over the buckets spares scoring the many entries that share one common word. A full
+        bucket may lack an entry, so each full bucket lowers the count required by one: every
+        entry the old union of buckets offered and the rules accept is still offered.
+        """
+        found: set[int] = set()
+        for entity in entities:
+            found.update(self._by_token.get(f"@{entity}", ()))
+        shared: dict[int, int] = {}
+        full = 0
+        for token in tokens:
+            bucket = self._by_token.get(token, ())
+            full += len(bucket) >= self._BUCKET_LIMIT
+            for position in bucket:
+                shared[position] = shared.get(position, 0) + 1
+        needed = max(1, math.ceil(_NEAR_IDENTICAL * len(tokens) - 1e-9) - full)
+        found.update(position for position, count in shared.items() if count >= needed)
+        return found
+
     def rename(self, ids: dict[int, int]) -> None:
         """Map temporary story ids (given before the stories were stored) to the real ones."""
         self._renamed.update(ids)
@@ -303,9 +327,7 @@ class StoryIndex:
             return None
         figures = title_figures(title)
         cjk = bool(_CJK.search(title))
-        candidates: set[int] = set()
-        for token in (*tokens, *(f"@{e}" for e in entity_set - _BROAD_ENTITIES)):
-            candidates.update(self._by_token.get(token, ()))
+        candidates = self._candidates(tokens, entity_set - _BROAD_ENTITIES)
         best: tuple[float, int] | None = None
         for position in candidates:
             entry = self._entries[position]

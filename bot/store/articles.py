@@ -80,6 +80,23 @@ def _same_item(known: _Known, item: Article) -> bool:
     )
 
 
+# Built once with an expanding parameter: a literal `in_(list)` would coerce every value into
+# its own bind parameter on every call (~40k coercions in a 500-feed cycle).
+_MATCH_COLUMNS = (ArticleRow.id, ArticleRow.identity, ArticleRow.canonical_url, ArticleRow.title)
+_BY_IDENTITY = select(*_MATCH_COLUMNS).where(
+    ArticleRow.source_id == bindparam("source_id"),
+    ArticleRow.identity.in_(bindparam("values", expanding=True)),
+)
+_BY_CANONICAL = select(*_MATCH_COLUMNS).where(
+    ArticleRow.source_id == bindparam("source_id"),
+    ArticleRow.canonical_url.in_(bindparam("values", expanding=True)),
+)
+_STORIES_BY_URL = select(ArticleRow.canonical_url, ArticleRow.story_id).where(
+    ArticleRow.canonical_url.in_(bindparam("values", expanding=True)),
+    ArticleRow.story_id.is_not(None),
+)
+
+
 def match_existing(
     conn: Connection, source_id: int, items: Sequence[Article]
 ) -> list[Matched | None]:
@@ -97,18 +114,15 @@ def match_existing(
     canonicals = list({i.canonical_url for i in items if i.canonical_url})
     known: dict[str, _Known] = {}
     by_link_title: dict[tuple[str, str], _Known] = {}
-    columns = (ArticleRow.id, ArticleRow.identity, ArticleRow.canonical_url, ArticleRow.title)
     # Two indexed lookups ((source_id, identity) and (source_id, canonical_url)) rather than
     # one OR, which SQLite would answer by scanning the source's rows.
-    for column, values in (
-        (ArticleRow.identity, identities),
-        (ArticleRow.canonical_url, canonicals),
+    for statement, values in (
+        (_BY_IDENTITY, identities),
+        (_BY_CANONICAL, canonicals),
     ):
         for start in range(0, len(values), _CHUNK):
             rows = conn.execute(
-                select(*columns).where(
-                    ArticleRow.source_id == source_id, column.in_(values[start : start + _CHUNK])
-                )
+                statement, {"source_id": source_id, "values": values[start : start + _CHUNK]}
             )
             for row_id, identity, canonical, title in rows:
                 stored = _Known(canonical, title, identity, row_id)
@@ -192,12 +206,7 @@ def _stories_for_urls(conn: Connection, canonicals: Sequence[str]) -> dict[str, 
     wanted = sorted({c for c in canonicals if c})
     found: dict[str, int] = {}
     for start in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(
-            select(ArticleRow.canonical_url, ArticleRow.story_id).where(
-                ArticleRow.canonical_url.in_(wanted[start : start + _CHUNK]),
-                ArticleRow.story_id.is_not(None),
-            )
-        )
+        rows = conn.execute(_STORIES_BY_URL, {"values": wanted[start : start + _CHUNK]})
         for canonical, story_id in rows:
             if story_id is not None:
                 found.setdefault(canonical, story_id)
