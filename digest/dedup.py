@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -197,10 +198,19 @@ def title_figures(title: str) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    key: StoryKey
-    tokens: frozenset[str]
+    """One indexed article, kept small: a cycle over a thousand feeds indexes ~30,000 of them.
+    Tokens and entities are interned strings in tuples (a frozenset of 8 costs ~730 bytes)."""
+
+    story_id: int
+    published_at: datetime
+    cjk: bool
+    tokens: tuple[str, ...]
     figures: frozenset[str]
-    entities: frozenset[str]
+    entities: tuple[str, ...]
+
+
+def _interned(words: frozenset[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sys.intern(word) for word in words)
 
 
 def _same_event(
@@ -221,20 +231,22 @@ def _same_event(
     - or, across languages, a shared specific entity and a shared figure (the model's version,
       the round's size) within 2 days.
     """
-    gap = abs(other.key.published_at - published_at)
+    gap = abs(other.published_at - published_at)
     if gap > window:
         return 0.0
     if figures != other.figures and figures and other.figures and not (figures & other.figures):
         return 0.0
-    score = similarity(tokens, other.tokens)
+    shared_tokens = len(tokens.intersection(other.tokens))
+    union = len(tokens) + len(other.tokens) - shared_tokens
+    score = shared_tokens / union if tokens and other.tokens else 0.0
     if score >= _NEAR_IDENTICAL and figures == other.figures:
         return score
-    shared = (entities & other.entities) - _BROAD_ENTITIES
+    shared = entities.intersection(other.entities) - _BROAD_ENTITIES
     if not shared or gap > SAME_EVENT_WINDOW:
         return 0.0
     if score >= _SHARED_ENTITY_TITLE and (figures == other.figures or figures & other.figures):
         return score
-    if figures & other.figures and cjk != bool(_CJK.search(other.key.title)):
+    if figures & other.figures and cjk != other.cjk:
         return 0.5  # another script: tied by a specific entity and a shared figure
     return 0.0
 
@@ -272,8 +284,16 @@ class StoryIndex:
         if (len(tokens) < _MIN_TOKENS and not entities) or _ARTEFACT_TITLE.match(key.title):
             return
         position = len(self._entries)
-        self._entries.append(_Entry(key, tokens, title_figures(key.title), entities))
-        for token in (*tokens, *(f"@{e}" for e in entities)):
+        entry = _Entry(
+            key.story_id,
+            key.published_at,
+            bool(_CJK.search(key.title)),
+            _interned(tokens),
+            title_figures(key.title),
+            _interned(key.entities),
+        )
+        self._entries.append(entry)
+        for token in (*entry.tokens, *(f"@{e}" for e in entities)):
             bucket = self._by_token.setdefault(token, [])
             if len(bucket) < self._BUCKET_LIMIT:
                 bucket.append(position)
@@ -333,7 +353,7 @@ class StoryIndex:
             entry = self._entries[position]
             score = _same_event(cjk, tokens, figures, entity_set, published_at, entry, self.window)
             if score > 0 and (best is None or score > best[0]):
-                best = (score, entry.key.story_id)
+                best = (score, entry.story_id)
         return None if best is None else self.resolve(best[1])
 
 
