@@ -15,7 +15,7 @@ from bot.ingest.fetch import HTML_ACCEPT
 from bot.ingest.parse import parse_date
 from bot.ingest.prepare import Draft, draft
 from bot.ingest.sanitize import plain_paragraphs, plain_text
-from bot.store.articles import NewArticle, article_id_by_canonical, insert_articles
+from bot.store.articles import article_id_by_canonical, insert_articles
 from bot.store.sources import on_demand_source
 from digest.dedup import canonical_url
 from digest.models import Article
@@ -77,16 +77,11 @@ def _store_page(
     """Insert an on-demand page unless the source already has it (no fetch state to write)."""
     new_items, _known = write.match_feed(conn, source_id, [item])
     if new_items:
-        prepared = [
-            NewArticle(
-                article=d.article,
-                identity=identity,
-                content_hash=d.content_hash,
-                reading_minutes=d.reading_minutes,
-                full_text=True,
-            )
-            for d, identity in new_items
-        ]
         insert_articles(
-            conn, source_id, prepared, fetched_at=now, is_backlog=False, index=holder.get(conn)
+            conn,
+            source_id,
+            write.new_articles(new_items),  # drafted with full_text=True
+            fetched_at=now,
+            is_backlog=False,
+            index=holder.get(conn),
         )

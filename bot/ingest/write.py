@@ -86,15 +86,9 @@ def match_feed(
     return split(drafts, matched)
 
 
-def commit_feed(
-    conn: Connection,
-    write: FeedWrite,
-    new_items: Sequence[tuple[Draft, str]],
-    known: Sequence[tuple[int, Draft]],
-    index: StoryIndex,
-) -> int:
-    """Insert, cluster, recount, update counts and the source's fetch state; returns new rows."""
-    prepared = [
+def new_articles(new_items: Sequence[tuple[Draft, str]]) -> list[NewArticle]:
+    """Drafts with the identities matching gave them, as the store inserts them."""
+    return [
         NewArticle(
             article=item.article,
             identity=identity,
@@ -104,6 +98,17 @@ def commit_feed(
         )
         for item, identity in new_items
     ]
+
+
+def commit_feed(
+    conn: Connection,
+    write: FeedWrite,
+    new_items: Sequence[tuple[Draft, str]],
+    known: Sequence[tuple[int, Draft]],
+    index: StoryIndex,
+) -> int:
+    """Insert, cluster, recount, update counts and the source's fetch state; returns new rows."""
+    prepared = new_articles(new_items)
     repo.insert_articles(
         conn,
         write.source_id,
