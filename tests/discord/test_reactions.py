@@ -3,7 +3,6 @@ person that moves the channel's next digest; other emoji and other messages do n
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from bot.delivery import OutboxEntry, enqueue_many
 from bot.messages import CommandRequest
 from bot.store.schema import Channel, Delivery, FeedbackVote
 from tests.discord.conftest import NOW, Interactions, seed_article, seed_source
+from tests.waiting import until
 
 ALERT_MESSAGE_ID = "1180000000000000001"
 
@@ -26,11 +26,12 @@ async def _votes(ctx: AppContext) -> list[tuple[str, int]]:
 
 
 async def _until(ctx: AppContext, expected: list[tuple[str, int]]) -> None:
-    """The gateway handler writes the vote on its own task: poll the store until it lands
-    (a hang fails at the bound with the last value, not a timing assertion)."""
-    async with asyncio.timeout(8):
-        while await _votes(ctx) != expected:
-            await asyncio.sleep(0.01)
+    """The gateway handler writes the vote on its own task: poll the store until it lands."""
+
+    async def landed() -> bool:
+        return await _votes(ctx) == expected
+
+    await until(landed, what=f"the votes {expected!r}")
 
 
 async def test_gateway_reactions_tune_the_channel(

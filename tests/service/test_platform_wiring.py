@@ -27,6 +27,7 @@ from tests.fakes.slack_api import BOT_TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import TEAM_ID, FakeSlack, FakeSlackServer
 from tests.fakes.store_seed import FakeClock, add_channel, add_source, add_story
 from tests.slack.conftest import sign
+from tests.waiting import until
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 SIGNING_SECRET = "wiring-test-signing-secret"
@@ -157,25 +158,16 @@ def _signed_slash(fake_slack: FakeSlack, text: str = "help") -> tuple[bytes, dic
     return body, headers
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait for a condition the fakes make true (polling the recorded calls)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition never became true")
-        await asyncio.sleep(0.01)
-
-
 async def wait_healthy(client: httpx.AsyncClient) -> None:
     """Wait until the listener answers its health check (it starts in a task)."""
-    for _ in range(200):
+
+    async def healthy() -> bool:
         try:
-            if (await client.get("/healthz")).status_code == 200:
-                return
+            return (await client.get("/healthz")).status_code == 200
         except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{client.base_url} never became healthy")
+            return False
+
+    await until(healthy, what=f"{client.base_url} to answer /healthz")
 
 
 async def test_slack_has_its_own_listener_that_serves_nothing_of_the_web_view(
@@ -236,7 +228,10 @@ async def test_slack_routes_work_with_the_web_view_off(
             body, headers = _signed_slash(fake_slack, "help")
             answered = await client.post("/slack/events", content=body, headers=headers)
             health = await client.get("/healthz")
-            await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+            await until(
+                lambda: any(c.method == "response_url" for c in fake_slack.posts()),
+                what="the answer on the response_url",
+            )
         assert answered.status_code == 200
         assert health.json() == {"status": "ok"}
         [answer] = [c for c in fake_slack.posts() if c.method == "response_url"]
@@ -327,7 +322,7 @@ async def test_worker_role_delivers_and_serves_nothing(
         serve(wired_settings, stop=stop, announce=lines.append, role="worker")
     )
     try:
-        await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+        await until(lambda: bool(fake_slack.accepted("chat.postMessage")), what="a Slack post")
         await fake_discord.wait_for(
             lambda: bool(fake_discord.calls_to(f"/channels/{DISCORD_CHANNEL}/messages", "POST")),
             timeout=30,
@@ -368,7 +363,10 @@ async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
             assert (await client.post("/slack/events", content=body, headers=headers)).is_success
         async with httpx.AsyncClient(base_url=wired_settings.web.base_url, timeout=5) as web:
             await wait_healthy(web)
-        await until(lambda: any(c.method == "response_url" for c in fake_slack.posts()))
+        await until(
+            lambda: any(c.method == "response_url" for c in fake_slack.posts()),
+            what="the answer on the response_url",
+        )
         assert fake_discord.calls_to(r"/commands$", "PUT")  # the front registers commands
         await fake_gateway.wait_for(lambda: fake_gateway.session is not None)  # and listens
         # nothing was queued or posted: no scheduler runs in the front
@@ -379,7 +377,7 @@ async def test_front_role_answers_beside_a_worker_and_delivers_nothing(
         worker_stop = asyncio.Event()
         worker = asyncio.create_task(serve(wired_settings, stop=worker_stop, role="worker"))
         try:
-            await until(lambda: bool(fake_slack.accepted("chat.postMessage")), timeout=30)
+            await until(lambda: bool(fake_slack.accepted("chat.postMessage")), what="a Slack post")
         finally:
             worker_stop.set()
             await asyncio.wait_for(worker, timeout=30)

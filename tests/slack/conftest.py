@@ -27,6 +27,7 @@ from tests.fakes.slack_api import (
     text_objects,
 )
 from tests.fakes.store_seed import FakeClock
+from tests.waiting import until
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0NEWS"
@@ -150,22 +151,24 @@ class SlashDriver:
         assert len(self.fake.posts()) > before, [c.method for c in self.fake.calls]
         return response
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 8.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; calls: {[c.method for c in self.fake.calls]}")
-            await asyncio.sleep(0.01)
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        await until(condition, what="a condition on the fake Slack's calls", timeout=timeout)
 
     async def wait_for_async(
-        self, read: Callable[[], Any], expected: Any, timeout: float = 8.0
+        self, read: Callable[[], Any], expected: Any, timeout: float = 30.0
     ) -> None:
         """Poll an async reading (e.g. the store) until it equals `expected`."""
-        deadline = time.monotonic() + timeout
-        while (value := await read()) != expected:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {expected!r}; last {value!r}")
-            await asyncio.sleep(0.01)
+
+        seen: list[Any] = []
+
+        async def reached() -> bool:
+            seen[:] = [await read()]
+            return bool(seen[0] == expected)
+
+        try:
+            await until(reached, what=f"the reading to become {expected!r}", timeout=timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; last reading {seen[0]!r}") from None
 
     async def settle(self) -> None:
         """Wait for the answers in progress to finish: nothing else can still reach the fake."""
