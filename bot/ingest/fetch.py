@@ -130,8 +130,6 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        if not self.allow_private:
-            check_host_literal(host)
         addresses = await self.resolver(host, port)
         if not self.allow_private:
             addresses = checked_addresses(host, addresses)
@@ -153,7 +151,7 @@ class GuardedResolver(AbstractResolver):
 
 class _GuardedConnector(aiohttp.TCPConnector):
     """aiohttp's connector, refusing forbidden IP-literal hosts too: aiohttp connects to a literal
-    as it is, without asking the resolver (`Fetcher` also checks each hop before its request)."""
+    as it is, without asking the resolver, so this is where every hop's literal is checked."""
 
     def __init__(self, *, allow_private: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -247,10 +245,7 @@ class Fetcher:
         current = url
         try:
             for _hop in range(self.settings.max_redirects + 1):
-                host, _port = check_url(current)
-                if not self.settings.allow_private_networks:
-                    # an IP literal is connected to as it is, without the resolver
-                    check_host_literal(host)
+                check_url(current)
                 headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
                 if etag:
                     headers["If-None-Match"] = etag
