@@ -341,6 +341,18 @@ def _describe(error: ValidationError, path: Path) -> Msg:
     return msg("config.invalid", path=str(path), detail=describe_validation(error, Settings))
 
 
+def config_path(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The config file to read: `path`, else $AINEWS_CONFIG, else ./config.toml if it exists."""
+    env = os.environ if environ is None else environ
+    if path:
+        return Path(path)
+    if env.get("AINEWS_CONFIG"):
+        return Path(env["AINEWS_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
 def load_settings(
     path: Path | str | None = None,
     *,
@@ -349,14 +361,8 @@ def load_settings(
 ) -> Settings:
     """Read config (path, else $AINEWS_CONFIG, else ./config.toml) and the environment."""
     env = os.environ if environ is None else environ
-    chosen: Path | None = None
-    if path:
-        chosen = Path(path)
-    elif env.get("AINEWS_CONFIG"):
-        chosen = Path(env["AINEWS_CONFIG"])
+    chosen = config_path(path, env)
     data: dict[str, object] = {}
-    if chosen is None and DEFAULT_CONFIG_PATH.exists():
-        chosen = DEFAULT_CONFIG_PATH
     if chosen is not None:
         try:
             data = tomllib.loads(chosen.read_text(encoding="utf-8"))

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 
 from adapters.i18n import Translator, translator, ui_lang
-from bot.config import DEFAULT_CONFIG_PATH, Settings, TranslateSettings
+from bot.config import Settings, TranslateSettings, config_path
 
 LANG_ENV = "AINEWS_LANG"
-CONFIG_ENV = "AINEWS_CONFIG"
 BUILT_IN_LANG: str = TranslateSettings.model_fields["default_lang"].default
 
 # The `--config` of the command being run (seen in argv before click parses it), so help and
@@ -38,17 +36,9 @@ def remember_config_arg(args: list[str]) -> None:
     _config_arg[:] = found
 
 
-def _config_path() -> Path | None:
-    if _config_arg:
-        return Path(_config_arg[0])
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
-    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
-
-
 def _configured_lang() -> str:
     """`[translate] default_lang` of the config file, best effort; the built-in default else."""
-    path = _config_path()
+    path = config_path(_config_arg[0] if _config_arg else None)
     if path is None:
         return BUILT_IN_LANG
     try:
