@@ -315,10 +315,16 @@ def _first_model(annotation: object) -> type[BaseModel] | None:
     return None
 
 
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The known spelling closest to a mistyped `word`, if any is close enough."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest known spelling, else nothing."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(word, known)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def describe_validation(error: ValidationError, root: type[BaseModel]) -> str:

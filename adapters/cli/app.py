@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
 import gc
 import json
 import sys
@@ -18,7 +17,7 @@ from adapters.cli.help import CliTyper, LocalizedGroup
 from adapters.cli.lang import cli_translator, remember_config_arg
 from adapters.cli.problems import exit_on_user_error, fail, reason, remember_database_url
 from adapters.i18n import N_
-from bot.config import Settings, load_settings
+from bot.config import Settings, closest, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 
@@ -107,8 +106,8 @@ def main_options(
     level = log_level.upper()
     if level not in LOG_LEVELS:
         t = cli_translator()
-        close = difflib.get_close_matches(level, LOG_LEVELS, n=1, cutoff=0.6)
-        hint = t(N_("cli.did_you_mean"), word=close[0]) if close else ""
+        close = closest(level, LOG_LEVELS)
+        hint = t(N_("cli.did_you_mean"), word=close) if close else ""
         raise typer.BadParameter(
             t(N_("cli.must_be_one_of"), choices=t.join(LOG_LEVELS)) + hint,
             param_hint="--log-level",
