@@ -55,53 +55,18 @@ _ONE_LANGUAGE_SCRIPTS = tuple(
         (r"[\u0d00-\u0d7f]", "ml"),
     )
 )
+_ANY_ONE_LANGUAGE_SCRIPT = re.compile(
+    "|".join(pattern.pattern for pattern, _ in _ONE_LANGUAGE_SCRIPTS)
+)
 _LETTER = re.compile(r"[^\W\d_]")
 # What langdetect's model still decides: the languages that share a script (Latin, Cyrillic,
 # Arabic, Devanagari). Its 55 profiles take ~65 MB in every process that loads them; these
 # take ~20 MB, and fewer candidates make each answer cheaper.
 MODEL_LANGS = (
-    "af",
-    "ca",
-    "cs",
-    "cy",
-    "da",
-    "de",
-    "en",
-    "es",
-    "et",
-    "fi",
-    "fr",
-    "hr",
-    "hu",
-    "id",
-    "it",
-    "lt",
-    "lv",
-    "nl",
-    "no",
-    "pl",
-    "pt",
-    "ro",
-    "sk",
-    "sl",
-    "so",
-    "sq",
-    "sv",
-    "sw",
-    "tl",
-    "tr",
-    "vi",
-    "bg",
-    "mk",
-    "ru",
-    "uk",
-    "ar",
-    "fa",
-    "ur",
-    "hi",
-    "mr",
-    "ne",
-)
+    "af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id", "it",
+    "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw", "tl", "tr",
+    "vi", "bg", "mk", "ru", "uk", "ar", "fa", "ur", "hi", "mr", "ne",
+)  # fmt: skip
 
 
 def is_teaser(content: str) -> bool:
@@ -163,7 +128,7 @@ _WORDS = re.compile(r"[a-z']+")
 
 def one_script_lang(sample: str) -> str:
     """el/he/th and the Indic scripts of one language, when most letters are in that script."""
-    if sample.isascii():
+    if sample.isascii() or not _ANY_ONE_LANGUAGE_SCRIPT.search(sample):  # one scan, usually
         return ""
     letters = len(_LETTER.findall(sample))
     for pattern, lang in _ONE_LANGUAGE_SCRIPTS:
