@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import feed_process  # bench/feed_process.py, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -57,31 +59,6 @@ def _feed_urls(hosts: list[str], files: list[Path], count: int = FEEDS) -> list[
         f"{hosts[i % len(hosts)]}/a/copy{i // len(files)}/{files[i % len(files)].name}"
         for i in range(count)
     ]
-
-
-# ---- the feed server, in a child process ------------------------------------------------------
-
-
-async def _serve(latency: float, hosts: int) -> None:
-    from tests.fakes.feed_server import FeedServer
-
-    server = FeedServer(root=BENCH_FEEDS, latency=latency)
-    await server.start()
-    bases = await server.listen_on_more_hosts(hosts)
-    print(json.dumps(bases), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-
-def _start_server() -> tuple[subprocess.Popen[str], list[str]]:
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    return child, json.loads(child.stdout.readline())
 
 
 # ---- running a tool as a process, with its tree's peak memory --------------------------------
@@ -392,7 +369,7 @@ def _verdict(met: bool) -> str:
 def main(rounds: int, naive: bool) -> None:
     files = _feed_files()
     newsboat = shutil.which("newsboat")
-    child, hosts = _start_server()
+    child, hosts = feed_process.start(LATENCY, HOSTS)
     urls = _feed_urls(hosts, files)
     figures: dict[str, list[float]] = {}
     notes: list[str] = []
@@ -480,13 +457,7 @@ def main(rounds: int, naive: bool) -> None:
             lag_config = _ainews_config(folder, urls, folder / "l.db")
             lag = json.loads(_measured([sys.executable, __file__, "--lag", str(lag_config)])[2])
     finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
-            child.kill()
-            child.wait()
+        feed_process.stop(child)
     cpu = _parse_cpu(files)
     _report(figures, cpu, lag, statuses, rounds, newsboat, notes, len(files), len(hosts))
 
@@ -515,7 +486,7 @@ def quick(rounds: int, baseline: Path | None, concurrencies: list[int]) -> None:
     when given) and the HTTP-only rows, every measure alternated within each round (order
     reversed every other round); prints rows."""
     files = _feed_files()
-    child, hosts = _start_server()
+    child, hosts = feed_process.start(LATENCY, HOSTS)
     urls = _feed_urls(hosts, files)
     figures: dict[str, list[float]] = {}
     trees: dict[str, Path | None] = {}
@@ -562,9 +533,7 @@ def quick(rounds: int, baseline: Path | None, concurrencies: list[int]) -> None:
                     step()
                 print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        child.wait(timeout=60)
+        feed_process.stop(child)
     load = os.getloadavg()
     print(f"{rounds} rounds, load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     for name in trees:
@@ -684,7 +653,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-naive", action="store_true", help="skip the two naive loops")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--naive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--reuse", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lag", type=Path, help=argparse.SUPPRESS)
@@ -699,8 +667,6 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.quick:
         quick(args.rounds, args.baseline, [int(n) for n in args.concurrency.split(",")])
-    elif args.serve:
-        asyncio.run(_serve(LATENCY, HOSTS))
     elif args.naive:
         _naive_loop(args.naive, args.reuse)
     elif args.lag:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import feed_process  # bench/feed_process.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -80,31 +80,6 @@ async def measure(name: str, work: Callable[[], Awaitable[Any]]) -> tuple[Lag, A
         done.set()
         await task
     return Lag(name, wall, samples), result
-
-
-# ---- the feed server, in a child process ------------------------------------------------------
-
-
-async def _serve() -> None:
-    from tests.fakes.feed_server import FeedServer
-
-    server = FeedServer(root=BENCH_FEEDS, latency=LATENCY)
-    await server.start()
-    bases = await server.listen_on_more_hosts(10)
-    print(json.dumps(bases), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await server.stop()
-
-
-def _start_server() -> tuple[subprocess.Popen[str], list[str]]:
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    return child, json.loads(child.stdout.readline())
 
 
 # ---- phases -----------------------------------------------------------------------------------
@@ -166,18 +141,12 @@ async def run(hosts: list[str], db_path: Path) -> tuple[list[Lag], dict[str, int
 
 
 def main(write: bool) -> None:
-    child, hosts = _start_server()
+    child, hosts = feed_process.start(LATENCY, 10)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             lags, figures = asyncio.run(run(hosts, Path(tmp) / "lag.db"))
     finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # the server lingers on idle keep-alives
-            child.kill()
-            child.wait()
+        feed_process.stop(child)
     lines = [
         f"## loop lag — event-loop delay during work ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -202,10 +171,6 @@ def main(write: bool) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="Print only.")
     options = parser.parse_args()
-    if options.serve:
-        asyncio.run(_serve())
-    else:
-        main(write=not options.no_write)
+    main(write=not options.no_write)
