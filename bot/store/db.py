@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.errors import StoreError, UnsupportedDatabaseError
 from bot.messages import msg
-from bot.store.problems import describe_store_error, url_hint
+from bot.store.problems import describe_store_error, safe_url, url_hint
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -47,7 +47,7 @@ def _with_driver(url: str, drivers: dict[str, str]) -> str:
         parsed = make_url(url)
     except ArgumentError as error:
         raise UnsupportedDatabaseError(
-            explained=msg("store.unparseable", url=url[:80], hint=url_hint())
+            explained=msg("store.unparseable", url=safe_url(url), hint=url_hint())
         ) from error
     backend = parsed.get_backend_name()
     if backend not in drivers:

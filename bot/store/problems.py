@@ -7,6 +7,7 @@ the credentials are refused, the store is read-only, or the schema is newer than
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 
@@ -26,12 +27,16 @@ def url_hint() -> Msg:
     return msg("store.url_hint", supported=msg(SUPPORTED), where=msg(WHERE))
 
 
+_CREDENTIALS = re.compile(r"(//[^/:@\s]*:)[^@/\s]*@")
+
+
 def safe_url(url: str) -> str:
     """The URL with its password hidden, fit for an error line or a log."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "<unparseable URL>"
+        # not a URL SQLAlchemy reads, but it may still hold "user:password@"
+        return _CREDENTIALS.sub(r"\1***@", url[:80])
 
 
 def _where(url: str) -> Msg:

@@ -94,6 +94,15 @@ def test_unsupported_and_unparseable_database_urls() -> None:
     )
 
 
+def test_an_unparseable_url_is_shown_without_its_password() -> None:
+    line = assert_one_line_user_error(
+        invoke("sources", "list", "--database-url", "postgres ql://u:hunter2@db:5432/x"),
+        "cannot be parsed",
+        "u:***@db",
+    )
+    assert "hunter2" not in line
+
+
 def test_sqlite_path_that_cannot_be_created(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")
